@@ -1,0 +1,28 @@
+"""Sensor drivers: per device family, a GATT map and a byte decoder. Pure code."""
+
+from .base import Pause, Read, SensorDriver, Step, Subscribe, Write
+from .reference import ReferenceDriver
+
+#: Every supported family, in the order detection tries them.
+DRIVERS: tuple[type[SensorDriver], ...] = (ReferenceDriver,)
+
+
+def detect_kind(name: str | None, service_uuids: list[str]) -> type[SensorDriver] | None:
+    """The driver for an advertisement, or None when no supported sensor sent it."""
+    for driver in DRIVERS:
+        if driver.matches(name, service_uuids):
+            return driver
+    return None
+
+
+def driver_for_kind(kind: str) -> type[SensorDriver]:
+    for driver in DRIVERS:
+        if driver.kind == kind:
+            return driver
+    raise KeyError(f"unknown sensor kind {kind!r}; known: {', '.join(d.kind for d in DRIVERS)}")
+
+
+__all__ = [
+    "DRIVERS", "Pause", "Read", "ReferenceDriver", "SensorDriver", "Step", "Subscribe",
+    "Write", "detect_kind", "driver_for_kind",
+]

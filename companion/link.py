@@ -1,0 +1,360 @@
+"""The companion's BLE link: scan, connect, start the sensor, stream, reconnect.
+
+Everything here goes through bleak's public API; the transport decides whether
+that reaches the platform's Bluetooth stack or the virtual radio. Notification
+callbacks only decode and queue; consumers read :attr:`SensorLink.events`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bleak import BleakClient, BleakScanner
+from bleak.backends.characteristic import BleakGATTCharacteristic
+from bleak.backends.device import BLEDevice
+from bleak.exc import BleakError
+from bleak_retry_connector import establish_connection
+
+from firmware_protocol import ProtocolError, UnsupportedVersion
+
+from .ble.transport import BleTransport
+from .drivers import Pause, Read, SensorDriver, Subscribe, Write, detect_kind
+from .readings import ImuReading
+
+_log = logging.getLogger(__name__)
+
+
+class LinkState(enum.Enum):
+    IDLE = "idle"
+    SCANNING = "scanning"
+    CONNECTING = "connecting"
+    STREAMING = "streaming"
+    RECONNECTING = "reconnecting"
+    LOST = "lost"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True, slots=True)
+class FoundSensor:
+    """A supported sensor seen in a scan."""
+
+    name: str
+    address: str
+    kind: str
+    rssi: int
+    device: BLEDevice | None = None
+
+    def as_json(self) -> dict[str, object]:
+        return {"name": self.name, "address": self.address, "kind": self.kind, "rssi": self.rssi}
+
+
+@dataclass(frozen=True, slots=True)
+class LinkStateChanged:
+    state: LinkState
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SensorConnected:
+    name: str
+    address: str
+    kind: str
+    model: str
+    firmware: str
+    battery_percent: int | None
+    rate_hz: float | None
+    mtu: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingsReceived:
+    readings: list[ImuReading]
+
+
+@dataclass(frozen=True, slots=True)
+class BatteryChanged:
+    percent: int
+
+
+@dataclass(frozen=True, slots=True)
+class LinkFailed:
+    """The link gave up for good (for example, firmware of an unknown version)."""
+
+    reason: str
+
+
+LinkEvent = LinkStateChanged | SensorConnected | ReadingsReceived | BatteryChanged | LinkFailed
+
+
+@dataclass(slots=True)
+class LinkStats:
+    received: int = 0
+    malformed: int = 0
+    reconnects: int = 0
+    last_error: str = ""
+    lost: int = 0
+    duplicates: int = 0
+
+    @property
+    def loss_ratio(self) -> float:
+        total = self.received + self.lost
+        return self.lost / total if total else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Exponential backoff between reconnection attempts."""
+
+    first_s: float = 0.5
+    factor: float = 2.0
+    max_s: float = 15.0
+
+    def delay(self, attempt: int) -> float:
+        return min(self.max_s, self.first_s * self.factor ** max(0, attempt - 1))
+
+
+async def scan(transport: BleTransport, timeout_s: float = 5.0) -> list[FoundSensor]:
+    """Supported sensors in range, strongest signal first.
+
+    Not every family advertises its service (WitMotion does not), so the scan
+    listens to everything and keeps what a driver recognises.
+    """
+    seen = await BleakScanner.discover(
+        timeout=timeout_s, return_adv=True, **transport.scanner_kwargs
+    )
+    found = []
+    for device, adv in seen.values():
+        driver = detect_kind(adv.local_name or device.name, adv.service_uuids)
+        if driver is None:
+            continue
+        found.append(
+            FoundSensor(
+                name=adv.local_name or device.name or device.address,
+                address=device.address,
+                kind=driver.kind,
+                rssi=adv.rssi,
+                device=device,
+            )
+        )
+    return sorted(found, key=lambda s: -s.rssi)
+
+
+class SensorLink:
+    """Keeps one sensor streaming until stopped, reconnecting with backoff."""
+
+    def __init__(
+        self,
+        sensor: FoundSensor,
+        transport: BleTransport,
+        *,
+        driver: SensorDriver | None = None,
+        backoff: Backoff = Backoff(),
+        lost_after_s: float = 60.0,
+        connect_attempts: int = 3,
+        find_timeout_s: float = 5.0,
+    ) -> None:
+        from .drivers import driver_for_kind
+
+        self.sensor = sensor
+        self.transport = transport
+        self.driver = driver if driver is not None else driver_for_kind(sensor.kind)()
+        self.backoff = backoff
+        self.lost_after_s = lost_after_s
+        self.connect_attempts = connect_attempts
+        self.find_timeout_s = find_timeout_s
+        self.events: asyncio.Queue[LinkEvent] = asyncio.Queue()
+        self.stats = LinkStats()
+        self.state = LinkState.IDLE
+        self.mtu = 23
+        self._client: BleakClient | None = None
+        self._disconnected = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        self._t0 = self._loop.time()
+        self._battery: int | None = None
+        self._scanned_device = sensor.device
+
+    # -- public -----------------------------------------------------------------
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def alert(self, level: int = 1) -> bool:
+        """Vibrate the sensor where it can; False when it cannot or is not connected."""
+        step = self.driver.alert_step(level)
+        client = self._client
+        if step is None or client is None or not client.is_connected:
+            return False
+        try:
+            await client.write_gatt_char(step.uuid, step.data, response=step.response)
+        except BleakError as exc:
+            _log.info("alert not delivered: %s", exc)
+            return False
+        return True
+
+    async def run(self) -> None:
+        """Connect, stream and reconnect until :meth:`stop`; never raises for link faults."""
+        attempt = 0
+        outage_started: float | None = None
+        try:
+            while not self._stopping.is_set():
+                first = outage_started is None and self.stats.reconnects == 0
+                self._set_state(LinkState.CONNECTING if first else LinkState.RECONNECTING)
+                try:
+                    await self._connect_and_start()
+                except UnsupportedVersion as exc:
+                    self._emit(LinkFailed(f"{exc}; update the companion or the sensor firmware"))
+                    self._set_state(LinkState.LOST, str(exc))
+                    await self._close_client()
+                    return
+                except (BleakError, ProtocolError, asyncio.TimeoutError, OSError) as exc:
+                    await self._close_client()
+                    attempt += 1
+                    now = self._loop.time()
+                    outage_started = outage_started if outage_started is not None else now
+                    self.stats.last_error = str(exc) or type(exc).__name__
+                    if now - outage_started >= self.lost_after_s:
+                        self._set_state(LinkState.LOST, self.stats.last_error)
+                    await self._sleep_unless_stopped(self.backoff.delay(attempt))
+                    continue
+                attempt = 0
+                outage_started = None
+                self._set_state(LinkState.STREAMING)
+                await self._wait_for_disconnect_or_stop()
+                if self._stopping.is_set():
+                    break
+                self.stats.reconnects += 1
+                outage_started = self._loop.time()
+                self._set_state(LinkState.RECONNECTING, "sensor disconnected")
+        finally:
+            await self._shutdown()
+
+    # -- connection ---------------------------------------------------------------
+
+    async def _connect_and_start(self) -> None:
+        # The scan's device object is good for the first attempt only; afterwards
+        # look the sensor up again, as its advertisement may have changed.
+        device, self._scanned_device = self._scanned_device, None
+        if device is None:
+            device = await BleakScanner.find_device_by_address(
+                self.sensor.address, timeout=self.find_timeout_s, **self.transport.scanner_kwargs
+            )
+            if device is None:
+                raise BleakError(f"{self.sensor.name} ({self.sensor.address}) is not in range")
+        self._disconnected.clear()
+        client = await establish_connection(
+            BleakClient,
+            device,
+            self.sensor.name,
+            disconnected_callback=self._on_disconnect,
+            max_attempts=self.connect_attempts,
+            **self.transport.client_kwargs,
+        )
+        self._client = client
+        self.mtu = client.mtu_size
+        for step in self.driver.start_steps():
+            await self._run_step(client, step)
+        self._battery = self.driver.battery_percent
+        details = self.driver.details
+        self._emit(
+            SensorConnected(
+                name=self.sensor.name,
+                address=self.sensor.address,
+                kind=self.driver.kind,
+                model=details.model,
+                firmware=details.firmware,
+                battery_percent=self.driver.battery_percent,
+                rate_hz=self.driver.rate_hz,
+                mtu=self.mtu,
+            )
+        )
+
+    async def _run_step(self, client: BleakClient, step) -> None:
+        if isinstance(step, Pause):
+            await asyncio.sleep(step.seconds)
+            return
+        if isinstance(step, Write):
+            await client.write_gatt_char(step.uuid, step.data, response=step.response)
+            return
+        characteristic = client.services.get_characteristic(step.uuid)
+        if characteristic is None:
+            if step.optional:
+                return
+            raise BleakError(f"{self.sensor.name} has no characteristic {step.uuid}")
+        if isinstance(step, Read):
+            step.apply(bytes(await client.read_gatt_char(characteristic)))
+        elif isinstance(step, Subscribe):
+            await client.start_notify(characteristic, self._notification_handler(step.uuid))
+
+    def _notification_handler(self, uuid: str) -> Callable[[BleakGATTCharacteristic, bytearray], None]:
+        def handle(_characteristic: BleakGATTCharacteristic, data: bytearray) -> None:
+            try:
+                readings = self.driver.feed(uuid, bytes(data), self._loop.time() - self._t0)
+            except ProtocolError as exc:
+                self.stats.malformed += 1
+                self.stats.last_error = str(exc)
+                return
+            self._after_feed(readings)
+
+        return handle
+
+    def _after_feed(self, readings: list[ImuReading]) -> None:
+        if readings:
+            self.stats.received += len(readings)
+            self._emit(ReadingsReceived(readings))
+        self.stats.lost = self.driver.lost_samples
+        self.stats.duplicates = self.driver.duplicate_frames
+        battery = self.driver.battery_percent
+        if battery is not None and battery != self._battery:
+            self._battery = battery
+            self._emit(BatteryChanged(battery))
+
+    def _on_disconnect(self, _client: BleakClient) -> None:
+        self._disconnected.set()
+
+    async def _wait_for_disconnect_or_stop(self) -> None:
+        waiters = [
+            asyncio.ensure_future(self._disconnected.wait()),
+            asyncio.ensure_future(self._stopping.wait()),
+        ]
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def _sleep_unless_stopped(self, seconds: float) -> None:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+
+    async def _close_client(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            with contextlib.suppress(BleakError, asyncio.TimeoutError, OSError):
+                await client.disconnect()
+
+    async def _shutdown(self) -> None:
+        client = self._client
+        if client is not None and client.is_connected:
+            for step in self.driver.stop_steps():
+                with contextlib.suppress(BleakError, asyncio.TimeoutError, OSError):
+                    await self._run_step(client, step)
+        await self._close_client()
+        self._after_feed(self.driver.finish())
+        self._set_state(LinkState.STOPPED)
+
+    # -- events -------------------------------------------------------------------
+
+    def _set_state(self, state: LinkState, detail: str = "") -> None:
+        if state is self.state and not detail:
+            return
+        self.state = state
+        self._emit(LinkStateChanged(state, detail))
+
+    def _emit(self, event: LinkEvent) -> None:
+        self.events.put_nowait(event)

@@ -1,0 +1,221 @@
+"""The simulated reference sensor: the open protocol on a Bumble GATT server."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+from bumble import gatt
+from bumble.device import Connection
+
+from .. import uuids
+from ..errors import InvalidFrame
+from ..frames import (
+    PROTOCOL_MAJOR,
+    PROTOCOL_MINOR,
+    CommandResponse,
+    Configure,
+    DeviceFlags,
+    DeviceInfo,
+    Identify,
+    Opcode,
+    RawSample,
+    ResultCode,
+    SampleBatch,
+    SensorConfig,
+    StartStreaming,
+    Status,
+    StopStreaming,
+    StreamState,
+    decode_command,
+    samples_per_frame,
+)
+from .faults import FaultPlan
+from .motion import MotionSource, StillWearer
+from .peripheral import (
+    BatteryService,
+    SimulatedPeripheral,
+    advertising_data,
+    device_information_service,
+    readable,
+    writable,
+)
+from .radio import VirtualRadio
+
+TICK_HZ = 1_000_000
+
+
+class ReferenceSensor(SimulatedPeripheral):
+    """A sensor running the reference firmware, worn by a simulated person.
+
+    Streams :class:`SampleBatch` frames from ``motion`` while a client has asked it
+    to; ``faults`` mangles outgoing data notifications on request.
+    """
+
+    kind = "reference"
+
+    def __init__(
+        self,
+        radio: VirtualRadio,
+        *,
+        name: str = "Posture1",
+        motion: MotionSource | None = None,
+        config: SensorConfig = SensorConfig(),
+        batch_size: int = 10,
+        battery: int = 87,
+        serial: str = "SIM-0001",
+        clock_drift_ppm: float = 0.0,
+        faults: FaultPlan | None = None,
+        has_vibration: bool = True,
+    ) -> None:
+        super().__init__(radio, name)
+        self.motion = motion if motion is not None else StillWearer()
+        self.config = config
+        self.batch_size = batch_size
+        self.serial = serial
+        self.clock_drift_ppm = clock_drift_ppm
+        self.faults = faults if faults is not None else FaultPlan()
+        self.has_vibration = has_vibration
+        self.battery = BatteryService(self, battery)
+        self.alert_levels: list[int] = []
+        self.identify_requests: list[int] = []
+        self.frames_sent = 0
+        self._boot_s = 0.0
+        self._stream_task: asyncio.Task[None] | None = None
+        self._build_characteristics()
+
+    # -- GATT map ---------------------------------------------------------------
+
+    def _build_characteristics(self) -> None:
+        self.info_char = readable(uuids.INFO_CHAR, lambda _c: bytes(self.device_info()))
+        self.data_char = gatt.Characteristic(
+            uuids.DATA_CHAR,
+            gatt.Characteristic.Properties.NOTIFY,
+            gatt.Characteristic.READABLE,
+            gatt.CharacteristicValue(read=lambda _c: b"", write=None),
+        )
+        self.control_char = writable(uuids.CONTROL_CHAR, self._on_control_write, notify=True)
+        self.status_char = readable(uuids.STATUS_CHAR, lambda _c: bytes(self.status()), notify=True)
+        self.alert_char = writable(
+            uuids.ALERT_LEVEL_CHAR, self._on_alert_write, with_response=False
+        )
+
+    def services(self) -> list[gatt.Service]:
+        return [
+            gatt.Service(
+                uuids.SENSOR_SERVICE,
+                [self.info_char, self.data_char, self.control_char, self.status_char],
+            ),
+            self.battery.service,
+            device_information_service("Posture Project", "XIAO nRF52840 Sense (sim)", self.serial, "1.0.0-sim"),
+            gatt.Service(uuids.IMMEDIATE_ALERT_SERVICE, [self.alert_char]),
+        ]
+
+    def advertisement(self) -> bytes:
+        return advertising_data(self.name, [uuids.SENSOR_SERVICE])
+
+    # -- state --------------------------------------------------------------------
+
+    @property
+    def streaming(self) -> bool:
+        return self._stream_task is not None and not self._stream_task.done()
+
+    def device_info(self) -> DeviceInfo:
+        flags = DeviceFlags.HAS_GYRO
+        if self.streaming:
+            flags |= DeviceFlags.STREAMING
+        if self.has_vibration:
+            flags |= DeviceFlags.HAS_VIBRATION
+        return DeviceInfo(PROTOCOL_MAJOR, PROTOCOL_MINOR, self.config, self.batch_size, flags, tick_hz=TICK_HZ)
+
+    def status(self) -> Status:
+        return Status(StreamState.STREAMING if self.streaming else StreamState.IDLE)
+
+    def device_ticks(self, loop_time_s: float) -> int:
+        elapsed = (loop_time_s - self._boot_s) * (1.0 + self.clock_drift_ppm * 1e-6)
+        return int(round(elapsed * TICK_HZ)) % (1 << 32)
+
+    async def start(self) -> None:
+        self._boot_s = asyncio.get_running_loop().time()
+        await super().start()
+
+    async def set_battery(self, level: int) -> None:
+        await self.battery.set_level(level)
+
+    def on_disconnected(self) -> None:
+        self._stop_streaming()
+
+    # -- control point ---------------------------------------------------------
+
+    def _on_control_write(self, connection: Connection, value: bytes) -> None:
+        try:
+            command = decode_command(value)
+        except InvalidFrame:
+            opcode = value[0] if value else 0
+            known = opcode in {int(op) for op in Opcode}
+            self._respond(opcode, ResultCode.INVALID_PARAMETER if known else ResultCode.UNKNOWN_OPCODE)
+            return
+        if isinstance(command, StartStreaming):
+            if not self.streaming:
+                self._stream_task = self.spawn(self._stream(connection))
+        elif isinstance(command, StopStreaming):
+            self._stop_streaming()
+        elif isinstance(command, Configure):
+            self.config = command.config
+            self.batch_size = command.batch_size
+            if self.streaming:  # restart so the new rate applies from the next batch
+                self._stop_streaming()
+                self._stream_task = self.spawn(self._stream(connection))
+        elif isinstance(command, Identify):
+            self.identify_requests.append(command.seconds)
+        self._respond(command.opcode, ResultCode.SUCCESS)
+        self.spawn(self.notify(self.status_char, bytes(self.status())))
+
+    def _respond(self, opcode: int, result: ResultCode) -> None:
+        self.spawn(self.notify(self.control_char, bytes(CommandResponse(opcode, result))))
+
+    def _on_alert_write(self, connection: Connection, value: bytes) -> None:
+        if value:
+            self.alert_levels.append(value[0])
+
+    def _stop_streaming(self) -> None:
+        if self._stream_task is not None:
+            self._stream_task.cancel()
+            self._stream_task = None
+
+    # -- streaming ---------------------------------------------------------------
+
+    async def _stream(self, connection: Connection) -> None:
+        loop = asyncio.get_running_loop()
+        config = self.config
+        period_s = 1.0 / config.rate_hz
+        accel_scale = 32768.0 / config.accel_range_g
+        gyro_scale = 32768.0 / config.gyro_range_dps
+        started_s = loop.time()
+        index = 0
+        while True:
+            count = samples_per_frame(connection.att_mtu, self.batch_size)
+            times_s = started_s + (index + np.arange(count)) * period_s
+            # A batch leaves once its last sample has been taken.
+            await asyncio.sleep(max(0.0, float(times_s[-1]) - loop.time()))
+            accel_g, gyro_dps = self.motion.sample(times_s - self._boot_s)
+            raw = np.concatenate(
+                (
+                    np.clip(np.rint(accel_g * accel_scale), -32768, 32767),
+                    np.clip(np.rint(gyro_dps * gyro_scale), -32768, 32767),
+                ),
+                axis=1,
+            ).astype(int)
+            batch = SampleBatch(
+                seq=index % 65536,
+                t0_ticks=self.device_ticks(times_s[0]),
+                config=config,
+                samples=tuple(RawSample(*row) for row in raw.tolist()),
+            )
+            for delay_s, payload in self.faults.apply(bytes(batch)):
+                if delay_s:
+                    loop.call_later(delay_s, self.spawn, self.notify(self.data_char, payload))
+                else:
+                    await self.notify(self.data_char, payload)
+            self.frames_sent += 1
+            index += count
