@@ -46,10 +46,13 @@ class SampleSequencer:
 
     A frame that arrives ahead of a gap is held for up to ``max_pending`` frames
     in case the missing one was only delayed; past that the gap is declared lost.
+    ``start_seq`` is the sequence number the stream starts at when known (START
+    always restarts it at 0); otherwise the first frame seen sets it.
     """
 
     tick_hz: int = 1_000_000
     max_pending: int = 3
+    start_seq: int | None = None
     stats: SequenceStats = field(default_factory=SequenceStats)
     _next: int | None = None
     _t_ref: int = 0
@@ -58,7 +61,7 @@ class SampleSequencer:
 
     def push(self, batch: SampleBatch) -> list[OrderedBatch]:
         if self._next is None:
-            self._next = batch.seq
+            self._next = batch.seq if self.start_seq is None else self.start_seq
             self._t_ref = batch.t0_ticks
         index = _unwrap(batch.seq, self._next, _SEQ_MOD)
         ticks = _unwrap(batch.t0_ticks, self._t_ref, _TICK_MOD)

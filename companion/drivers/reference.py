@@ -39,7 +39,7 @@ class ReferenceDriver(SensorDriver):
         self.info: DeviceInfo | None = None
         self.status: Status | None = None
         self.rejected: list[CommandResponse] = []
-        self._sequencer = SampleSequencer()
+        self._sequencer = SampleSequencer(start_seq=0)
         self._lost_before = 0
         self._duplicates_before = 0
         self._anchor: tuple[float, float] | None = None  # (host s, device s)
@@ -85,7 +85,7 @@ class ReferenceDriver(SensorDriver):
         self._lost_before += self._sequencer.stats.lost
         self._duplicates_before += self._sequencer.stats.duplicate_frames
         tick_hz = self._sequencer.tick_hz
-        self._sequencer = SampleSequencer(tick_hz=tick_hz)
+        self._sequencer = SampleSequencer(tick_hz=tick_hz, start_seq=0)
         self._anchor = None
         self._seq_base = self._next_seq
 

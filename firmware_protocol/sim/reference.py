@@ -161,11 +161,11 @@ class ReferenceSensor(SimulatedPeripheral):
         elif isinstance(command, StopStreaming):
             self._stop_streaming()
         elif isinstance(command, Configure):
+            if self.streaming:  # settings change only between streams
+                self._respond(command.opcode, ResultCode.INVALID_STATE)
+                return
             self.config = command.config
             self.batch_size = command.batch_size
-            if self.streaming:  # restart so the new rate applies from the next batch
-                self._stop_streaming()
-                self._stream_task = self.spawn(self._stream(connection))
         elif isinstance(command, Identify):
             self.identify_requests.append(command.seconds)
         self._respond(command.opcode, ResultCode.SUCCESS)

@@ -1,0 +1,217 @@
+"""The ``posture`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from bleak.exc import BleakError
+
+from . import __version__
+from .ble.transport import BleTransport
+from .simulation import open_transport
+from .link import (
+    FoundSensor,
+    LinkFailed,
+    LinkStateChanged,
+    ReadingsReceived,
+    SensorConnected,
+    SensorLink,
+    scan,
+)
+
+EXIT_OK = 0
+EXIT_NO_SENSOR = 1
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A failure to report to the user as one clear line, with an exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_NO_SENSOR) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class Output:
+    """Where the CLI writes: results to stdout, messages to stderr."""
+
+    json: bool = False
+
+    def result(self, text: str) -> None:
+        print(text, flush=True)
+
+    def message(self, text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+
+async def _scan(transport: BleTransport, timeout_s: float) -> list[FoundSensor]:
+    try:
+        return await scan(transport, timeout_s)
+    except (BleakError, OSError) as exc:
+        raise CliError(
+            f"Bluetooth is not available on this machine ({exc or type(exc).__name__}). "
+            "Check that an adapter is present and switched on, or try --simulate."
+        ) from exc
+
+
+async def cmd_scan(args: argparse.Namespace, out: Output) -> int:
+    async with open_transport(args.simulate) as transport:
+        found = await _scan(transport, args.timeout)
+    if args.json:
+        out.result(json.dumps([sensor.as_json() for sensor in found]))
+    else:
+        for sensor in found:
+            out.result(f"{sensor.name:<20} {sensor.address:<20} {sensor.kind:<12} {sensor.rssi:>4} dBm")
+    if not found:
+        out.message(f"No supported sensor found within {args.timeout:g} s.")
+        return EXIT_NO_SENSOR
+    return EXIT_OK
+
+
+async def cmd_stream(args: argparse.Namespace, out: Output) -> int:
+    async with open_transport(args.simulate) as transport:
+        found = await _scan(transport, args.timeout)
+        if not found:
+            raise CliError(f"No supported sensor found within {args.timeout:g} s.")
+        sensor = found[0]
+        out.message(f"Streaming from {sensor.name} ({sensor.kind}, {sensor.address})...")
+        link = SensorLink(sensor, transport)
+        return await _print_stream(link, args.seconds, out)
+
+
+async def _print_stream(link: SensorLink, seconds: float | None, out: Output) -> int:
+    loop = asyncio.get_running_loop()
+    runner = asyncio.create_task(link.run())
+    deadline = None if seconds is None else loop.time() + seconds
+    failed = ""
+    try:
+        while not runner.done():
+            timeout = None if deadline is None else deadline - loop.time()
+            if timeout is not None and timeout <= 0:
+                break
+            try:
+                event = await asyncio.wait_for(link.events.get(), timeout)
+            except asyncio.TimeoutError:
+                break
+            _print_event(event, out)
+            if isinstance(event, LinkFailed):
+                failed = event.reason
+                break
+    finally:
+        link.stop()
+        await runner
+        while not link.events.empty():
+            _print_event(link.events.get_nowait(), out)
+    stats = link.stats
+    summary = {
+        "received": stats.received,
+        "lost": stats.lost,
+        "malformed": stats.malformed,
+        "duplicates": stats.duplicates,
+        "reconnects": stats.reconnects,
+    }
+    if out.json:
+        out.result(json.dumps({"summary": summary}))
+    else:
+        out.result(
+            f"received {stats.received}, lost {stats.lost}, malformed {stats.malformed}, "
+            f"duplicates {stats.duplicates}, reconnects {stats.reconnects}"
+        )
+    if failed:
+        raise CliError(failed)
+    return EXIT_OK
+
+
+def _print_event(event: object, out: Output) -> None:
+    if isinstance(event, ReadingsReceived):
+        for r in event.readings:
+            if out.json:
+                out.result(
+                    json.dumps(
+                        {
+                            "t_s": round(r.t_s, 4),
+                            "accel_g": [round(v, 5) for v in r.accel_g],
+                            "gyro_dps": None if r.gyro_dps is None else [round(v, 3) for v in r.gyro_dps],
+                            "seq": r.seq,
+                        }
+                    )
+                )
+            else:
+                ax, ay, az = r.accel_g
+                gyro = "" if r.gyro_dps is None else "  gyro {:+8.2f} {:+8.2f} {:+8.2f} deg/s".format(*r.gyro_dps)
+                out.result(f"{r.t_s:9.3f} s  #{r.seq:<7} accel {ax:+.4f} {ay:+.4f} {az:+.4f} g{gyro}")
+    elif isinstance(event, LinkStateChanged):
+        detail = f": {event.detail}" if event.detail else ""
+        out.message(f"[link] {event.state.value}{detail}")
+    elif isinstance(event, SensorConnected):
+        battery = "?" if event.battery_percent is None else f"{event.battery_percent} %"
+        out.message(
+            f"[link] connected to {event.name} ({event.model or event.kind}, firmware "
+            f"{event.firmware or '?'}), battery {battery}, {event.rate_hz or '?'} Hz, MTU {event.mtu}"
+        )
+    elif isinstance(event, LinkFailed):
+        out.message(f"[link] gave up: {event.reason}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="posture",
+        description="Posture companion: a BLE motion sensor on your upper back, "
+        "live posture feedback in the terminal, local history. Not a medical device.",
+    )
+    parser.add_argument("--version", action="version", version=f"posture {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log link details to stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, handler: Callable, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(handler=handler)
+        return p
+
+    p = add("scan", cmd_scan, "List supported sensors in range.")
+    p.add_argument("--simulate", action="store_true", help="scan a virtual radio with simulated sensors")
+    p.add_argument("--timeout", type=_positive_float, default=5.0, metavar="S", help="scan for S seconds (default 5)")
+    p.add_argument("--json", action="store_true", help="print a JSON list of {name, address, kind, rssi}")
+
+    p = add("stream", cmd_stream, "Print decoded readings from the nearest sensor.")
+    p.add_argument("--simulate", action="store_true", help="stream from a simulated sensor")
+    p.add_argument("--seconds", type=_positive_float, default=None, metavar="N", help="stop after N seconds (default: until Ctrl-C)")
+    p.add_argument("--timeout", type=_positive_float, default=5.0, metavar="S", help="scan for up to S seconds (default 5)")
+    p.add_argument("--json", action="store_true", help="JSON lines: t_s, accel_g, gyro_dps, seq; then a summary")
+    return parser
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.CRITICAL,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if args.command is None:
+        args = parser.parse_args(["stream", "--simulate"])
+    out = Output(json=getattr(args, "json", False))
+    try:
+        return asyncio.run(args.handler(args, out))
+    except CliError as exc:
+        out.message(f"posture: {exc}")
+        return exc.code
+    except KeyboardInterrupt:
+        return 130
