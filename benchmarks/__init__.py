@@ -27,6 +27,6 @@ Benchmark = Callable[[], Iterator[Metric]]
 
 
 def registry() -> dict[str, Benchmark]:
-    from . import link
+    from . import engine, link
 
-    return {"link": link.run}
+    return {"link": link.run, "engine": engine.run}

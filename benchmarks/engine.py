@@ -1,0 +1,76 @@
+"""Engine accuracy on seeded scripted workdays, and its cost next to bare fusion."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import imufusion
+import numpy as np
+
+from companion.engine import EngineSettings, LeanAlerted, PostureEngine
+from companion.evaluation import run_wearer, score, tilt_errors, wearer_readings
+from firmware_protocol.sim.wearer import SimulatedWearer, workday
+
+from . import Metric
+
+SEEDS = (0, 1, 2)
+HOURS = 8.0
+
+
+def _bare_fusion(readings) -> float:
+    """Seconds for the plain imufusion loop (bias + AHRS) over the readings."""
+    ahrs, bias = imufusion.Ahrs(), imufusion.Bias()
+    settings = imufusion.AhrsSettings()
+    settings.sample_rate = 50.0
+    ahrs.set_settings(settings)
+    update, bias_update = ahrs.update_no_magnetometer, bias.update
+    started = time.perf_counter()
+    for r in readings:
+        update(bias_update(r.gyro_dps), r.accel_g)
+    return time.perf_counter() - started
+
+
+def _engine(readings) -> float:
+    engine = PostureEngine(EngineSettings())
+    engine.start_calibration()
+    started = time.perf_counter()
+    for i in range(0, len(readings), 10):
+        engine.process(readings[i : i + 10])
+    return time.perf_counter() - started
+
+
+def run() -> Iterator[Metric]:
+    still_sq, moving_sq, n_still, n_moving = 0.0, 0.0, 0, 0
+    recalls, precisions, false_alerts, delays, leans = [], [], [], [], 0
+    for seed in SEEDS:
+        wearer = SimulatedWearer(workday(seed, HOURS), seed=seed)
+        day = run_wearer(wearer)
+        scores = score(wearer.episodes(EngineSettings().threshold_deg), day.events, EngineSettings().delay_s)
+        error, still, moving = tilt_errors(wearer, day)
+        still_sq += float(np.sum(error[still] ** 2))
+        moving_sq += float(np.sum(error[moving] ** 2))
+        n_still += int(still.sum())
+        n_moving += int(moving.sum())
+        recalls.append(scores.recall)
+        precisions.append(scores.precision)
+        false_alerts.append(scores.false_alerts)
+        delays += scores.alert_delays_s
+        leans += sum(isinstance(e, LeanAlerted) for e in day.events)
+    days = f"{len(SEEDS)} seeded {HOURS:g}-hour workdays, random mounting"
+    yield Metric("engine_tilt_rmse_still", (still_sq / n_still) ** 0.5, "deg", days)
+    yield Metric("engine_tilt_rmse_moving", (moving_sq / n_moving) ** 0.5, "deg", "seated movement: slumps, reaches, leans")
+    yield Metric("engine_episode_recall", min(recalls), "ratio", "worst day")
+    yield Metric("engine_episode_precision", min(precisions), "ratio", "worst day")
+    yield Metric("engine_false_alerts_per_day", max(false_alerts), "alerts", "worst day")
+    yield Metric("engine_median_alert_delay", float(np.median(delays)), "s", "after true onset + 30 s delay")
+    yield Metric("engine_max_alert_delay", float(np.max(np.abs(delays))), "s", "largest |delay| over all alerts")
+    yield Metric("engine_side_lean_alerts_per_day", leans / len(SEEDS), "alerts")
+
+    wearer = SimulatedWearer(workday(9, 1.0), seed=9)
+    readings = [r for chunk in wearer_readings(wearer) for r in chunk]
+    bare = min(_bare_fusion(readings) for _ in range(3))
+    full = min(_engine(readings) for _ in range(3))
+    yield Metric("engine_throughput", len(readings) / full, "samples/s")
+    yield Metric("fusion_only_throughput", len(readings) / bare, "samples/s", "imufusion bias + AHRS loop, same readings")
+    yield Metric("engine_vs_fusion_ratio", bare / full, "ratio", "goal >= 0.5")

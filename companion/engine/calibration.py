@@ -1,0 +1,104 @@
+"""The body frame: the wearer's upright and forward directions in sensor axes.
+
+The sensor can sit on the back at any angle. Calibration captures the gravity
+direction while the wearer sits upright (``up``), then the direction gravity moves
+when they lean forward (which gives ``forward``). Flexion and side lean are then
+read in the body frame whatever the mounting.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+MIN_LEAN_DEG = 8.0
+
+
+class CalibrationError(ValueError):
+    """Calibration could not be done; the message says what to do instead."""
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = float(np.linalg.norm(v))
+    if n < 1e-9:
+        raise CalibrationError("no gravity reading to calibrate from")
+    return np.asarray(v, float) / n
+
+
+def _floats(v: np.ndarray) -> tuple[float, float, float]:
+    return (float(v[0]), float(v[1]), float(v[2]))
+
+
+@dataclass(frozen=True)
+class BodyFrame:
+    """Unit vectors in sensor axes: up (upright gravity), forward, left."""
+
+    up: tuple[float, float, float]
+    forward: tuple[float, float, float]
+    left: tuple[float, float, float] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "left", _floats(np.cross(self.up, self.forward)))
+
+    @classmethod
+    def from_lean(cls, up: np.ndarray, leaning: np.ndarray) -> BodyFrame:
+        """From gravity upright and gravity while leaning forward."""
+        up = _unit(up)
+        leaning = _unit(leaning)
+        angle = math.degrees(math.acos(max(-1.0, min(1.0, float(up @ leaning)))))
+        if angle < MIN_LEAN_DEG:
+            raise CalibrationError(
+                f"the forward lean was only {angle:.0f} deg; lean at least {MIN_LEAN_DEG:.0f} deg"
+            )
+        # Leaning forward moves the up direction toward the wearer's back.
+        backward = leaning - (leaning @ up) * up
+        return cls(_floats(up), _floats(_unit(-backward)))
+
+    @classmethod
+    def from_excursions(cls, up: np.ndarray, gravities: np.ndarray) -> BodyFrame:
+        """From gravity upright and a stretch of gravity readings with posture changes.
+
+        People bend forward far more, and further, than they lean back or sideways:
+        the main direction of tilt away from upright is the sagittal plane, and the
+        side with the larger excursions is forward.
+        """
+        up = _unit(up)
+        g = np.asarray(gravities, float)
+        g = g / np.linalg.norm(g, axis=1, keepdims=True)
+        tangent = g - np.outer(g @ up, up)
+        tilt = np.linalg.norm(tangent, axis=1)
+        if float(tilt.max(initial=0.0)) < math.sin(math.radians(MIN_LEAN_DEG)):
+            raise CalibrationError("no forward bend in the data to learn the forward direction from")
+        # Two orthonormal axes spanning the plane perpendicular to up.
+        a = _unit(np.cross(up, [1.0, 0.0, 0.0]) if abs(up[0]) < 0.9 else np.cross(up, [0.0, 1.0, 0.0]))
+        b = np.cross(up, a)
+        xy = np.stack([tangent @ a, tangent @ b], axis=1)
+        _, vectors = np.linalg.eigh(xy.T @ xy)
+        main = vectors[:, -1]
+        along = xy @ main
+        # The forward side has the largest excursions of the up vector toward the back.
+        if np.percentile(along, 99) > -np.percentile(along, 1):
+            main = -main
+        backward = main[0] * a + main[1] * b
+        return cls(_floats(up), _floats(_unit(-backward)))
+
+    def angles_deg(self, gravity: np.ndarray) -> tuple[float, float]:
+        """Forward flexion and lateral lean (positive to the right) for a gravity reading."""
+        up, fwd, left = self.up, self.forward, self.left
+        gx, gy, gz = float(gravity[0]), float(gravity[1]), float(gravity[2])
+        x = gx * fwd[0] + gy * fwd[1] + gz * fwd[2]
+        y = gx * left[0] + gy * left[1] + gz * left[2]
+        z = gx * up[0] + gy * up[1] + gz * up[2]
+        return math.degrees(math.atan2(-x, math.hypot(y, z))), math.degrees(math.atan2(y, z))
+
+    def as_dict(self) -> dict[str, list[float]]:
+        return {"up": list(self.up), "forward": list(self.forward)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, list[float]]) -> BodyFrame:
+        up = _unit(np.array(data["up"], float))
+        forward = np.array(data["forward"], float)
+        forward = _unit(forward - (forward @ up) * up)
+        return cls(_floats(up), _floats(forward))

@@ -1,0 +1,335 @@
+"""The posture engine: fusion per sample, decisions per tick (every 0.25 s of samples).
+
+Per sample only the orientation filter runs (x-io Fusion through imufusion, with
+its gyroscope bias estimator) plus running sums of the acceleration.
+Everything else runs four times a second, which keeps the whole engine within a
+small factor of the bare fusion loop.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import imufusion
+import numpy as np
+
+from ..readings import ImuReading
+from .activity import Activity, ActivityGate
+from .calibration import BodyFrame, CalibrationError
+from .events import (
+    CalibrationCompleted,
+    CalibrationProgress,
+    EngineEvent,
+    RecalibrationNeeded,
+    SlouchEnded,
+)
+from .settings import EngineSettings
+from .slouch import SlouchDetector
+
+TICK_S = 0.25
+STARTUP_S = 2.0  # the filter's own start-up while its gain ramps down
+SLIP_ERROR_DEG = 10.0
+SLIP_TICKS = 4
+UPRIGHT_HOLD_S = 4.0
+LEAN_MIN_DEG = 12.0
+LEAN_HOLD_S = 1.0
+_ZERO = (0.0, 0.0, 0.0)
+
+
+def _no_gyro(_gyro: None) -> tuple[float, float, float]:
+    return _ZERO
+
+
+class EngineState(enum.Enum):
+    UNCALIBRATED = "uncalibrated"
+    CALIBRATING = "calibrating"
+    UPRIGHT = "upright"
+    SLOUCHING = "slouching"
+    ALERTED = "alerted"
+    MOVING = "moving"
+    RECALIBRATE = "recalibrate"
+    PAUSED = "paused"
+
+
+@dataclass(frozen=True, slots=True)
+class PostureSnapshot:
+    """What the engine knows at ``t_s``: enough to draw the live screen."""
+
+    t_s: float
+    flexion_deg: float | None
+    lateral_deg: float | None
+    activity: Activity
+    state: EngineState
+    held_s: float
+    delay_s: float
+    calibration_phase: str | None = None
+
+
+class _GuidedCalibration:
+    """Upright (still for 3 s), then a forward lean (>= 12 deg, held 1 s)."""
+
+    def __init__(self, t_s: float) -> None:
+        self.phase = "upright"
+        self.up: np.ndarray | None = None
+        self._since: float | None = None
+        self._sum = np.zeros(3)
+        self._moving_reported = False
+        self.started_s = t_s
+
+    def tick(self, t_s: float, gravity: np.ndarray, activity: Activity) -> list[EngineEvent]:
+        if self.phase == "upright":
+            return self._upright(t_s, gravity, activity)
+        return self._lean(t_s, gravity, activity)
+
+    def _restart_hold(self) -> None:
+        self._since = None
+        self._sum = np.zeros(3)
+
+    def _upright(self, t_s: float, gravity: np.ndarray, activity: Activity) -> list[EngineEvent]:
+        if activity is not Activity.STILL:
+            self._restart_hold()
+            if not self._moving_reported:
+                self._moving_reported = True
+                return [CalibrationProgress(t_s, "upright", f"Hold still: the sensor feels you {activity.value}.", moving=True)]
+            return []
+        events: list[EngineEvent] = []
+        if self._moving_reported:
+            self._moving_reported = False
+            events.append(CalibrationProgress(t_s, "upright", "Good, hold still and sit upright."))
+        if self._since is None:
+            self._since = t_s
+        self._sum += gravity
+        if t_s - self._since >= UPRIGHT_HOLD_S:
+            self.up = self._sum / np.linalg.norm(self._sum)
+            self.phase = "lean"
+            self._restart_hold()
+            events.append(
+                CalibrationProgress(t_s, "lean", "Upright captured. Now lean forward slowly, about 20 degrees, and hold.")
+            )
+        return events
+
+    def _lean(self, t_s: float, gravity: np.ndarray, activity: Activity) -> list[EngineEvent]:
+        assert self.up is not None
+        g = gravity / np.linalg.norm(gravity)
+        angle = math.degrees(math.acos(max(-1.0, min(1.0, float(g @ self.up)))))
+        if angle < LEAN_MIN_DEG or activity in (Activity.WALKING, Activity.TRANSITION):
+            self._restart_hold()
+            return []
+        if self._since is None:
+            self._since = t_s
+        self._sum += g
+        if t_s - self._since < LEAN_HOLD_S:
+            return []
+        try:
+            frame = BodyFrame.from_lean(self.up, self._sum)
+        except CalibrationError as exc:
+            self._restart_hold()
+            return [CalibrationProgress(t_s, "lean", str(exc))]
+        self.phase = "done"
+        return [CalibrationCompleted(t_s, frame)]
+
+
+class PostureEngine:
+    """Readings in, posture events out. Sample time only; no I/O."""
+
+    def __init__(
+        self,
+        settings: EngineSettings = EngineSettings(),
+        *,
+        rate_hz: float = 50.0,
+        gyro_range_dps: float = 2000.0,
+        frame: BodyFrame | None = None,
+    ) -> None:
+        self.settings = settings
+        self.rate_hz = rate_hz
+        ahrs_settings = imufusion.AhrsSettings()
+        ahrs_settings.convention = imufusion.CONVENTION_NWU
+        ahrs_settings.gain = 0.5
+        ahrs_settings.gyroscope_range = gyro_range_dps
+        ahrs_settings.acceleration_rejection = 10.0
+        ahrs_settings.rejection_timeout = int(5 * rate_hz)
+        ahrs_settings.sample_rate = rate_hz
+        self._ahrs = imufusion.Ahrs()
+        self._ahrs.set_settings(ahrs_settings)
+        bias_settings = imufusion.BiasSettings()
+        bias_settings.sample_rate = rate_hz
+        bias_settings.stationary_threshold = 3.0
+        bias_settings.stationary_period = 3.0
+        self._bias = imufusion.Bias()
+        self._bias.set_settings(bias_settings)
+        self._gate = ActivityGate()
+        self.detector = SlouchDetector(settings)
+        self.frame = frame
+        self._calibration: _GuidedCalibration | None = None
+        self._needs_recalibration = False
+        self._paused = False
+        self._slip_ticks = 0
+        self._first_t: float | None = None
+        self._samples_per_tick = max(1, round(TICK_S * rate_hz))
+        self._sums = [0.0, 0.0, 0.0, 0.0, 0]
+        self._quaternion = np.array([1.0, 0.0, 0.0, 0.0])
+        self._last_tick_t: float | None = None
+        self.gravity = np.array([0.0, 0.0, 1.0])
+        self._latest: tuple[float, float | None, float | None, Activity] = (0.0, None, None, Activity.STILL)
+
+    # -- control ------------------------------------------------------------------
+
+    def start_calibration(self) -> None:
+        """Begin the guided calibration; progress arrives as events."""
+        self._calibration = _GuidedCalibration(self._latest[0])
+        self.detector.reset()
+
+    def cancel_calibration(self) -> None:
+        self._calibration = None
+
+    def set_frame(self, frame: BodyFrame) -> None:
+        self.frame = frame
+        self._needs_recalibration = False
+        self._slip_ticks = 0
+        self.detector.reset()
+
+    def pause(self) -> list[EngineEvent]:
+        """Stop detecting (a stretch is under way); closes an episode in progress."""
+        self._paused = True
+        return self.detector.end_now(self._latest[0])
+
+    def resume(self) -> None:
+        self._paused = False
+
+    @property
+    def calibrated(self) -> bool:
+        return self.frame is not None
+
+    # -- data ---------------------------------------------------------------------
+
+    def process(self, readings: Sequence[ImuReading]) -> list[EngineEvent]:
+        events: list[EngineEvent] = []
+        if not readings:
+            return events
+        if self._first_t is None:
+            self._first_t = readings[0].t_s
+        bias_update = self._bias.update
+        if readings[0].gyro_dps is None:  # accelerometer-only sensor: no gyro, no bias
+            bias_update = _no_gyro
+        ahrs_update = self._ahrs.update_no_magnetometer
+        per_tick = self._samples_per_tick
+        sa, sx, sy, sz, n = self._sums
+        for r in readings:
+            a = r.accel_g
+            ahrs_update(bias_update(r.gyro_dps), a)
+            ax, ay, az = a
+            sa += ax * ax + ay * ay + az * az
+            sx += ax
+            sy += ay
+            sz += az
+            n += 1
+            if n == per_tick:
+                self._tick(r.t_s, sa / n, (sx / n, sy / n, sz / n), events)
+                sa = sx = sy = sz = 0.0
+                n = 0
+        self._sums = [sa, sx, sy, sz, n]
+        return events
+
+    def _tick(
+        self, t_s: float, accel_square_mean: float, accel_mean: tuple[float, float, float],
+        events: list[EngineEvent],
+    ) -> None:
+        # How fast the trunk turned since the last tick, from the filter's orientation
+        # (bias-corrected): cheaper than summing the gyroscope per sample.
+        quaternion = self._ahrs.get_quaternion()
+        dot = min(1.0, abs(float(quaternion @ self._quaternion)))
+        self._quaternion = quaternion
+        elapsed = TICK_S if self._last_tick_t is None else max(1e-3, t_s - self._last_tick_t)
+        self._last_tick_t = t_s
+        turn_rate = math.degrees(2.0 * math.acos(dot)) / elapsed
+        mx, my, mz = accel_mean
+        # Spread of the acceleration vector within the tick: the gait's bounce.
+        spread = math.sqrt(max(0.0, accel_square_mean - (mx * mx + my * my + mz * mz)))
+        activity = self._gate.update(turn_rate, spread)
+        # Still: the mean acceleration is gravity, and unlike the filter it does not
+        # lag a slow slump (the bias estimator absorbs very slow turns). Moving: the
+        # filter, which rides through the accelerations of the movement.
+        gravity = accel_mean if activity is Activity.STILL else self._ahrs.get_gravity()
+        self.gravity = gravity
+        assert self._first_t is not None
+        if t_s - self._first_t < STARTUP_S:
+            self._publish(t_s, None, None, activity)
+            return
+        if self._calibration is not None:
+            # At rest the mean acceleration is gravity itself, free of the gyroscope
+            # bias the filter may not have learned yet.
+            new = self._calibration.tick(t_s, np.array(accel_mean), activity)
+            events += new
+            for event in new:
+                if isinstance(event, CalibrationCompleted):
+                    self._calibration = None
+                    self.set_frame(event.frame)
+        flexion = lateral = None
+        if self.frame is not None:
+            flexion, lateral = self.frame.angles_deg(gravity)
+            if not self._needs_recalibration and self._calibration is None:
+                events += self._check_slip(t_s, activity)
+            if not (self._needs_recalibration or self._paused or self._calibration is not None):
+                events += self.detector.update(t_s, flexion, lateral, activity)
+        self._publish(t_s, flexion, lateral, activity)
+
+    def _check_slip(self, t_s: float, activity: Activity) -> list[EngineEvent]:
+        """Gravity jumped while the wearer sat still and the gyroscope saw no turn:
+        the sensor moved on the back. Ask for recalibration instead of alerting."""
+        if activity is not Activity.STILL:
+            self._slip_ticks = 0
+            return []
+        error = self._ahrs.get_internal_states().acceleration_error
+        self._slip_ticks = self._slip_ticks + 1 if error > SLIP_ERROR_DEG else 0
+        if self._slip_ticks < SLIP_TICKS:
+            return []
+        self._needs_recalibration = True
+        events: list[EngineEvent] = self.detector.end_now(t_s)
+        events.append(
+            RecalibrationNeeded(t_s, f"the sensor seems to have moved on your back ({error:.0f} deg without a matching turn)")
+        )
+        return events
+
+    # -- snapshot -----------------------------------------------------------------
+
+    def _state(self) -> EngineState:
+        if self._calibration is not None:
+            return EngineState.CALIBRATING
+        if self.frame is None:
+            return EngineState.UNCALIBRATED
+        if self._needs_recalibration:
+            return EngineState.RECALIBRATE
+        if self._paused:
+            return EngineState.PAUSED
+        if self.detector.alerted:
+            return EngineState.ALERTED
+        if self.detector.onset_s is not None:
+            return EngineState.SLOUCHING
+        if self._gate.activity in (Activity.WALKING, Activity.TRANSITION):
+            return EngineState.MOVING
+        return EngineState.UPRIGHT
+
+    def _publish(self, t_s: float, flexion: float | None, lateral: float | None, activity: Activity) -> None:
+        self._latest = (t_s, flexion, lateral, activity)
+
+    @property
+    def snapshot(self) -> PostureSnapshot:
+        """The latest tick's view; built on demand (the UI reads it ~10 times a second)."""
+        t_s, flexion, lateral, activity = self._latest
+        return PostureSnapshot(
+            t_s,
+            flexion,
+            lateral,
+            activity,
+            self._state(),
+            self.detector.held_s(t_s),
+            self.settings.delay_s,
+            None if self._calibration is None else self._calibration.phase,
+        )
+
+
+def episodes_of(events: Sequence[EngineEvent]) -> list[SlouchEnded]:
+    return [e for e in events if isinstance(e, SlouchEnded)]

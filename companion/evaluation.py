@@ -1,0 +1,157 @@
+"""Scoring the engine against a simulated wearer's ground truth.
+
+Used by the engine benchmark and the tests: a scripted day goes straight from the
+wearer model into the engine (no radio), and the detected episodes and alerts are
+matched against the script's slouch episodes.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from firmware_protocol.sim.wearer import Episode, SimulatedWearer
+
+from .engine import (
+    EngineSettings,
+    PostureEngine,
+    SlouchAlerted,
+    SlouchEnded,
+    SlouchStarted,
+)
+from .engine.events import EngineEvent
+from .readings import ImuReading
+
+CHUNK_S = 60.0
+
+
+def wearer_readings(
+    wearer: SimulatedWearer, rate_hz: float = 50.0, *, start_s: float = 0.0, end_s: float | None = None,
+    chunk_s: float = CHUNK_S,
+) -> Iterator[list[ImuReading]]:
+    """The wearer's sensor samples as readings, a chunk at a time."""
+    end_s = wearer.duration_s if end_s is None else end_s
+    index = int(round(start_s * rate_hz))
+    last = int(end_s * rate_hz)
+    per_chunk = int(chunk_s * rate_hz)
+    while index < last:
+        stop = min(last, index + per_chunk)
+        t = np.arange(index, stop) / rate_hz
+        accel, gyro = wearer.sample(t)
+        yield [
+            ImuReading(ti, (a[0], a[1], a[2]), (g[0], g[1], g[2]), seq)
+            for ti, a, g, seq in zip(t.tolist(), accel.tolist(), gyro.tolist(), range(index, stop))
+        ]
+        index = stop
+
+
+@dataclass
+class DayRun:
+    events: list[EngineEvent]
+    times_s: np.ndarray  # one per engine tick
+    flexion_deg: np.ndarray
+    lateral_deg: np.ndarray
+    moving: np.ndarray  # the engine's activity gate said walking or transition
+    samples: int
+
+
+def run_wearer(wearer: SimulatedWearer, settings: EngineSettings = EngineSettings(), rate_hz: float = 50.0) -> DayRun:
+    """Replay the whole script through a fresh engine that calibrates at the start."""
+    engine = PostureEngine(settings, rate_hz=rate_hz)
+    engine.start_calibration()
+    events: list[EngineEvent] = []
+    times, flexion, lateral, moving = [], [], [], []
+    samples = 0
+    last_t = -1.0
+    for chunk in wearer_readings(wearer, rate_hz):
+        for i in range(0, len(chunk), 10):
+            events += engine.process(chunk[i : i + 10])
+            snap = engine.snapshot
+            if snap.t_s != last_t and snap.flexion_deg is not None:
+                last_t = snap.t_s
+                times.append(snap.t_s)
+                flexion.append(snap.flexion_deg)
+                lateral.append(snap.lateral_deg)
+                moving.append(snap.activity.value in ("walking", "transition"))
+        samples += len(chunk)
+    return DayRun(events, np.array(times), np.array(flexion), np.array(lateral), np.array(moving), samples)
+
+
+@dataclass
+class Scores:
+    true_episodes: int
+    detected_episodes: int
+    recall: float
+    precision: float
+    false_alerts: int
+    alert_delays_s: list[float] = field(default_factory=list)
+    missed_alerts: int = 0
+
+    @property
+    def median_alert_delay_s(self) -> float:
+        return statistics.median(self.alert_delays_s) if self.alert_delays_s else float("nan")
+
+
+def _overlaps(a_start: float, a_end: float, b: Episode, margin_s: float = 2.0) -> bool:
+    return a_start < b.end_s + margin_s and b.start_s - margin_s < a_end
+
+
+def score(truth: list[Episode], events: list[EngineEvent], delay_s: float) -> Scores:
+    """Match detected episodes (SlouchStarted .. SlouchEnded) to true ones by overlap.
+
+    An alert is false when no true episode was under way; its delay is measured from
+    the true onset plus the configured delay, for true episodes long enough to alert.
+    """
+    detected: list[tuple[float, float]] = []
+    open_start: float | None = None
+    for e in events:
+        if isinstance(e, SlouchStarted):
+            open_start = e.onset_s
+        elif isinstance(e, SlouchEnded):
+            detected.append((e.start_s, e.end_s))
+            open_start = None
+    if open_start is not None:
+        detected.append((open_start, float("inf")))
+    matched_truth = sum(any(_overlaps(s, e, ep) for s, e in detected) for ep in truth)
+    matched_detected = sum(any(_overlaps(s, e, ep) for ep in truth) for s, e in detected)
+    alerts = [e for e in events if isinstance(e, SlouchAlerted)]
+    false_alerts = sum(not any(ep.start_s - 2.0 <= a.t_s <= ep.end_s + 2.0 for ep in truth) for a in alerts)
+    delays: list[float] = []
+    missed = 0
+    for ep in truth:
+        due = ep.start_s + delay_s
+        if ep.end_s - due < 2.0:
+            continue  # too short to owe an alert
+        hits = [a.t_s - due for a in alerts if ep.start_s - 2.0 <= a.t_s <= ep.end_s + 2.0]
+        if hits:
+            delays.append(min(hits, key=abs))
+        else:
+            missed += 1
+    return Scores(
+        true_episodes=len(truth),
+        detected_episodes=len(detected),
+        recall=matched_truth / len(truth) if truth else 1.0,
+        precision=matched_detected / len(detected) if detected else 1.0,
+        false_alerts=false_alerts,
+        alert_delays_s=delays,
+        missed_alerts=missed,
+    )
+
+
+def tilt_errors(wearer: SimulatedWearer, run: DayRun) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-tick flexion error (engine minus truth) and masks for still and moving ticks.
+
+    Ticks during the first minute (calibration) are left out."""
+    truth = wearer.truth(run.times_s)
+    error = run.flexion_deg - truth[:, 0]
+    activities = wearer.activity(run.times_s)
+    scripted_moving = np.array([a.value in ("walking", "stand_up", "sit_down") for a in activities])
+    settled = run.times_s > 60.0
+    pose = wearer.scripted_pose(run.times_s)
+    pose_next = wearer.scripted_pose(run.times_s + 0.5)
+    still = settled & ~scripted_moving & (np.abs(pose_next - pose).max(axis=1) < 0.05)
+    seated_moving = settled & ~scripted_moving & ~still
+    return error, still, seated_moving
