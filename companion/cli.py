@@ -9,6 +9,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from bleak.exc import BleakError
 
@@ -43,6 +44,7 @@ class Output:
     """Where the CLI writes: results to stdout, messages to stderr."""
 
     json: bool = False
+    quiet_readings: bool = False
 
     def result(self, text: str) -> None:
         print(text, flush=True)
@@ -131,6 +133,8 @@ async def _print_stream(link: SensorLink, seconds: float | None, out: Output) ->
 
 def _print_event(event: object, out: Output) -> None:
     if isinstance(event, ReadingsReceived):
+        if out.quiet_readings:
+            return
         for r in event.readings:
             if out.json:
                 out.result(
@@ -160,6 +164,95 @@ def _print_event(event: object, out: Output) -> None:
         out.message(f"[link] gave up: {event.reason}")
 
 
+async def cmd_record(args: argparse.Namespace, out: Output) -> int:
+    from .recording import write_header, write_readings
+
+    path = Path(args.out)
+    try:
+        handle = path.open("w", newline="")
+    except OSError as exc:
+        raise CliError(f"cannot write {path}: {exc.strerror or exc}", EXIT_USAGE) from exc
+    with handle:
+        write_header(handle)
+        async with open_transport(args.simulate, wearer=args.simulate) as transport:
+            found = await _scan(transport, args.timeout)
+            if not found:
+                raise CliError(f"No supported sensor found within {args.timeout:g} s.")
+            sensor = found[0]
+            out.message(f"Recording from {sensor.name} ({sensor.kind}) to {path}...")
+            link = SensorLink(sensor, transport)
+            runner = asyncio.create_task(link.run())
+            loop = asyncio.get_running_loop()
+            deadline = None if args.seconds is None else loop.time() + args.seconds
+            written = 0
+            try:
+                while not runner.done():
+                    timeout = None if deadline is None else deadline - loop.time()
+                    if timeout is not None and timeout <= 0:
+                        break
+                    try:
+                        event = await asyncio.wait_for(link.events.get(), timeout)
+                    except asyncio.TimeoutError:
+                        break
+                    if isinstance(event, ReadingsReceived):
+                        written += write_readings(handle, event.readings)
+                    else:
+                        _print_event(event, Output(json=False, quiet_readings=True))
+            finally:
+                link.stop()
+                await runner
+    stats = link.stats
+    out.message(f"wrote {written} samples; lost {stats.lost}, malformed {stats.malformed}")
+    return EXIT_OK
+
+
+async def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
+    from .analysis import analyze
+    from .engine import CalibrationError, EngineSettings, SettingError
+    from .recording import RecordingError, read_readings
+
+    try:
+        settings = EngineSettings(threshold_deg=args.threshold, delay_s=args.delay)
+    except SettingError as exc:
+        option = {"threshold_deg": "--threshold", "delay_s": "--delay"}.get(exc.key, exc.key)
+        raise CliError(f"{option} {exc.value:g} is not allowed: {exc.allowed}", EXIT_USAGE) from exc
+    try:
+        readings = list(read_readings(Path(args.file)))
+        result = analyze(readings, settings, calibration=args.calibrate)
+    except RecordingError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from exc
+    except CalibrationError as exc:
+        raise CliError(f"cannot calibrate: {exc}", EXIT_USAGE) from exc
+    if args.json:
+        out.result(json.dumps(result.as_json()))
+        return EXIT_OK
+    duration = readings[-1].t_s - readings[0].t_s
+    out.result(
+        f"{args.file}: {len(readings)} samples, {duration:.0f} s at {result.rate_hz:.1f} Hz; "
+        f"upright from {result.calibration[0]:g}-{result.calibration[1]:g} s"
+    )
+    out.result(f"threshold {settings.threshold_deg:g} deg, alert after {settings.delay_s:g} s")
+    if not result.episodes:
+        out.result("no slouch episodes")
+    for ep in result.episodes:
+        end = "still slouching at the end" if ep["end_s"] is None else f"to {ep['end_s']:.0f} s"
+        detail = "" if ep["peak_deg"] is None else f", peak {ep['peak_deg']:.0f} deg, mean {ep['mean_deg']:.0f} deg"
+        out.result(f"slouch from {ep['start_s']:.0f} s {end}{detail}{' (alerted)' if ep['alerted'] else ''}")
+    for alert in result.alerts:
+        out.result(f"alert at {alert['t_s']:.0f} s: {alert['kind']} {alert['angle_deg']:.0f} deg")
+    return EXIT_OK
+
+
+def _window(text: str) -> tuple[float, float]:
+    try:
+        start, end = (float(part) for part in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected START:END in seconds, got {text!r}") from None
+    if not 0 <= start < end:
+        raise argparse.ArgumentTypeError(f"START must be >= 0 and below END, got {text!r}")
+    return start, end
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="posture",
@@ -185,6 +278,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=_positive_float, default=None, metavar="N", help="stop after N seconds (default: until Ctrl-C)")
     p.add_argument("--timeout", type=_positive_float, default=5.0, metavar="S", help="scan for up to S seconds (default 5)")
     p.add_argument("--json", action="store_true", help="JSON lines: t_s, accel_g, gyro_dps, seq; then a summary")
+
+    p = add("record", cmd_record, "Record raw readings to a CSV file (t,ax,ay,az,gx,gy,gz).")
+    p.add_argument("out", metavar="OUT.csv", help="file to write")
+    p.add_argument("--simulate", action="store_true", help="record a simulated wearer")
+    p.add_argument("--seconds", type=_positive_float, default=None, metavar="N", help="stop after N seconds (default: until Ctrl-C)")
+    p.add_argument("--timeout", type=_positive_float, default=5.0, metavar="S", help="scan for up to S seconds (default 5)")
+
+    p = add("analyze", cmd_analyze, "Replay a recording through the posture engine, with other thresholds if wanted.")
+    p.add_argument("file", metavar="FILE.csv", help="recording with header t,ax,ay,az,gx,gy,gz")
+    p.add_argument("--calibrate", type=_window, metavar="START:END", help="take upright from this window (default: the first still period)")
+    p.add_argument("--threshold", type=float, default=12.0, metavar="DEG", help="forward flexion beyond upright that counts (default 12)")
+    p.add_argument("--delay", type=float, default=30.0, metavar="S", help="seconds held before an alert: 5, 15, 30, 60 or 120 (default 30)")
+    p.add_argument("--json", action="store_true", help="frames (one per second), episodes and alerts as JSON")
     return parser
 
 

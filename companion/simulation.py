@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from firmware_protocol.sim import ReferenceSensor, VirtualRadio
 from firmware_protocol.sim.peripheral import SimulatedPeripheral
+from firmware_protocol.sim.wearer import SimulatedWearer, workday
 
 from .ble.transport import BleTransport
 from .link import LinkEvent, ReadingsReceived, SensorLink, scan
@@ -39,13 +40,21 @@ async def simulated_radio(
                 await sensor.stop()
 
 
+def demo_wearer(seed: int = 0) -> SimulatedWearer:
+    """A wearer for demos and recordings: a scripted working hour, looping."""
+    script = workday(seed, hours=1.0)
+    return SimulatedWearer(script, seed=seed, loop=True)
+
+
 @contextlib.asynccontextmanager
-async def open_transport(simulate: bool) -> AsyncIterator[BleTransport]:
-    """The platform's Bluetooth, or a virtual radio with simulated sensors."""
+async def open_transport(simulate: bool, *, wearer: bool = False) -> AsyncIterator[BleTransport]:
+    """The platform's Bluetooth, or a virtual radio with simulated sensors (worn by a
+    scripted person when ``wearer`` is set, else by someone sitting still)."""
     if not simulate:
         yield BleTransport.system()
         return
-    async with simulated_radio() as (radio, _sensors):
+    factory = (lambda radio: ReferenceSensor(radio, motion=demo_wearer())) if wearer else ReferenceSensor
+    async with simulated_radio(factory) as (radio, _sensors):
         yield BleTransport.virtual(radio)
 
 

@@ -286,3 +286,29 @@ def test_disconnect_during_a_read_is_a_bleak_error():
                 await client.read_gatt_char(uuids.INFO_CHAR)
 
     run_virtual(main())
+
+
+def test_engine_detects_a_slouch_through_the_radio():
+    """The whole path: simulated wearer -> GATT server -> bleak -> link -> engine."""
+    from companion.engine import EngineSettings, PostureEngine, SlouchAlerted
+    from companion.link import ReadingsReceived
+    from firmware_protocol.sim.wearer import Script, SimulatedWearer
+
+    async def main():
+        wearer = SimulatedWearer(Script().calibration().sit(10).slump(20, 10, 40).sit(10), seed=3)
+        engine = PostureEngine(EngineSettings(delay_s=15))
+        engine.start_calibration()
+        events = []
+        async with simulated_radio(lambda radio: ReferenceSensor(radio, motion=wearer)) as (radio, _):
+            async with link_session(radio) as session:
+                loop = asyncio.get_running_loop()
+                end = loop.time() + wearer.duration_s
+                while loop.time() < end:
+                    event = await session.link.events.get()
+                    if isinstance(event, ReadingsReceived):
+                        events += engine.process(event.readings)
+        return events
+
+    events = run_virtual(main())
+    alerts = [e for e in events if isinstance(e, SlouchAlerted)]
+    assert len(alerts) == 1

@@ -78,20 +78,25 @@ class BodyFrame:
         _, vectors = np.linalg.eigh(xy.T @ xy)
         main = vectors[:, -1]
         along = xy @ main
-        # The forward side has the largest excursions of the up vector toward the back.
-        if np.percentile(along, 99) > -np.percentile(along, 1):
+        # Leaning forward moves the up vector backward, and forward bends go furthest:
+        # orient ``main`` so that its positive side holds the largest excursions.
+        if np.percentile(along, 99) < -np.percentile(along, 1):
             main = -main
         backward = main[0] * a + main[1] * b
         return cls(_floats(up), _floats(_unit(-backward)))
 
     def angles_deg(self, gravity: np.ndarray) -> tuple[float, float]:
-        """Forward flexion and lateral lean (positive to the right) for a gravity reading."""
+        """Forward flexion and lateral lean (positive to the right) for a gravity reading.
+
+        Each is the elevation of the up direction out of the other's plane, so both
+        stay defined at any posture (a 90 deg forward bend has no sideways wrap).
+        """
         up, fwd, left = self.up, self.forward, self.left
         gx, gy, gz = float(gravity[0]), float(gravity[1]), float(gravity[2])
         x = gx * fwd[0] + gy * fwd[1] + gz * fwd[2]
         y = gx * left[0] + gy * left[1] + gz * left[2]
         z = gx * up[0] + gy * up[1] + gz * up[2]
-        return math.degrees(math.atan2(-x, math.hypot(y, z))), math.degrees(math.atan2(y, z))
+        return math.degrees(math.atan2(-x, math.hypot(y, z))), math.degrees(math.atan2(y, math.hypot(x, z)))
 
     def as_dict(self) -> dict[str, list[float]]:
         return {"up": list(self.up), "forward": list(self.forward)}

@@ -168,6 +168,7 @@ class PostureEngine:
         self._paused = False
         self._slip_ticks = 0
         self._first_t: float | None = None
+        self.has_gyro = True
         self._samples_per_tick = max(1, round(TICK_S * rate_hz))
         self._sums = [0.0, 0.0, 0.0, 0.0, 0]
         self._quaternion = np.array([1.0, 0.0, 0.0, 0.0])
@@ -211,6 +212,7 @@ class PostureEngine:
             return events
         if self._first_t is None:
             self._first_t = readings[0].t_s
+            self.has_gyro = readings[0].gyro_dps is not None
         bias_update = self._bias.update
         if readings[0].gyro_dps is None:  # accelerometer-only sensor: no gyro, no bias
             bias_update = _no_gyro
@@ -270,7 +272,8 @@ class PostureEngine:
         flexion = lateral = None
         if self.frame is not None:
             flexion, lateral = self.frame.angles_deg(gravity)
-            if not self._needs_recalibration and self._calibration is None:
+            # Without a gyroscope every tilt looks like a jump without a turn.
+            if self.has_gyro and not self._needs_recalibration and self._calibration is None:
                 events += self._check_slip(t_s, activity)
             if not (self._needs_recalibration or self._paused or self._calibration is not None):
                 events += self.detector.update(t_s, flexion, lateral, activity)
