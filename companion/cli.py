@@ -15,6 +15,7 @@ from bleak.exc import BleakError
 
 from . import __version__
 from .ble.transport import BleTransport
+from .settings import SettingsError
 from .simulation import open_transport
 from .link import (
     FoundSensor,
@@ -243,6 +244,35 @@ async def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
     return EXIT_OK
 
 
+def cmd_demo(args: argparse.Namespace, out: Output) -> int:
+    from .ui.app import make_app
+
+    make_app(demo=True).run()
+    return EXIT_OK
+
+
+def cmd_app(args: argparse.Namespace, out: Output) -> int:
+    """The app on the remembered sensor; the sensor screen when none is; the demo
+    when none is remembered and this machine has no Bluetooth."""
+    from .settings import load
+    from .ui.app import make_app
+
+    settings = load()
+    demo = settings.sensor is None and not asyncio.run(_bluetooth_available())
+    if demo:
+        out.message("No sensor remembered and no Bluetooth here: starting the simulated demo.")
+    make_app(demo=demo, settings=settings).run()
+    return EXIT_OK
+
+
+async def _bluetooth_available() -> bool:
+    try:
+        await scan(BleTransport.system(), 0.5)
+    except (BleakError, OSError):
+        return False
+    return True
+
+
 def _window(text: str) -> tuple[float, float]:
     try:
         start, end = (float(part) for part in text.split(":"))
@@ -267,6 +297,9 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.set_defaults(handler=handler)
         return p
+
+    add("demo", cmd_demo, "Open the app on a simulated sensor worn by a simulated person (no hardware).")
+    add("app", cmd_app, "Open the app on the remembered sensor (the default command).")
 
     p = add("scan", cmd_scan, "List supported sensors in range.")
     p.add_argument("--simulate", action="store_true", help="scan a virtual radio with simulated sensors")
@@ -312,12 +345,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     if args.command is None:
-        args = parser.parse_args(["stream", "--simulate"])
+        args = parser.parse_args(["app"])
     out = Output(json=getattr(args, "json", False))
     try:
+        if not asyncio.iscoroutinefunction(args.handler):
+            return args.handler(args, out)
         return asyncio.run(args.handler(args, out))
     except CliError as exc:
         out.message(f"posture: {exc}")
         return exc.code
+    except SettingsError as exc:
+        out.message(f"posture: {exc}")
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

@@ -36,6 +36,7 @@ SLIP_TICKS = 4
 UPRIGHT_HOLD_S = 4.0
 LEAN_MIN_DEG = 12.0
 LEAN_HOLD_S = 1.0
+CALIBRATION_GRACE_S = 5.0  # time to sit back up after the guided lean
 _ZERO = (0.0, 0.0, 0.0)
 
 
@@ -78,6 +79,10 @@ class _GuidedCalibration:
         self._sum = np.zeros(3)
         self._moving_reported = False
         self.started_s = t_s
+
+    @property
+    def hold_started_s(self) -> float | None:
+        return self._since
 
     def tick(self, t_s: float, gravity: np.ndarray, activity: Activity) -> list[EngineEvent]:
         if self.phase == "upright":
@@ -169,6 +174,7 @@ class PostureEngine:
         self._slip_ticks = 0
         self._first_t: float | None = None
         self.has_gyro = True
+        self._judge_from_s = float("-inf")
         self._samples_per_tick = max(1, round(TICK_S * rate_hz))
         self._sums = [0.0, 0.0, 0.0, 0.0, 0]
         self._quaternion = np.array([1.0, 0.0, 0.0, 0.0])
@@ -178,10 +184,24 @@ class PostureEngine:
 
     # -- control ------------------------------------------------------------------
 
+    def apply_settings(self, settings: EngineSettings) -> None:
+        """New thresholds and delay from the next tick; a slouch in progress keeps its onset."""
+        self.settings = settings
+        self.detector.settings = settings
+
     def start_calibration(self) -> None:
         """Begin the guided calibration; progress arrives as events."""
         self._calibration = _GuidedCalibration(self._latest[0])
         self.detector.reset()
+
+    def calibration_status(self) -> tuple[str, float, float] | None:
+        """(phase, seconds held so far, seconds needed) while calibrating."""
+        calibration = self._calibration
+        if calibration is None:
+            return None
+        since = calibration.hold_started_s
+        held = 0.0 if since is None else max(0.0, self._latest[0] - since)
+        return calibration.phase, held, UPRIGHT_HOLD_S if calibration.phase == "upright" else LEAN_HOLD_S
 
     def cancel_calibration(self) -> None:
         self._calibration = None
@@ -269,13 +289,16 @@ class PostureEngine:
                 if isinstance(event, CalibrationCompleted):
                     self._calibration = None
                     self.set_frame(event.frame)
+                    # The wearer is still leaning forward from the guided lean.
+                    self._judge_from_s = t_s + CALIBRATION_GRACE_S
         flexion = lateral = None
         if self.frame is not None:
             flexion, lateral = self.frame.angles_deg(gravity)
             # Without a gyroscope every tilt looks like a jump without a turn.
             if self.has_gyro and not self._needs_recalibration and self._calibration is None:
                 events += self._check_slip(t_s, activity)
-            if not (self._needs_recalibration or self._paused or self._calibration is not None):
+            judging = not (self._needs_recalibration or self._paused or self._calibration is not None)
+            if judging and t_s >= self._judge_from_s:
                 events += self.detector.update(t_s, flexion, lateral, activity)
         self._publish(t_s, flexion, lateral, activity)
 

@@ -247,6 +247,9 @@ class SimulatedWearer:
         smooth = (1.0 - np.cos(np.pi * alpha)) / 2.0
         return self._previous[i] + (self._targets[i] - self._previous[i]) * smooth[:, None]
 
+    def walking_mask(self, times_s: np.ndarray) -> np.ndarray:
+        return self._walking[self._segment_index(self._script_time(times_s))]
+
     def activity(self, times_s: np.ndarray) -> list[Activity]:
         idx = self._segment_index(self._script_time(times_s))
         return [self.script.segments[k].activity for k in idx]
@@ -256,7 +259,7 @@ class SimulatedWearer:
         t = np.asarray(times_s, float)
         pose = self.scripted_pose(t)
         pose[:, 0] += 0.4 * np.sin(2 * np.pi * 0.25 * t)  # breathing
-        walking = self._walking[self._segment_index(self._script_time(t))]
+        walking = self.walking_mask(t)
         if walking.any():
             tw = t[walking]
             pose[walking, 0] += 1.5 * np.sin(2 * np.pi * 1.9 * tw)
@@ -315,7 +318,7 @@ class SimulatedWearer:
         lever = np.array([SENSOR_DEPTH_M, 0.0, SENSOR_HEIGHT_M])
         position = [r @ lever for r in (r_prev, r_now, r_next)]
         linear = (position[2] - 2 * position[1] + position[0]) / (h * h) / G_MS2
-        walking = self._walking[self._segment_index(self._script_time(t))]
+        walking = self.walking_mask(t)
         linear[walking, 2] += 0.25 * np.sin(2 * np.pi * 1.9 * t[walking])
         linear[walking, 0] += 0.08 * np.sin(2 * np.pi * 1.9 * t[walking] + 1.0)
         specific_force = linear + np.array([0.0, 0.0, 1.0])
@@ -342,6 +345,107 @@ class SimulatedWearer:
         accel += self._rng.normal(0.0, self.noise.accel_noise_g, (n, 3))
         gyro += self._bias(t) + self._rng.normal(0.0, self.noise.gyro_noise_dps, (n, 3))
         return accel, gyro
+
+
+class InteractiveWearer(SimulatedWearer):
+    """A wearer driven live (``posture demo``): each command starts from wherever the
+    trunk is at the next sample and runs its segments in order; the last one holds."""
+
+    def __init__(self, *, seed: int = 0, mounting: np.ndarray | None = None, noise: ImuNoise = ImuNoise()) -> None:
+        super().__init__(Script().sit(24 * 3600.0), mounting=mounting, noise=noise, seed=seed)
+        upright = np.zeros(3)
+        # (start_s, from pose, segment) in time order; the first covers all of the past.
+        self._timeline: list[tuple[float, np.ndarray, Segment]] = [
+            (float("-inf"), upright, Segment(Activity.SITTING, 1.0, Pose(), 1.0))
+        ]
+        self._pending: list[Segment] = []
+        self.current = Activity.SITTING
+
+    def perform(self, *segments: Segment) -> None:
+        """Queue a movement; it begins at the next sample the sensor takes."""
+        self._pending = list(segments)
+
+    # Convenience movements for the demo keys.
+    def slouch(self) -> None:
+        self.perform(Segment(Activity.SLUMPING, 8.0, Pose(22.0), 8.0, slouch=True))
+
+    def sit_up(self) -> None:
+        self.perform(Segment(Activity.SITTING, 1.5, Pose(), 1.5))
+
+    def lean_back(self) -> None:
+        self.perform(Segment(Activity.LEAN_BACK, 2.0, Pose(-15.0), 2.0))
+
+    def lean_forward(self, degrees: float = 20.0) -> None:
+        self.perform(Segment(Activity.CALIBRATION_LEAN, 1.5, Pose(degrees), 1.5))
+
+    def stand(self) -> None:
+        self.perform(
+            Segment(Activity.STAND_UP, 0.9, Pose(45.0), 0.8),
+            Segment(Activity.STANDING, 1.0, Pose(-2.0), 0.9),
+        )
+
+    def walk(self) -> None:
+        if self.current not in (Activity.STANDING, Activity.WALKING):
+            self.perform(
+                Segment(Activity.STAND_UP, 0.9, Pose(45.0), 0.8),
+                Segment(Activity.STANDING, 1.0, Pose(-2.0), 0.9),
+                Segment(Activity.WALKING, 1.0, Pose(3.0), 1.0),
+            )
+        else:
+            self.perform(Segment(Activity.WALKING, 1.0, Pose(3.0), 1.0))
+
+    def sit_down(self) -> None:
+        self.perform(Segment(Activity.SIT_DOWN, 1.0, Pose(40.0), 0.9), Segment(Activity.SITTING, 1.5, Pose(), 1.0))
+
+    def _apply_pending(self, t0: float) -> None:
+        if not self._pending:
+            return
+        start = t0
+        pose = self._pose_at(np.array([t0]))[0]
+        for segment in self._pending:
+            self._timeline.append((start, pose, segment))
+            pose = np.array([segment.pose.flexion_deg, segment.pose.lateral_deg, segment.pose.twist_deg])
+            start += segment.duration_s
+        self._pending = []
+        del self._timeline[: max(0, len(self._timeline) - 16)]  # the past is never sampled again
+
+    def _entries(self, t: np.ndarray) -> np.ndarray:
+        starts = np.array([entry[0] for entry in self._timeline])
+        return np.clip(np.searchsorted(starts, t, side="right") - 1, 0, len(starts) - 1)
+
+    def _pose_at(self, t: np.ndarray) -> np.ndarray:
+        idx = self._entries(t)
+        out = np.empty((len(t), 3))
+        for k, (start, origin, segment) in enumerate(self._timeline):
+            sel = idx == k
+            if not sel.any():
+                continue
+            target = np.array([segment.pose.flexion_deg, segment.pose.lateral_deg, segment.pose.twist_deg])
+            alpha = np.clip((t[sel] - start) / segment.ramp_s, 0.0, 1.0) if np.isfinite(start) else np.ones(sel.sum())
+            smooth = (1.0 - np.cos(np.pi * alpha)) / 2.0
+            out[sel] = origin + (target - origin) * smooth[:, None]
+        return out
+
+    def scripted_pose(self, times_s: np.ndarray) -> np.ndarray:
+        return self._pose_at(np.asarray(times_s, float))
+
+    def walking_mask(self, times_s: np.ndarray) -> np.ndarray:
+        idx = self._entries(np.asarray(times_s, float))
+        walking = np.array([segment.activity is Activity.WALKING for _, _, segment in self._timeline])
+        return walking[idx]
+
+    def activity(self, times_s: np.ndarray) -> list[Activity]:
+        idx = self._entries(np.asarray(times_s, float))
+        return [self._timeline[k][2].activity for k in idx]
+
+    def episodes(self, threshold_deg: float = 12.0) -> list[Episode]:
+        return []
+
+    def sample(self, times_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        t = np.asarray(times_s, float)
+        self._apply_pending(float(t[0]))
+        self.current = self._timeline[-1][2].activity
+        return super().sample(t)
 
 
 def workday(seed: int = 0, hours: float = 8.0) -> Script:

@@ -1,0 +1,155 @@
+"""The live session's brain, without a UI: readings -> engine -> tally -> nudges.
+
+The app's link worker feeds readings in and posts what comes out. Wall-clock time
+(for snooze, quiet hours and the alert budget) is passed in, so tests control it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from .coach import DayTally, NudgePolicy
+from .engine import (
+    BodyFrame,
+    CalibrationCompleted,
+    LeanAlerted,
+    PostureEngine,
+    PostureSnapshot,
+    RecalibrationNeeded,
+    SlouchAlerted,
+)
+from .engine.events import EngineEvent
+from .paths import data_dir, ensure_private_dir
+from .readings import ImuReading
+from .settings import Settings
+
+SNAPSHOT_EVERY_S = 0.1  # the UI gets at most ~10 snapshots a second of sample time
+
+
+@dataclass(frozen=True, slots=True)
+class Nudge:
+    kind: str  # "slouch" | "lean" | "break" | "recalibrate"
+    title: str
+    message: str
+    vibrate_level: int = 1
+
+
+@dataclass
+class LiveUpdate:
+    events: list[EngineEvent] = field(default_factory=list)
+    nudges: list[Nudge] = field(default_factory=list)
+    snapshot: PostureSnapshot | None = None
+
+
+class LiveSession:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        rate_hz: float = 50.0,
+        frame: BodyFrame | None = None,
+        clock: Callable[[], datetime] = datetime.now,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.engine = PostureEngine(settings.posture, rate_hz=rate_hz, frame=frame)
+        self.tally = DayTally()
+        self.policy = NudgePolicy(settings.nudges, settings.quiet_hours)
+        self.suppressed: list[tuple[Nudge, str]] = []
+        self._last_snapshot_t = float("-inf")
+        self._break_prompted = False
+
+    def apply_settings(self, settings: Settings) -> None:
+        """New thresholds apply from the next tick; calibration and the day's numbers stay."""
+        self.settings = settings
+        self.engine.apply_settings(settings.posture)
+        self.policy.settings = settings.nudges
+        self.policy.quiet_hours = settings.quiet_hours
+
+    def feed(self, readings: Sequence[ImuReading]) -> LiveUpdate:
+        update = LiveUpdate(events=self.engine.process(readings))
+        snapshot = self.engine.snapshot
+        self.tally.add(snapshot)
+        for event in update.events:
+            self.tally.on_event(event)
+            nudge = self._nudge_for(event)
+            if nudge is not None:
+                blocked = self.policy.blocked_by(self.clock()) if nudge.kind != "recalibrate" else ""
+                if blocked:
+                    self.suppressed.append((nudge, blocked))
+                else:
+                    if nudge.kind != "recalibrate":
+                        self.policy.try_nudge(self.clock())
+                    update.nudges.append(nudge)
+        self._break_due(snapshot.t_s, update)
+        if snapshot.t_s - self._last_snapshot_t >= SNAPSHOT_EVERY_S or update.events:
+            self._last_snapshot_t = snapshot.t_s
+            update.snapshot = snapshot
+        return update
+
+    def _break_due(self, t_s: float, update: LiveUpdate) -> None:
+        """One break reminder per sitting period longer than the configured time."""
+        sitting_s = self.tally.sitting_for_s(t_s)
+        if sitting_s < self.settings.breaks.sit_minutes * 60:
+            self._break_prompted = False
+            return
+        if self._break_prompted:
+            return
+        nudge = Nudge("break", "Time for a break",
+                      f"You have been sitting for {sitting_s / 60:.0f} minutes. Stand up, walk a little, stretch.", 1)
+        blocked = self.policy.blocked_by(self.clock())
+        if blocked:
+            return  # try again on a later reading, once the budget allows
+        self._break_prompted = True
+        self.policy.try_nudge(self.clock())
+        update.nudges.append(nudge)
+
+    def _nudge_for(self, event: EngineEvent) -> Nudge | None:
+        if isinstance(event, SlouchAlerted):
+            return Nudge("slouch", "Sit up", f"You have been slouching for {self.settings.posture.delay_s:g} s "
+                         f"({event.flexion_deg:.0f} deg forward). Roll your shoulders back and sit tall.", 1)
+        if isinstance(event, LeanAlerted):
+            return Nudge("lean", "Leaning to the side", f"You have leaned {event.side} ({abs(event.lateral_deg):.0f} deg) for a minute.", 1)
+        if isinstance(event, RecalibrationNeeded):
+            return Nudge("recalibrate", "Recalibrate", f"{event.reason[0].upper()}{event.reason[1:]}. Press c to recalibrate.", 0)
+        return None
+
+
+def calibration_file() -> Path:
+    return data_dir() / "calibration.json"
+
+
+def load_frame(address: str) -> BodyFrame | None:
+    """The body frame last calibrated for this sensor, if any (a bad file is ignored)."""
+    try:
+        data = json.loads(calibration_file().read_text())
+        return BodyFrame.from_dict(data[address])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def save_frame(address: str, frame: BodyFrame) -> None:
+    path = calibration_file()
+    ensure_private_dir(path.parent)
+    try:
+        data = json.loads(path.read_text())
+        if not isinstance(data, dict):
+            data = {}
+    except (OSError, ValueError):
+        data = {}
+    data[address] = frame.as_dict()
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(data, indent=1))
+    temporary.chmod(0o600)
+    temporary.replace(path)
+
+
+def frame_completed(events: Sequence[EngineEvent]) -> BodyFrame | None:
+    for event in events:
+        if isinstance(event, CalibrationCompleted):
+            return event.frame
+    return None

@@ -1,0 +1,64 @@
+"""The guided calibration: sit upright and still, then lean forward and hold."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Label, ProgressBar, Static
+
+from ..engine import CalibrationCompleted, CalibrationProgress, PostureSnapshot
+from ..engine.events import EngineEvent
+
+STEPS = {
+    "upright": "1/2  Sit upright, the way you want to sit, and hold still.",
+    "lean": "2/2  Now lean forward slowly from the hips, about 20 degrees, and hold.",
+    "done": "Calibrated. Your upright and forward directions are saved for this sensor.",
+}
+
+
+class CalibrationScreen(ModalScreen[bool]):
+    """Shows the engine's calibration steps; dismissed with True when it completes."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="calibration"):
+            yield Label("Calibration", classes="panel-title")
+            yield Static(STEPS["upright"], id="step")
+            yield ProgressBar(total=100, show_eta=False, id="hold")
+            yield Static("", id="feedback")
+            yield Static("Esc cancels. The sensor can sit at any angle on your back.", classes="caption")
+
+    def on_mount(self) -> None:
+        self.app.start_calibration()  # type: ignore[attr-defined]
+
+    def show_status(self, status: tuple[str, float, float] | None, snapshot: PostureSnapshot | None) -> None:
+        if status is None:
+            return
+        phase, held, needed = status
+        self.query_one("#step", Static).update(STEPS.get(phase, ""))
+        self.query_one(ProgressBar).update(progress=min(100.0, 100.0 * held / needed))
+        if phase == "upright" and held > 0:
+            self.query_one("#feedback", Static).update(f"Holding... {max(0.0, needed - held):.0f} s")
+
+    def show_event(self, event: EngineEvent) -> None:
+        if isinstance(event, CalibrationProgress):
+            feedback = self.query_one("#feedback", Static)
+            feedback.update(event.message)
+            feedback.set_classes("alerted" if event.moving else "")
+            if event.phase == "lean":
+                self.query_one("#step", Static).update(STEPS["lean"])
+        elif isinstance(event, CalibrationCompleted):
+            self.query_one("#step", Static).update(STEPS["done"])
+            self.query_one(ProgressBar).update(progress=100)
+            self.query_one("#feedback", Static).update("")
+            self.set_timer(1.2, self._finish)
+
+    def _finish(self) -> None:
+        self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.app.cancel_calibration()  # type: ignore[attr-defined]
+        self.dismiss(False)

@@ -1,0 +1,87 @@
+"""Pick a sensor: scan, list with kind and signal, connect and remember, forget."""
+
+from __future__ import annotations
+
+from bleak.exc import BleakError
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from ..drivers import driver_for_kind
+from ..link import FoundSensor, scan
+
+SCAN_S = 3.0
+
+
+class SensorScreen(Screen):
+    BINDINGS = [
+        Binding("r", "rescan", "Rescan"),
+        Binding("enter", "connect", "Connect", priority=True),
+        Binding("f", "forget", "Forget remembered"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[FoundSensor] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="remembered")
+        yield Static("Scanning...", id="scan-status")
+        table: DataTable = DataTable(cursor_type="row", id="sensors")
+        table.add_columns("Name", "Kind", "Address", "Signal")
+        yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._show_remembered()
+        self.action_rescan()
+
+    def _show_remembered(self) -> None:
+        sensor = self.app.settings.sensor  # type: ignore[attr-defined]
+        text = "No sensor remembered." if sensor is None else f"Remembered: {sensor.name} ({sensor.kind}, {sensor.address})"
+        self.query_one("#remembered", Static).update(text)
+
+    def action_rescan(self) -> None:
+        self.query_one("#scan-status", Static).update(f"Scanning for {SCAN_S:g} s...")
+        self._scan()
+
+    @work(exclusive=True, group="scan")
+    async def _scan(self) -> None:
+        try:
+            found = await scan(self.app.transport, SCAN_S)  # type: ignore[attr-defined]
+        except (BleakError, OSError) as exc:
+            self.query_one("#scan-status", Static).update(
+                Text(f"Bluetooth is not available here ({exc or type(exc).__name__}). Run `posture demo` to try a simulated sensor.")
+            )
+            return
+        self.found = found
+        table = self.query_one(DataTable)
+        table.clear()
+        for sensor in found:
+            label = driver_for_kind(sensor.kind).label
+            table.add_row(sensor.name, label, sensor.address, f"{sensor.rssi} dBm", key=sensor.address)
+        status = f"{len(found)} sensor(s) found. Enter connects and remembers." if found else "No supported sensor found. Is it switched on and near? r scans again."
+        self.query_one("#scan-status", Static).update(status)
+        if found:
+            table.focus()
+
+    def action_connect(self) -> None:
+        table = self.query_one(DataTable)
+        if not self.found or table.cursor_row is None or table.cursor_row >= len(self.found):
+            self.notify("Nothing to connect to yet.", severity="warning")
+            return
+        sensor = self.found[table.cursor_row]
+        self.app.connect_sensor(sensor, remember=True)  # type: ignore[attr-defined]
+        self.dismiss()
+
+    def action_forget(self) -> None:
+        self.app.forget_sensor()  # type: ignore[attr-defined]
+        self._show_remembered()
+
+    def action_back(self) -> None:
+        self.dismiss()

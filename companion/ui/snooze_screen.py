@@ -1,0 +1,24 @@
+"""Snooze nudges for a while, or switch quiet mode."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Label, OptionList
+from textual.widgets.option_list import Option
+
+CHOICES = [("15", "15 minutes"), ("30", "30 minutes"), ("60", "1 hour"), ("tomorrow", "until tomorrow"), ("resume", "resume nudges now")]
+
+
+class SnoozeScreen(ModalScreen[str | None]):
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="snooze"):
+            yield Label("Snooze nudges", classes="panel-title")
+            yield OptionList(*[Option(text, id=key) for key, text in CHOICES])
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)

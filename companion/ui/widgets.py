@@ -1,0 +1,114 @@
+"""Widgets of the live screen: the side-view figure, the tilt gauge, the panels."""
+
+from __future__ import annotations
+
+import math
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from ..coach import DayTally
+from ..engine import EngineState, PostureSnapshot
+
+
+def format_duration(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}"
+    return f"{seconds // 60:02d}:{seconds % 60:02d}"
+
+
+def state_text(snapshot: PostureSnapshot | None, linked: bool = True) -> tuple[str, str]:
+    """(text, style class) for the current state, as the wearer should read it."""
+    if not linked:
+        return "away", "away"
+    if snapshot is None:
+        return "waiting for the sensor", "away"
+    state = snapshot.state
+    if state is EngineState.SLOUCHING:
+        return f"slouching {format_duration(snapshot.held_s)} of {format_duration(snapshot.delay_s)}", "slouching"
+    if state is EngineState.ALERTED:
+        return f"alerted: slouching for {format_duration(snapshot.held_s)}", "alerted"
+    if state is EngineState.UNCALIBRATED:
+        return "not calibrated: press c", "recalibrate"
+    if state is EngineState.RECALIBRATE:
+        return "recalibrate: the sensor moved (press c)", "recalibrate"
+    if state is EngineState.CALIBRATING:
+        return "calibrating", "calibrating"
+    if state is EngineState.PAUSED:
+        return "paused", "away"
+    if state is EngineState.MOVING:
+        return f"moving ({snapshot.activity.value})", "moving"
+    return "upright", "upright"
+
+
+class PostureFigure(Static):
+    """A side view of the upper back that bends with the measured flexion."""
+
+    flexion_deg: reactive[float | None] = reactive(None)
+    threshold_deg: reactive[float] = reactive(12.0)
+
+    HEIGHT = 9
+
+    def render(self) -> Text:
+        width = max(12, self.size.width or 24)
+        rows = [[" "] * width for _ in range(self.HEIGHT)]
+        hip_x = width // 2 - 3
+        angle = math.radians(self.flexion_deg or 0.0)
+        # Seat and chair back.
+        for x in range(hip_x - 6, hip_x + 6):
+            if 0 <= x < width:
+                rows[self.HEIGHT - 1][x] = "▀"
+        for y in range(self.HEIGHT - 5, self.HEIGHT - 1):
+            if 0 <= hip_x - 5 < width:
+                rows[y][hip_x - 5] = "▌"
+        # Spine from the hip up, leaning forward (to the right) with flexion.
+        spine = self.HEIGHT - 3
+        char = "│" if abs(self.flexion_deg or 0) < 8 else ("╱" if angle > 0 else "╲")
+        x = float(hip_x)
+        for step in range(spine):
+            y = self.HEIGHT - 2 - step
+            x = hip_x + math.tan(angle) * (step + 1) * 2.0
+            xi = int(round(x))
+            if 0 <= xi < width:
+                rows[y][xi] = char
+        head_x = int(round(x + math.sin(angle) * 2.0))
+        if 0 <= head_x < width:
+            rows[0][head_x] = "●"
+        text = Text("\n".join("".join(r) for r in rows))
+        over = (self.flexion_deg or 0.0) > self.threshold_deg
+        text.stylize("bold red" if over else "bold green")
+        return text
+
+
+class TiltGauge(Static):
+    """-20..40 deg with the threshold band: green, the hysteresis band, red beyond."""
+
+    flexion_deg: reactive[float | None] = reactive(None)
+    threshold_deg: reactive[float] = reactive(12.0)
+    clear_deg: reactive[float] = reactive(8.0)
+
+    LOW, HIGH = -20.0, 40.0
+
+    def render(self) -> Text:
+        width = max(20, (self.size.width or 40) - 2)
+        scale = width / (self.HIGH - self.LOW)
+
+        def col(deg: float) -> int:
+            return max(0, min(width - 1, int((deg - self.LOW) * scale)))
+
+        bar = Text()
+        for i in range(width):
+            deg = self.LOW + i / scale
+            style = "on dark_green" if deg < self.clear_deg else "on dark_orange3" if deg < self.threshold_deg else "on dark_red"
+            bar.append(" ", style=style)
+        marker = Text(" " * width)
+        if self.flexion_deg is not None:
+            marker = Text(" " * col(self.flexion_deg) + "▲", style="bold")
+        labels = [" "] * width
+        for deg in (-20, 0, self.threshold_deg, 40):
+            label = f"{deg:g}"
+            start = min(width - len(label), col(deg))
+            labels[start : start + len(label)] = label
+        return Text("\n").join([bar, marker, Text("".join(labels), style="dim")])
