@@ -30,7 +30,7 @@ from .settings import EngineSettings
 from .slouch import SlouchDetector
 
 TICK_S = 0.25
-STARTUP_S = 2.0  # the filter's own start-up while its gain ramps down
+STARTUP_S = 3.0  # the filter's own start-up while its gain ramps down (3 s in Fusion)
 SLIP_ERROR_DEG = 10.0
 SLIP_TICKS = 4
 UPRIGHT_HOLD_S = 4.0
@@ -259,6 +259,13 @@ class PostureEngine:
         self, t_s: float, accel_square_mean: float, accel_mean: tuple[float, float, float],
         events: list[EngineEvent],
     ) -> None:
+        assert self._first_t is not None
+        if t_s - self._first_t < STARTUP_S:
+            # The filter is still converging from its initial guess: its turns are not the wearer's.
+            self._quaternion = self._ahrs.get_quaternion()
+            self._last_tick_t = t_s
+            self._publish(t_s, None, None, Activity.STILL)
+            return
         # How fast the trunk turned since the last tick, from the filter's orientation
         # (bias-corrected): cheaper than summing the gyroscope per sample.
         quaternion = self._ahrs.get_quaternion()
@@ -276,10 +283,6 @@ class PostureEngine:
         # filter, which rides through the accelerations of the movement.
         gravity = accel_mean if activity is Activity.STILL else self._ahrs.get_gravity()
         self.gravity = gravity
-        assert self._first_t is not None
-        if t_s - self._first_t < STARTUP_S:
-            self._publish(t_s, None, None, activity)
-            return
         if self._calibration is not None:
             # At rest the mean acceleration is gravity itself, free of the gyroscope
             # bias the filter may not have learned yet.

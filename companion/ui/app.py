@@ -42,6 +42,9 @@ from .settings_screen import SettingsScreen
 from .snooze_screen import SnoozeScreen
 
 
+DEMO_OUT_OF_RANGE_S = 4.0
+
+
 @dataclass
 class DemoWorld:
     """The simulated sensor and the person wearing it, for ``posture demo``."""
@@ -89,7 +92,7 @@ class PostureApp(App):
         Binding("d", "demo('sit_down')", "Sit down", show=False),
         Binding("x", "drop_link", "Drop link", show=False),
     ]
-    DEMO_KEYS = "Demo wearer: s slouch · u sit up · b lean back · t stand · w walk · d sit down · x drop the link"
+    DEMO_KEYS = "Demo wearer: s slouch · u sit up · b lean back · t stand · w walk · d sit down · x sensor out of range"
 
     def __init__(
         self,
@@ -151,6 +154,12 @@ class PostureApp(App):
         self._run_link(sensor)
         if frame is None and self.calibrate_on_start:
             self.call_after_refresh(self.action_calibrate)
+
+    def current_sensor(self) -> FoundSensor | None:
+        """The sensor the link is (or keeps trying to be) connected to."""
+        if self.link is None:
+            return None
+        return self.link.sensor
 
     def forget_sensor(self) -> None:
         self._save(self._with_sensor(None))
@@ -312,9 +321,11 @@ class PostureApp(App):
     def action_demo(self, movement: str) -> None:
         self._demo_wearer(movement)
 
+    @work(group="demo", exit_on_error=False)
     async def action_drop_link(self) -> None:
+        """The simulated sensor goes out of range for a few seconds."""
         if self.demo_world is not None:
-            await self.demo_world.sensor.disconnect()  # type: ignore[attr-defined]
+            await self.demo_world.sensor.go_out_of_range(DEMO_OUT_OF_RANGE_S)  # type: ignore[attr-defined]
 
 
 class DemoPostureApp(PostureApp):

@@ -28,7 +28,7 @@ class LiveScreen(Screen):
         self.linked = False
 
     def compose(self) -> ComposeResult:
-        yield Header(show_clock=True)
+        yield Header()
         with Horizontal(id="main"):
             with Vertical(id="posture"):
                 with Horizontal(id="now"):

@@ -59,12 +59,17 @@ class SensorScreen(Screen):
                 Text(f"Bluetooth is not available here ({exc or type(exc).__name__}). Run `posture demo` to try a simulated sensor.")
             )
             return
+        # A connected sensor stops advertising: list it from the app, not the scan.
+        current = self.app.current_sensor()  # type: ignore[attr-defined]
+        if current is not None and all(f.address != current.address for f in found):
+            found = [current, *found]
         self.found = found
         table = self.query_one(DataTable)
         table.clear()
         for sensor in found:
             label = driver_for_kind(sensor.kind).label
-            table.add_row(sensor.name, label, sensor.address, f"{sensor.rssi} dBm", key=sensor.address)
+            signal = "connected" if current is not None and sensor.address == current.address else f"{sensor.rssi} dBm"
+            table.add_row(sensor.name, label, sensor.address, signal, key=sensor.address)
         status = f"{len(found)} sensor(s) found. Enter connects and remembers." if found else "No supported sensor found. Is it switched on and near? r scans again."
         self.query_one("#scan-status", Static).update(status)
         if found:

@@ -127,6 +127,20 @@ class SimulatedPeripheral:
         for task in list(self._tasks):
             task.cancel()
 
+    async def go_out_of_range(self, seconds: float) -> None:
+        """Drop the connection and stay silent for ``seconds``, then advertise again."""
+        self.device.auto_restart_advertising = False
+        await self.device.stop_advertising()
+        await self.disconnect()
+        await asyncio.sleep(seconds)
+        self.device.auto_restart_advertising = True
+        await self.device.start_advertising(
+            advertising_data=self.advertisement(),
+            auto_restart=True,
+            advertising_interval_min=ADVERTISING_INTERVAL_MS,
+            advertising_interval_max=ADVERTISING_INTERVAL_MS,
+        )
+
     async def disconnect(self) -> None:
         """Drop the connection from the peripheral's side, as a sensor out of range does."""
         connection = self.connection

@@ -1,0 +1,149 @@
+"""The app driven as a user would, with Pilot, against the simulated demo world."""
+
+from __future__ import annotations
+
+import asyncio
+import tomllib
+
+import numpy as np
+import pytest
+
+from companion.engine import BodyFrame, EngineSettings
+from companion.link import LinkState
+from companion.live import calibration_file, save_frame
+from companion.settings import Settings, settings_path
+from companion.ui.app import make_app
+from companion.ui.calibration_screen import CalibrationScreen
+from companion.ui.sensor_screen import SensorScreen
+from companion.ui.settings_screen import SettingsScreen
+from firmware_protocol.sim.wearer import InteractiveWearer
+
+DEMO_ADDRESS = "F0:00:00:00:00:01"  # the first device on a fresh virtual radio
+
+
+def calibrate_demo_sensor() -> None:
+    """Save the exact body frame of the demo wearer (seed 0), as a past calibration would."""
+    mounting = InteractiveWearer(seed=0).mounting
+    save_frame(DEMO_ADDRESS, BodyFrame.from_dict({"up": list(mounting.T @ [0, 0, 1]), "forward": list(mounting.T @ [1, 0, 0])}))
+
+
+async def wait_for(predicate, timeout_s: float = 20.0, step_s: float = 0.1) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {predicate.__doc__ or predicate}")
+        await asyncio.sleep(step_s)
+
+
+def state_line(app) -> str:
+    return str(app.live.query_one("#state").render())
+
+
+def demo_app(delay_s: float = 5, **settings_changes):
+    settings = Settings(posture=EngineSettings(delay_s=delay_s), **settings_changes)
+    return make_app(demo=True, settings=settings)
+
+
+async def test_slouch_counts_up_then_alerts_and_vibrates_then_clears():
+    calibrate_demo_sensor()
+    app = demo_app(delay_s=5)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(lambda: state_line(app) == "upright")
+        await pilot.press("s")
+        await wait_for(lambda: state_line(app).startswith("slouching"))
+        assert "of 00:05" in state_line(app)
+        await wait_for(lambda: state_line(app).startswith("alerted"), timeout_s=20)
+        assert any("slouching" in n.message for n in app._notifications)
+        await wait_for(lambda: app.demo_world.sensor.alert_levels == [1], timeout_s=5)
+        assert app.session.tally.alerts == 1
+        await pilot.press("u")
+        await wait_for(lambda: state_line(app) == "upright", timeout_s=10)
+
+
+async def test_link_drop_shows_reconnecting_and_recovers():
+    calibrate_demo_sensor()
+    app = demo_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(lambda: app.link_state is LinkState.STREAMING)
+        await pilot.press("x")  # the sensor goes out of range for a few seconds
+        await wait_for(lambda: "reconnecting" in str(app.live.query_one("#connection").render()), timeout_s=5)
+        assert state_line(app) == "away"
+        await wait_for(lambda: app.link_state is LinkState.STREAMING, timeout_s=30)
+        connection = str(app.live.query_one("#connection").render())
+        assert "reconnected 1×" in connection and "streaming" in connection
+        await wait_for(lambda: state_line(app) == "upright")
+
+
+async def test_calibration_flow_completes_and_is_remembered():
+    app = demo_app()
+    async with app.run_test(size=(100, 30)):
+        await wait_for(lambda: isinstance(app.screen, CalibrationScreen), timeout_s=5)
+        await wait_for(lambda: not isinstance(app.screen, CalibrationScreen), timeout_s=30)
+        assert app.session.engine.calibrated
+        assert DEMO_ADDRESS in calibration_file().read_text()
+        await wait_for(lambda: state_line(app) == "upright")
+
+
+async def test_snooze_holds_nudges_back_but_keeps_tracking():
+    calibrate_demo_sensor()
+    app = demo_app(delay_s=5)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(lambda: state_line(app) == "upright")
+        await pilot.press("z")
+        await pilot.pause()
+        await pilot.press("enter")  # the first choice: 15 minutes
+        await wait_for(lambda: app.session.policy.snoozed_until is not None)
+        await pilot.press("s")
+        await wait_for(lambda: state_line(app).startswith("alerted"), timeout_s=20)
+        assert app.session.tally.alerts == 1
+        assert [reason for _, reason in app.session.suppressed][0].startswith("snoozed")
+        assert app.demo_world.sensor.alert_levels == []
+        assert "snoozed" in str(app.live.query_one("#nudge-status").render())
+
+
+async def test_settings_screen_names_bad_values_and_saves_good_ones():
+    calibrate_demo_sensor()
+    app = demo_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("comma")
+        await wait_for(lambda: isinstance(app.screen, SettingsScreen))
+        field = app.screen.query_one("#field-posture-threshold_deg")
+        field.value = "80"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        error = str(app.screen.query_one("#settings-error").render())
+        assert "[posture] threshold_deg = 80.0 is not allowed: a number from 5 to 40" in error
+        field.value = "15"
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: not isinstance(app.screen, SettingsScreen))
+        saved = tomllib.loads(settings_path().read_text())
+        assert saved["posture"]["threshold_deg"] == 15
+        assert app.session.engine.settings.threshold_deg == 15
+
+
+async def test_sensor_screen_lists_connects_and_remembers():
+    calibrate_demo_sensor()
+    app = demo_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(lambda: app.link_state is LinkState.STREAMING)
+        await pilot.press("n")
+        await wait_for(lambda: isinstance(app.screen, SensorScreen) and app.screen.found, timeout_s=10)
+        assert app.screen.found[0].address == DEMO_ADDRESS
+        await pilot.press("enter")
+        await wait_for(lambda: not isinstance(app.screen, SensorScreen))
+        remembered = tomllib.loads(settings_path().read_text())["sensor"]
+        assert remembered == {"address": DEMO_ADDRESS, "name": "Posture1", "kind": "reference"}
+        await wait_for(lambda: app.link_state is LinkState.STREAMING)
+
+
+async def test_garbage_from_the_sensor_is_counted_not_fatal():
+    calibrate_demo_sensor()
+    app = demo_app()
+    async with app.run_test(size=(100, 30)):
+        await wait_for(lambda: app.link_state is LinkState.STREAMING)
+        app.demo_world.sensor.faults.corrupt_rate = 0.5
+        await wait_for(lambda: app.link is not None and app.link.stats.malformed >= 3, timeout_s=10)
+        await asyncio.sleep(0.5)
+        assert "bad frames" in str(app.live.query_one("#connection").render())
+        assert state_line(app) == "upright"
