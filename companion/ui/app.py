@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -70,7 +71,7 @@ async def start_demo_world(seed: int = 0) -> DemoWorld:
 
 
 class PostureApp(App):
-    CSS_PATH = "posture.tcss"
+    CSS_PATH = Path(__file__).parent / "posture.tcss"
     TITLE = "posture"
     SUB_TITLE = "upper-back posture companion"
 
@@ -125,6 +126,7 @@ class PostureApp(App):
     # -- start ----------------------------------------------------------------------
 
     async def on_mount(self) -> None:
+        self.set_timer(5.0, self._freeze_startup_objects)
         await self.push_screen(self.live)
         self.live.set_thresholds(self.settings.posture.threshold_deg, self.settings.posture.clear_deg)
         if self.demo:
@@ -138,6 +140,13 @@ class PostureApp(App):
             self.connect_sensor(self.initial_sensor, remember=False)
         else:
             await self.push_screen(SensorScreen())
+
+    def _freeze_startup_objects(self) -> None:
+        # Everything built at start-up (widgets, the BLE stack, modules) lives as long
+        # as the app: moving it out of the collector's sight keeps full collections
+        # from pausing the UI for a tenth of a second now and then.
+        gc.collect()
+        gc.freeze()
 
     async def on_unmount(self) -> None:
         if self.demo_world is not None:
@@ -274,7 +283,11 @@ class PostureApp(App):
         self.push_screen(SensorScreen())
 
     def action_settings(self) -> None:
-        self.push_screen(SettingsScreen())
+        # Built once and kept: opening it is then only a screen switch.
+        if not self.is_screen_installed("settings"):
+            self.install_screen(SettingsScreen(), "settings")
+        if not isinstance(self.screen, SettingsScreen):
+            self.push_screen("settings")
 
     def action_snooze(self) -> None:
         def chosen(choice: str | None) -> None:

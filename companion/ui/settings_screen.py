@@ -62,6 +62,20 @@ class SettingsScreen(Screen):
             yield Button("Save", id="save", variant="primary")
         yield Footer()
 
+    def on_screen_resume(self) -> None:
+        """The screen is kept between visits: show the settings as they are now."""
+        settings: Settings = self.app.settings  # type: ignore[attr-defined]
+        for dotted, _label, kind in FIELDS:
+            widget = self.query_one(f"#{_widget_id(dotted)}")
+            value = _get(settings, dotted)
+            if kind == "bool":
+                widget.value = value  # type: ignore[attr-defined]
+            elif kind == "delay":
+                widget.value = int(value)  # type: ignore[attr-defined]
+            else:
+                widget.value = f"{value:g}" if isinstance(value, float) else str(value)  # type: ignore[attr-defined]
+        self.query_one("#settings-error", Static).update("")
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "save":
             self.action_save()
@@ -104,7 +118,7 @@ class SettingsScreen(Screen):
         error.update("")
         self.app.apply_settings(settings)  # type: ignore[attr-defined]
         self.notify(f"Saved to {path}")
-        self.dismiss()
+        self.app.pop_screen()
 
     def action_back(self) -> None:
-        self.dismiss()
+        self.app.pop_screen()

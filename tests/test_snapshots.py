@@ -1,0 +1,71 @@
+"""SVG snapshots of the main screens at 100x30 (pytest-textual-snapshot).
+
+Review a changed snapshot in the report before updating it with --snapshot-update.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from companion.coach import DayTally
+from companion.engine import Activity, EngineState, PostureSnapshot
+from companion.link import LinkState, LinkStats
+from companion.settings import Settings
+from companion.ui.app import PostureApp
+from companion.ui.calibration_screen import CalibrationScreen
+from companion.ui.sensor_screen import SensorScreen
+from companion.ui.settings_screen import SettingsScreen
+
+SIZE = (100, 30)
+FIXED_SETTINGS_FILE = Path("/home/you/.config/posture/settings.toml")
+
+
+class StillLifeApp(PostureApp):
+    """The app with fixed data instead of a live link, so every run draws the same."""
+
+    def __init__(self, then: str = "") -> None:
+        super().__init__(settings=Settings(), settings_file=FIXED_SETTINGS_FILE)
+        self.then = then
+
+    async def on_mount(self) -> None:
+        await self.push_screen(self.live)
+        self.live.set_thresholds(12.0, 8.0)
+        tally = DayTally(tracked_s=5400, upright_s=4300, slouched_s=700, moving_s=400, episodes=4, alerts=2,
+                         lean_alerts=1, sitting_since_s=0.0)
+        flexion = [2, 3, 2, 4, 6, 9, 13, 15, 17, 16, 14, 9, 4, 2, 1, 0, -3, -2, 1, 2] * 6
+        for second, value in enumerate(flexion):
+            snap = PostureSnapshot(float(second), float(value), 1.5, Activity.STILL, EngineState.UPRIGHT, 0.0, 30.0)
+            self.live.show_snapshot(snap, tally)
+        now = PostureSnapshot(1520.0, 16.4, -3.2, Activity.STILL, EngineState.SLOUCHING, 12.0, 30.0)
+        self.live.show_snapshot(now, tally)
+        info = {"name": "Posture1", "kind": "reference", "battery": 76, "rate_hz": 50}
+        self.live.show_link(LinkState.STREAMING, "", info, LinkStats(received=270000, lost=54, malformed=2))
+        if self.then == "calibration":
+            await self.push_screen(CalibrationScreen())
+        elif self.then == "settings":
+            await self.push_screen(SettingsScreen())
+        elif self.then == "sensors":
+            await self.push_screen(SensorScreen())
+
+    def start_calibration(self) -> None:  # no engine behind the still life
+        pass
+
+
+def test_live_screen(snap_compare):
+    assert snap_compare(StillLifeApp(), terminal_size=SIZE)
+
+
+def test_calibration_screen(snap_compare):
+    assert snap_compare(StillLifeApp("calibration"), terminal_size=SIZE)
+
+
+def test_settings_screen(snap_compare):
+    assert snap_compare(StillLifeApp("settings"), terminal_size=SIZE)
+
+
+def test_sensor_screen(snap_compare):
+    async def scanned(pilot):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(StillLifeApp("sensors"), terminal_size=SIZE, run_before=scanned)
