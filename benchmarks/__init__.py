@@ -27,6 +27,6 @@ Benchmark = Callable[[], Iterator[Metric]]
 
 
 def registry() -> dict[str, Benchmark]:
-    from . import engine, link, ui
+    from . import engine, history, link, ui
 
-    return {"link": link.run, "engine": engine.run, "ui": ui.run}
+    return {"link": link.run, "engine": engine.run, "history": history.run, "ui": ui.run}

@@ -273,6 +273,63 @@ async def _bluetooth_available() -> bool:
     return True
 
 
+def _open_history():
+    from .history import HistoryError, HistoryStore, default_path
+
+    try:
+        return HistoryStore(default_path(), readonly=True)
+    except HistoryError as exc:
+        raise CliError(str(exc), EXIT_NO_SENSOR) from exc
+
+
+def cmd_report(args: argparse.Namespace, out: Output) -> int:
+    from .history.report import build_report
+
+    store = _open_history()
+    try:
+        report = build_report(store, args.days)
+    finally:
+        store.close()
+    if args.json:
+        out.result(json.dumps(report.as_json()))
+        return EXIT_OK
+    out.result(f"{'day':<12}{'upright':>8}{'tracked':>9}{'episodes':>9}{'alerts':>7}{'longest':>9}{'stretches':>10}")
+    for day in report.days:
+        share = "-" if day.upright_share is None else f"{day.upright_share:.0%}"
+        tracked = f"{day.tracked_s / 3600:.1f} h"
+        longest = f"{day.longest_slouch_s / 60:.1f} min" if day.longest_slouch_s else "-"
+        out.result(f"{day.day:<12}{share:>8}{tracked:>9}{day.episodes:>9}{day.alerts:>7}{longest:>9}{day.stretches:>10}")
+    out.result(report.summary())
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace, out: Output) -> int:
+    from datetime import datetime as _dt
+
+    from .history.export import collect, to_csv, to_json, write_export
+
+    since_s = 0.0
+    if args.since:
+        try:
+            since_s = _dt.fromisoformat(args.since).timestamp()
+        except ValueError:
+            raise CliError(f"--since {args.since!r} is not a date like 2026-11-01", EXIT_USAGE) from None
+    store = _open_history()
+    try:
+        data = collect(store, since_s)
+    finally:
+        store.close()
+    text = to_json(data) if args.format == "json" else to_csv(data)
+    try:
+        write_export(text, Path(args.output) if args.output else None)
+    except OSError as exc:
+        raise CliError(f"cannot write {args.output}: {exc.strerror or exc}", EXIT_USAGE) from exc
+    if args.output:
+        counts = ", ".join(f"{len(rows)} {name}" for name, rows in data.items())
+        out.message(f"wrote {counts} to {args.output}")
+    return EXIT_OK
+
+
 def _window(text: str) -> tuple[float, float]:
     try:
         start, end = (float(part) for part in text.split(":"))
@@ -324,7 +381,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threshold", type=float, default=12.0, metavar="DEG", help="forward flexion beyond upright that counts (default 12)")
     p.add_argument("--delay", type=float, default=30.0, metavar="S", help="seconds held before an alert: 5, 15, 30, 60 or 120 (default 30)")
     p.add_argument("--json", action="store_true", help="frames (one per second), episodes and alerts as JSON")
+
+    p = add("report", cmd_report, "Per-day upright share, episodes, alerts, longest slouch, stretches.")
+    p.add_argument("--days", type=_positive_int, default=7, metavar="N", help="the last N days (default 7)")
+    p.add_argument("--json", action="store_true", help="days and the hour you slouch most, as JSON")
+
+    p = add("export", cmd_export, "Export episodes, time bins and stretches (formats in docs/history.md).")
+    p.add_argument("--format", choices=("csv", "json"), default="csv", help="csv (default) or json")
+    p.add_argument("--since", metavar="DATE", help="only from this date on (YYYY-MM-DD)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1 or value > 3650:
+        raise argparse.ArgumentTypeError(f"must be from 1 to 3650, got {text}")
+    return value
 
 
 def _positive_float(text: str) -> float:

@@ -22,7 +22,9 @@ from .engine import (
     RecalibrationNeeded,
     SlouchAlerted,
 )
-from .engine.events import EngineEvent
+from .engine.events import EngineEvent, SlouchEnded
+from .history.bins import BinAccumulator
+from .history.records import Alert, Calibration, Episode, Record, SessionEnded, SessionStarted
 from .paths import data_dir, ensure_private_dir
 from .readings import ImuReading
 from .settings import Settings
@@ -43,6 +45,7 @@ class LiveUpdate:
     events: list[EngineEvent] = field(default_factory=list)
     nudges: list[Nudge] = field(default_factory=list)
     snapshot: PostureSnapshot | None = None
+    records: list[Record] = field(default_factory=list)
 
 
 class LiveSession:
@@ -62,6 +65,8 @@ class LiveSession:
         self.suppressed: list[tuple[Nudge, str]] = []
         self._last_snapshot_t = float("-inf")
         self._break_prompted = False
+        self._bins = BinAccumulator()
+        self._anchor: tuple[float, float] | None = None  # (sample time, wall time)
 
     def apply_settings(self, settings: Settings) -> None:
         """New thresholds apply from the next tick; calibration and the day's numbers stay."""
@@ -70,13 +75,30 @@ class LiveSession:
         self.policy.settings = settings.nudges
         self.policy.quiet_hours = settings.quiet_hours
 
+    def start_record(self, address: str, name: str, kind: str) -> SessionStarted:
+        return SessionStarted(self.clock().timestamp(), address, name, kind)
+
+    def end_records(self) -> list[Record]:
+        """What closes the session in the history: the bin in progress, the end time."""
+        return [*self._bins.flush(), SessionEnded(self.clock().timestamp())]
+
+    def wall_s(self, t_s: float) -> float:
+        """Sample time on the wall clock, anchored at the first reading."""
+        if self._anchor is None:
+            self._anchor = (t_s, self.clock().timestamp())
+        return self._anchor[1] + (t_s - self._anchor[0])
+
     def feed(self, readings: Sequence[ImuReading]) -> LiveUpdate:
+        if readings:
+            self.wall_s(readings[0].t_s)
         update = LiveUpdate(events=self.engine.process(readings))
         snapshot = self.engine.snapshot
         self.tally.add(snapshot)
+        update.records += self._bins.add(self.wall_s(snapshot.t_s), snapshot)
         for event in update.events:
             self.tally.on_event(event)
             nudge = self._nudge_for(event)
+            delivered = False
             if nudge is not None:
                 blocked = self.policy.blocked_by(self.clock()) if nudge.kind != "recalibrate" else ""
                 if blocked:
@@ -85,6 +107,10 @@ class LiveSession:
                     if nudge.kind != "recalibrate":
                         self.policy.try_nudge(self.clock())
                     update.nudges.append(nudge)
+                    delivered = True
+            record = self._record_for(event, delivered)
+            if record is not None:
+                update.records.append(record)
         self._break_due(snapshot.t_s, update)
         if snapshot.t_s - self._last_snapshot_t >= SNAPSHOT_EVERY_S or update.events:
             self._last_snapshot_t = snapshot.t_s
@@ -107,6 +133,18 @@ class LiveSession:
         self._break_prompted = True
         self.policy.try_nudge(self.clock())
         update.nudges.append(nudge)
+        update.records.append(Alert(self.wall_s(t_s), "break", None, True))
+
+    def _record_for(self, event: EngineEvent, delivered: bool) -> Record | None:
+        if isinstance(event, SlouchEnded):
+            return Episode(self.wall_s(event.start_s), self.wall_s(event.end_s), event.peak_deg, event.mean_deg, event.alerted)
+        if isinstance(event, SlouchAlerted):
+            return Alert(self.wall_s(event.t_s), "slouch", event.flexion_deg, delivered)
+        if isinstance(event, LeanAlerted):
+            return Alert(self.wall_s(event.t_s), "lean", event.lateral_deg, delivered)
+        if isinstance(event, CalibrationCompleted):
+            return Calibration(self.wall_s(event.t_s), event.frame.up, event.frame.forward)
+        return None
 
     def _nudge_for(self, event: EngineEvent) -> Nudge | None:
         if isinstance(event, SlouchAlerted):

@@ -32,10 +32,13 @@ from ..link import (
     SensorConnected,
     SensorLink,
 )
+from ..history.store import default_path as default_history_path
+from ..history.writer import HistoryWriter
 from ..live import LiveSession, load_frame, save_frame
 from ..notify import DesktopNotifications
 from ..settings import RememberedSensor, Settings, SettingsError, save, settings_path
 from .calibration_screen import CalibrationScreen
+from .history_screen import HistoryScreen
 from .live_screen import LiveScreen
 from .messages import LinkUpdated, NudgeDue, PostureEvent, PostureUpdated
 from .sensor_screen import SensorScreen
@@ -77,6 +80,7 @@ class PostureApp(App):
 
     BINDINGS = [
         Binding("c", "calibrate", "Calibrate"),
+        Binding("h", "history", "History"),
         Binding("n", "sensors", "Sensors"),
         Binding("comma", "settings", "Settings"),
         Binding("z", "snooze", "Snooze"),
@@ -106,6 +110,7 @@ class PostureApp(App):
         calibrate_on_start: bool = True,
         clock: Callable[[], datetime] = datetime.now,
         notifier: DesktopNotifications | None = None,
+        history_path: Path | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -122,11 +127,14 @@ class PostureApp(App):
         self.sensor_info: dict[str, object] = {}
         self.link_state = LinkState.IDLE
         self.live = LiveScreen()
+        self.history_path = history_path or default_history_path()
+        self.history: HistoryWriter | None = None
 
     # -- start ----------------------------------------------------------------------
 
     async def on_mount(self) -> None:
         self.set_timer(5.0, self._freeze_startup_objects)
+        self.history = HistoryWriter(self.history_path, on_error=self._history_problem_from_thread).start()
         await self.push_screen(self.live)
         self.live.set_thresholds(self.settings.posture.threshold_deg, self.settings.posture.clear_deg)
         if self.demo:
@@ -148,7 +156,20 @@ class PostureApp(App):
         gc.collect()
         gc.freeze()
 
+    def _history_problem_from_thread(self, message: str) -> None:
+        try:
+            self.call_from_thread(self.notify, escape(message), title="History", severity="error", timeout=15)
+        except RuntimeError:  # the app is already gone
+            pass
+
+    def _record(self, *records) -> None:
+        if self.history is not None:
+            for record in records:
+                self.history.put(record)
+
     async def on_unmount(self) -> None:
+        if self.history is not None:
+            self.history.close()
         if self.demo_world is not None:
             await self.demo_world.close()
 
@@ -183,12 +204,15 @@ class PostureApp(App):
     async def _run_link(self, sensor: FoundSensor) -> None:
         link = SensorLink(sensor, self.transport)
         self.link = link
+        session = self.session
+        self._record(session.start_record(sensor.address, sensor.name, sensor.kind))
         runner = asyncio.create_task(link.run())
         try:
             while True:
                 event = await link.events.get()
                 if isinstance(event, ReadingsReceived):
                     update = self.session.feed(event.readings)
+                    self._record(*update.records)
                     for engine_event in update.events:
                         self.post_message(PostureEvent(engine_event))
                     for nudge in update.nudges:
@@ -199,6 +223,7 @@ class PostureApp(App):
                     self.post_message(LinkUpdated(event, link.stats))
         finally:
             link.stop()
+            self._record(*session.end_records())
             await runner
 
     # -- messages -------------------------------------------------------------------
@@ -278,6 +303,11 @@ class PostureApp(App):
     def action_calibrate(self) -> None:
         if not isinstance(self.screen, CalibrationScreen):
             self.push_screen(CalibrationScreen())
+
+    def action_history(self) -> None:
+        if self.history is not None:
+            self.history.flush(1.0)  # show what was just recorded
+        self.push_screen(HistoryScreen(self.history_path))
 
     def action_sensors(self) -> None:
         self.push_screen(SensorScreen())

@@ -1,0 +1,114 @@
+"""Daily reports from the history: upright share, episodes, alerts, longest slouch,
+stretches, and the hour of day when slouching is most common."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time, timedelta
+
+from .store import HistoryStore
+
+MIN_HOUR_JUDGED_S = 600.0  # an hour of day needs this much judged time to be named
+
+
+@dataclass(frozen=True, slots=True)
+class DayReport:
+    day: str
+    tracked_s: float
+    upright_share: float | None
+    slouched_s: float
+    episodes: int
+    alerts: int
+    longest_slouch_s: float
+    stretches: int
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    days: list[DayReport]
+    worst_hour: int | None
+    worst_hour_slouched_share: float | None
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "days": [asdict(d) for d in self.days],
+            "slouch_most": None if self.worst_hour is None else {
+                "hour": self.worst_hour, "slouched_share": round(self.worst_hour_slouched_share or 0.0, 3)
+            },
+        }
+
+    def summary(self) -> str:
+        if self.worst_hour is None:
+            return "Not enough data yet to say when you slouch most."
+        share = self.worst_hour_slouched_share or 0.0
+        return (
+            f"You slouch most between {self.worst_hour:02d}:00 and {(self.worst_hour + 1) % 24:02d}:00 "
+            f"({share:.0%} of that hour spent slouched)."
+        )
+
+
+def _day_start(day: date) -> float:
+    return datetime.combine(day, time.min).timestamp()
+
+
+def build_report(store: HistoryStore, days: int, today: date | None = None) -> Report:
+    today = today or date.today()
+    first = today - timedelta(days=days - 1)
+    since_day = first.isoformat()
+    since_s = _day_start(first)
+    until_s = _day_start(today + timedelta(days=1))
+    db = store.db
+    daily = {
+        row[0]: row[1:]
+        for row in db.execute(
+            "SELECT day, upright_s, slouched_s, moving_s, away_s FROM daily WHERE day >= ? AND day <= ?",
+            (since_day, today.isoformat()),
+        )
+    }
+    local_day = "date(%s, 'unixepoch', 'localtime')"
+    episodes = {
+        row[0]: (row[1], row[2])
+        for row in db.execute(
+            f"SELECT {local_day % 'start'} d, COUNT(*), MAX(end - start) FROM episodes WHERE start >= ? AND start < ? GROUP BY d",
+            (since_s, until_s),
+        )
+    }
+    alerts = dict(
+        db.execute(
+            f"SELECT {local_day % 'at'} d, COUNT(*) FROM alerts WHERE at >= ? AND at < ? AND kind != 'break' GROUP BY d",
+            (since_s, until_s),
+        ).fetchall()
+    )
+    stretches = dict(
+        db.execute(
+            f"SELECT {local_day % 'at'} d, COUNT(*) FROM stretches WHERE at >= ? AND at < ? GROUP BY d", (since_s, until_s)
+        ).fetchall()
+    )
+    reports = []
+    for offset in range(days):
+        day = (first + timedelta(days=offset)).isoformat()
+        upright, slouched, moving, away = daily.get(day, (0.0, 0.0, 0.0, 0.0))
+        judged = upright + slouched
+        count, longest = episodes.get(day, (0, 0.0))
+        reports.append(
+            DayReport(
+                day=day,
+                tracked_s=round(upright + slouched + moving, 1),
+                upright_share=round(upright / judged, 4) if judged else None,
+                slouched_s=round(slouched, 1),
+                episodes=count,
+                alerts=alerts.get(day, 0),
+                longest_slouch_s=round(longest or 0.0, 1),
+                stretches=stretches.get(day, 0),
+            )
+        )
+    worst_hour, worst_share = None, None
+    for hour, upright, slouched in db.execute(
+        "SELECT hour, SUM(upright_s), SUM(slouched_s) FROM hourly WHERE day >= ? GROUP BY hour", (since_day,)
+    ):
+        judged = upright + slouched
+        if judged >= MIN_HOUR_JUDGED_S and slouched > 0:
+            share = slouched / judged
+            if worst_share is None or share > worst_share:
+                worst_hour, worst_share = hour, share
+    return Report(reports, worst_hour, worst_share)

@@ -1,0 +1,273 @@
+"""The history store: durability, migrations, bad files, reports, exports, the screen."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from companion.engine import SlouchEnded
+from companion.history import SCHEMA_VERSION, HistoryError, HistoryStore
+from companion.history.export import collect, read_export, to_csv, to_json
+from companion.history.records import Bin, Episode, SessionStarted
+from companion.history.report import build_report
+from companion.history.synthetic import synthetic_days
+from companion.history.writer import HistoryWriter
+from companion.live import LiveSession
+from companion.settings import Settings
+from companion.evaluation import wearer_readings
+from firmware_protocol.sim.wearer import Script, SimulatedWearer
+
+TODAY = date(2026, 11, 20)  # a Friday
+
+
+@pytest.fixture
+def db_path(tmp_path) -> Path:
+    return tmp_path / "data" / "history.sqlite3"
+
+
+def filled(db_path: Path, days: int = 10) -> HistoryStore:
+    store = HistoryStore(db_path)
+    store.write(list(synthetic_days(TODAY, days)))
+    return store
+
+
+def test_new_store_is_private_wal_and_current(db_path):
+    store = HistoryStore(db_path)
+    store.write([SessionStarted(1.0, "A", "n", "reference")])
+    assert store.schema_version == SCHEMA_VERSION
+    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    for path in db_path.parent.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    assert stat.S_IMODE(db_path.parent.stat().st_mode) == 0o700
+
+
+def test_migrates_from_every_earlier_version(db_path):
+    db_path.parent.mkdir(parents=True)
+    for version in range(SCHEMA_VERSION):
+        path = db_path.with_name(f"v{version}.sqlite3")
+        db = sqlite3.connect(path)
+        # Build the schema as it was at ``version`` with the migrations of that time.
+        from companion.history.store import MIGRATIONS
+
+        for script in MIGRATIONS[:version]:
+            db.executescript(script)
+        db.execute(f"PRAGMA user_version = {version}")
+        db.commit()
+        db.close()
+        store = HistoryStore(path)
+        assert store.schema_version == SCHEMA_VERSION
+        assert store.integrity_ok()
+        store.write(list(synthetic_days(TODAY, 1)))
+        assert store.bins(0, 1e12)
+
+
+def test_newer_schema_is_refused_and_left_alone(db_path):
+    db_path.parent.mkdir(parents=True)
+    db = sqlite3.connect(db_path)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.close()
+    before = db_path.read_bytes()
+    with pytest.raises(HistoryError, match="newer version"):
+        HistoryStore(db_path)
+    assert db_path.read_bytes() == before
+
+
+def test_corrupt_file_is_reported_and_never_overwritten(db_path):
+    db_path.parent.mkdir(parents=True)
+    garbage = b"this is not a database" * 200
+    db_path.write_bytes(garbage)
+    with pytest.raises(HistoryError, match="not a readable posture history"):
+        HistoryStore(db_path)
+    messages: list[str] = []
+    writer = HistoryWriter(db_path, on_error=messages.append).start()
+    writer.put(SessionStarted(1.0, "A", "n", "reference"))
+    writer.flush()
+    writer.close()
+    assert messages and "left untouched" in messages[0]
+    assert db_path.read_bytes() == garbage
+    result = subprocess.run(
+        [sys.executable, "-m", "companion", "report"], capture_output=True, text=True,
+        env={**os.environ, "POSTURE_HOME": str(db_path.parent.parent)},
+    )
+    assert result.returncode == 1 and "not a readable posture history" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+WRITER_SCRIPT = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from companion.history.writer import HistoryWriter
+    from companion.history.records import Bin, SessionStarted
+    writer = HistoryWriter(Path(sys.argv[1])).start()
+    writer.put(SessionStarted(time.time(), "A", "n", "reference"))
+    t = time.time()
+    while True:
+        writer.put(Bin(t, 0.25, 0.25, 0.0, 0.0, 0.0, 3.0, 0.0))
+        print(t + 0.25, flush=True)
+        t += 0.25
+        time.sleep(max(0.0, t - time.time()))
+    """
+)
+
+
+def test_kill_minus_9_loses_at_most_the_last_seconds(db_path, tmp_path):
+    script = tmp_path / "writer.py"
+    script.write_text(WRITER_SCRIPT)
+    process = subprocess.Popen([sys.executable, str(script), str(db_path)], stdout=subprocess.PIPE, text=True)
+    time.sleep(4.0)
+    process.send_signal(signal.SIGKILL)
+    handed = [float(line) for line in process.communicate()[0].split()]
+    assert len(handed) > 8
+    store = HistoryStore(db_path)
+    assert store.integrity_ok()
+    bins = store.bins(0, 1e12)
+    last_end = bins[-1].start + bins[-1].seconds
+    assert handed[-1] - last_end <= 10.0
+    assert handed[-1] - last_end <= 2.0  # in practice: about the one-second commit interval
+    starts = [b.start for b in bins]
+    assert starts == sorted(starts) and len(starts) == len(set(starts))
+
+
+def test_full_disk_is_reported_and_writing_resumes(db_path, monkeypatch):
+    failures = {"left": 2}
+    original = HistoryStore.write
+
+    def flaky_write(self, records):
+        if failures["left"]:
+            failures["left"] -= 1
+            raise sqlite3.OperationalError("database or disk is full")
+        return original(self, records)
+
+    monkeypatch.setattr(HistoryStore, "write", flaky_write)
+    monkeypatch.setattr("companion.history.writer.RETRY_S", 0.05)
+    messages: list[str] = []
+    writer = HistoryWriter(db_path, commit_every_s=0.05, on_error=messages.append).start()
+    for k in range(20):
+        writer.put(Bin(1000.0 + 5 * k, 5.0, 5.0, 0.0, 0.0, 0.0, 1.0, 0.0))
+        time.sleep(0.02)
+    deadline = time.time() + 5
+    while writer.written < 20 and time.time() < deadline:
+        writer.flush(0.5)
+        time.sleep(0.05)
+    writer.close()
+    assert messages and "disk is full" in messages[0]
+    assert writer.written == 20
+    assert len(HistoryStore(db_path).bins(0, 1e12)) == 20
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_export_round_trip(db_path, tmp_path, fmt):
+    store = filled(db_path, 5)
+    store.set_note(store.episodes(0, 1e12)[0][0], 'after lunch, "tired"')
+    data = collect(store, 0.0)
+    assert data["episodes"] and data["bins"] and data["stretches"]
+    path = tmp_path / f"export.{fmt}"
+    path.write_text(to_json(data) if fmt == "json" else to_csv(data))
+    assert read_export(path) == data
+
+
+def test_report_per_day_and_when_you_slouch_most(db_path):
+    store = filled(db_path, 7)
+    report = build_report(store, 7, TODAY)
+    assert [d.day for d in report.days] == [(TODAY - timedelta(days=6 - k)).isoformat() for k in range(7)]
+    weekend = [d for d in report.days if date.fromisoformat(d.day).weekday() >= 5]
+    assert all(d.tracked_s == 0 and d.upright_share is None for d in weekend)
+    worked = [d for d in report.days if d.tracked_s]
+    assert all(0.5 < d.upright_share < 1 and d.episodes > 0 and d.longest_slouch_s > 0 for d in worked)
+    assert report.worst_hour is not None and 9 <= report.worst_hour <= 16
+    assert "You slouch most between" in report.summary()
+    assert json.loads(json.dumps(report.as_json()))["slouch_most"]["hour"] == report.worst_hour
+
+
+def test_cli_report_and_export(tmp_path):
+    home = tmp_path / "home"
+    store = HistoryStore(home / "data" / "history.sqlite3")
+    store.write(list(synthetic_days(date.today(), 3)))
+    store.close()
+    env = {**os.environ, "POSTURE_HOME": str(home)}
+    report = subprocess.run([sys.executable, "-m", "companion", "report", "--days", "3", "--json"], capture_output=True, text=True, env=env)
+    assert report.returncode == 0, report.stderr
+    assert len(json.loads(report.stdout)["days"]) == 3
+    out = tmp_path / "e.csv"
+    export = subprocess.run([sys.executable, "-m", "companion", "export", "--format", "csv", "-o", str(out)], capture_output=True, text=True, env=env)
+    assert export.returncode == 0, export.stderr
+    assert out.read_text().startswith("table,")
+    bad = subprocess.run([sys.executable, "-m", "companion", "export", "--since", "last week"], capture_output=True, text=True, env=env)
+    assert bad.returncode == 2 and "--since" in bad.stderr
+
+
+def test_live_session_records_what_the_engine_saw(db_path):
+    wearer = SimulatedWearer(Script().calibration().sit(20).slump(20, 10, 60).sit(30), seed=4)
+    wall0 = datetime(2026, 11, 20, 10, 0, 0)
+    now = {"t": 0.0}
+    session = LiveSession(Settings(), clock=lambda: wall0 + timedelta(seconds=now["t"]))
+    session.engine.start_calibration()
+    writer = HistoryWriter(db_path).start()
+    writer.put(session.start_record("F0:00:00:00:00:01", "Posture1", "reference"))
+    ended: list[SlouchEnded] = []
+    for chunk in wearer_readings(wearer):
+        for i in range(0, len(chunk), 10):
+            now["t"] = chunk[i].t_s
+            update = session.feed(chunk[i : i + 10])
+            ended += [e for e in update.events if isinstance(e, SlouchEnded)]
+            for record in update.records:
+                writer.put(record)
+    for record in session.end_records():
+        writer.put(record)
+    writer.close()
+    store = HistoryStore(db_path)
+    [(_, episode)] = store.episodes(0, 1e12)
+    [engine_episode] = ended
+    assert episode.start == pytest.approx(wall0.timestamp() + engine_episode.start_s, abs=0.05)
+    assert episode.alerted and episode.peak_deg == pytest.approx(engine_episode.peak_deg)
+    bins = store.bins(0, 1e12)
+    covered = sum(b.seconds for b in bins)
+    assert covered == pytest.approx(wearer.duration_s, abs=6)
+    slouched = sum(b.slouched_s for b in bins)
+    assert slouched == pytest.approx(engine_episode.end_s - engine_episode.start_s, abs=6)
+    assert [a.kind for a in store.alerts(0, 1e12)] == ["slouch"]
+
+
+async def test_history_screen_shows_a_day_and_takes_a_note(tmp_path):
+    import asyncio
+
+    from companion.ui.app import make_app
+    from companion.ui.history_screen import HistoryScreen
+
+    async def until(predicate, timeout_s: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while not predicate():
+            assert time.monotonic() < deadline, "timed out"
+            await asyncio.sleep(0.02)
+
+    home_db = tmp_path / "data" / "history.sqlite3"
+    store = filled(home_db, 3)
+    store.close()
+    app = make_app(demo=True, settings=Settings(), history_path=home_db, calibrate_on_start=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = HistoryScreen(home_db, TODAY)
+        app.push_screen(screen)
+        await until(lambda: screen.view is not None)
+        assert screen.view.episodes and screen.view.minutes
+        assert "Upright share" in str(screen.query_one("#shares").render())
+        await pilot.press("left")
+        await until(lambda: screen.view.day == TODAY - timedelta(days=1))
+        await pilot.press("right")
+        await until(lambda: screen.view.day == TODAY)
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press(*"tired")
+        await pilot.press("enter")
+        await until(lambda: screen.view.episodes[0][1].note == "tired")
