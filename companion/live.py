@@ -24,12 +24,23 @@ from .engine import (
 )
 from .engine.events import EngineEvent, SlouchEnded
 from .history.bins import BinAccumulator
-from .history.records import Alert, Calibration, Episode, Record, SessionEnded, SessionStarted
+from .coach.stretches import StretchResult
+from .history.records import (
+    Alert,
+    BalanceCheck,
+    Calibration,
+    Episode,
+    Record,
+    SessionEnded,
+    SessionStarted,
+    Stretch,
+)
 from .paths import data_dir, ensure_private_dir
 from .readings import ImuReading
 from .settings import Settings
 
 SNAPSHOT_EVERY_S = 0.1  # the UI gets at most ~10 snapshots a second of sample time
+SECOND_ALERT_WINDOW_S = 20 * 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +77,7 @@ class LiveSession:
         self._last_snapshot_t = float("-inf")
         self._break_prompted = False
         self._bins = BinAccumulator()
+        self._alert_times: list[float] = []
         self._anchor: tuple[float, float] | None = None  # (sample time, wall time)
 
     def apply_settings(self, settings: Settings) -> None:
@@ -111,11 +123,41 @@ class LiveSession:
             record = self._record_for(event, delivered)
             if record is not None:
                 update.records.append(record)
+            if isinstance(event, SlouchAlerted):
+                self._stretch_offer(event.t_s, update)
         self._break_due(snapshot.t_s, update)
         if snapshot.t_s - self._last_snapshot_t >= SNAPSHOT_EVERY_S or update.events:
             self._last_snapshot_t = snapshot.t_s
             update.snapshot = snapshot
         return update
+
+    def stretch_record(self, result: StretchResult, *, by_hand: bool) -> Stretch:
+        t_s = self.engine.snapshot.t_s
+        return Stretch(
+            self.wall_s(t_s) - result.duration_s, result.kind.value, "hand" if by_hand else "sensor",
+            result.duration_s, result.left_deg, result.right_deg, result.extension_deg,
+        )
+
+    def balance_record(self, result: StretchResult) -> BalanceCheck:
+        return BalanceCheck(
+            self.wall_s(self.engine.snapshot.t_s), result.left_deg or 0.0, result.right_deg or 0.0,
+            result.lateral_rest_deg or 0.0,
+        )
+
+    def _stretch_offer(self, t_s: float, update: LiveUpdate) -> None:
+        """A second slouch alert within 20 minutes: the alert that goes out offers a
+        stretch (one nudge, not two, so the alert budget holds)."""
+        self._alert_times = [t for t in self._alert_times if t_s - t <= SECOND_ALERT_WINDOW_S] + [t_s]
+        if len(self._alert_times) < 2:
+            return
+        for index, nudge in enumerate(update.nudges):
+            if nudge.kind == "slouch":
+                self._alert_times = []
+                update.nudges[index] = Nudge(
+                    "stretch", "Time to stretch",
+                    f"{nudge.message} That is the second slouch in 20 minutes: press r for a one-minute stretch.",
+                    nudge.vibrate_level,
+                )
 
     def _break_due(self, t_s: float, update: LiveUpdate) -> None:
         """One break reminder per sitting period longer than the configured time."""
@@ -126,7 +168,7 @@ class LiveSession:
         if self._break_prompted:
             return
         nudge = Nudge("break", "Time for a break",
-                      f"You have been sitting for {sitting_s / 60:.0f} minutes. Stand up, walk a little, stretch.", 1)
+                      f"You have been sitting for {sitting_s / 60:.0f} minutes. Stand up and press r for a stretch.", 1)
         blocked = self.policy.blocked_by(self.clock())
         if blocked:
             return  # try again on a later reading, once the budget allows

@@ -147,3 +147,45 @@ async def test_garbage_from_the_sensor_is_counted_not_fatal():
         await asyncio.sleep(0.5)
         assert "bad frames" in str(app.live.query_one("#connection").render())
         assert state_line(app) == "upright"
+
+
+async def test_second_slouch_alert_offers_a_stretch():
+    from companion.settings import NudgeSettings
+
+    calibrate_demo_sensor()
+    app = demo_app(delay_s=5, nudges=NudgeSettings(training_mode=True, desktop=False))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(lambda: state_line(app) == "upright")
+        for _ in range(2):
+            await pilot.press("s")
+            await wait_for(lambda: state_line(app).startswith("alerted"), timeout_s=25)
+            await pilot.press("u")
+            await wait_for(lambda: state_line(app) == "upright", timeout_s=15)
+        titles = [n.title for n in app._notifications]  # the first alert's toast may have gone
+        assert app.session.tally.alerts == 2
+        assert "Time to stretch" in titles
+        assert any("press r" in n.message for n in app._notifications)
+
+
+async def test_a_measured_stretch_is_recorded_in_the_history():
+    from companion.history import HistoryStore
+    from companion.ui.stretch_screen import StretchScreen
+
+    calibrate_demo_sensor()
+    app = demo_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(lambda: state_line(app) == "upright")
+        await pilot.press("r")
+        await wait_for(lambda: isinstance(app.screen, StretchScreen))
+        await pilot.press("down")  # the shoulder-blade squeeze
+        await pilot.press("enter")
+        await wait_for(lambda: state_line(app) == "paused", timeout_s=5)
+        screen = app.screen
+        await wait_for(lambda: screen.result is not None, timeout_s=45)
+        assert screen.result.seen_by_sensor
+        assert 6 <= screen.result.extension_deg <= 14  # the demo wearer leans back 10 deg
+        app.history.flush()
+        store = HistoryStore(app.history_path, readonly=True)
+        [stretch] = store.stretches(0, 1e12)
+        assert (stretch.kind, stretch.completed_by) == ("shoulder_squeeze", "sensor")
+        await wait_for(lambda: state_line(app) == "upright", timeout_s=15)

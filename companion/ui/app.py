@@ -44,6 +44,8 @@ from .messages import LinkUpdated, NudgeDue, PostureEvent, PostureUpdated
 from .sensor_screen import SensorScreen
 from .settings_screen import SettingsScreen
 from .snooze_screen import SnoozeScreen
+from .stretch_screen import StretchScreen
+from ..coach.stretches import GuidedStretch, StretchKind, StretchPlan, StretchResult
 
 
 DEMO_OUT_OF_RANGE_S = 4.0
@@ -80,6 +82,7 @@ class PostureApp(App):
 
     BINDINGS = [
         Binding("c", "calibrate", "Calibrate"),
+        Binding("r", "stretch", "Stretch"),
         Binding("h", "history", "History"),
         Binding("n", "sensors", "Sensors"),
         Binding("comma", "settings", "Settings"),
@@ -128,6 +131,8 @@ class PostureApp(App):
         self.link_state = LinkState.IDLE
         self.live = LiveScreen()
         self.history_path = history_path or default_history_path()
+        self.active_stretch: GuidedStretch | None = None
+        self._demo_step = ""
         self.history: HistoryWriter | None = None
 
     # -- start ----------------------------------------------------------------------
@@ -213,6 +218,9 @@ class PostureApp(App):
                 if isinstance(event, ReadingsReceived):
                     update = self.session.feed(event.readings)
                     self._record(*update.records)
+                    if self.active_stretch is not None:
+                        snap = self.session.engine.snapshot
+                        self.active_stretch.feed(event.readings, snap.flexion_deg, snap.lateral_deg)
                     for engine_event in update.events:
                         self.post_message(PostureEvent(engine_event))
                     for nudge in update.nudges:
@@ -252,7 +260,7 @@ class PostureApp(App):
 
     def on_nudge_due(self, message: NudgeDue) -> None:
         nudge = message.nudge
-        self.notify(escape(nudge.message), title=nudge.title, severity="warning", timeout=8)
+        self.notify(escape(nudge.message), title=nudge.title, severity="warning", timeout=10)
         if nudge.kind == "recalibrate":
             return
         if self.settings.nudges.bell:
@@ -303,6 +311,46 @@ class PostureApp(App):
     def action_calibrate(self) -> None:
         if not isinstance(self.screen, CalibrationScreen):
             self.push_screen(CalibrationScreen())
+
+    # -- stretches ------------------------------------------------------------------
+
+    def action_stretch(self, kind: str | None = None) -> None:
+        if not isinstance(self.screen, StretchScreen):
+            self.push_screen(StretchScreen(kind))
+
+    def start_stretch(self, plan: StretchPlan) -> GuidedStretch | None:
+        frame = self.session.engine.frame
+        if frame is None:
+            self.notify("Calibrate first (c): the stretch is measured from your upright.", severity="warning")
+            return None
+        for event in self.session.engine.pause():  # slouch detection rests during a stretch
+            self.post_message(PostureEvent(event))
+        self.active_stretch = GuidedStretch(plan, frame.up)
+        return self.active_stretch
+
+    def finish_stretch(self, result: StretchResult, *, by_hand: bool) -> None:
+        self.active_stretch = None
+        self.session.engine.resume()
+        self._demo_wearer("sit_up")
+        if by_hand or result.seen_by_sensor:
+            self._record(self.session.stretch_record(result, by_hand=by_hand))
+        if result.kind is StretchKind.BALANCE_CHECK and result.seen_by_sensor:
+            self._record(self.session.balance_record(result))
+
+    def cancel_stretch(self) -> None:
+        self.active_stretch = None
+        self.session.engine.resume()
+        self._demo_wearer("sit_up")
+
+    def demo_follow_step(self, measure: str) -> None:
+        """In the demo, the simulated wearer does what the stretch screen says."""
+        if self.demo_world is None or measure == self._demo_step:
+            return
+        self._demo_step = measure
+        wearer = self.demo_world.wearer
+        moves = {"left": (0.0, 0.0, 45.0), "right": (0.0, 0.0, -38.0), "extension": (-10.0, 0.0, 0.0)}
+        flexion, lateral, twist = moves.get(measure, (0.0, 0.0, 0.0))
+        wearer.move_to(flexion, lateral, twist)  # type: ignore[attr-defined]
 
     def action_history(self) -> None:
         if self.history is not None:

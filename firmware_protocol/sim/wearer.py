@@ -394,6 +394,10 @@ class InteractiveWearer(SimulatedWearer):
         else:
             self.perform(Segment(Activity.WALKING, 1.0, Pose(3.0), 1.0))
 
+    def move_to(self, flexion_deg: float, lateral_deg: float = 0.0, twist_deg: float = 0.0, ramp_s: float = 2.0) -> None:
+        """Any seated pose: used to follow the stretch screen in the demo."""
+        self.perform(Segment(Activity.STRETCH_ROTATION, ramp_s, Pose(flexion_deg, lateral_deg, twist_deg), ramp_s))
+
     def sit_down(self) -> None:
         self.perform(Segment(Activity.SIT_DOWN, 1.0, Pose(40.0), 0.9), Segment(Activity.SITTING, 1.5, Pose(), 1.0))
 

@@ -1,0 +1,114 @@
+"""Guided stretches and the balance check, measured live by the sensor."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Label, OptionList, ProgressBar, Static
+from textual.widgets.option_list import Option
+
+from ..coach.stretches import BALANCE_PLAN, CATALOGUE, NOT_MEDICAL, GuidedStretch, StretchPlan, StretchResult
+
+PLANS: dict[str, StretchPlan] = {plan.kind.value: plan for plan in (*CATALOGUE.values(), BALANCE_PLAN)}
+
+
+class StretchScreen(ModalScreen[StretchResult | None]):
+    """Pick a stretch, follow its steps; the app feeds the sensor's readings in."""
+
+    BINDINGS = [
+        Binding("escape", "stop", "Stop"),
+        Binding("d", "done_by_hand", "Mark done by hand"),
+    ]
+
+    def __init__(self, kind: str | None = None) -> None:
+        super().__init__()
+        self.kind = kind
+        self.guided: GuidedStretch | None = None
+        self.result: StretchResult | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="stretch"):
+            yield Label("Stretch", id="stretch-title", classes="panel-title")
+            yield OptionList(*[Option(f"{plan.title}: {plan.summary}", id=key) for key, plan in PLANS.items()], id="stretch-choice")
+            yield Static("", id="stretch-step")
+            yield ProgressBar(total=100, show_eta=False, id="stretch-progress")
+            yield Static("", id="stretch-measure")
+            yield Static(NOT_MEDICAL, classes="caption")
+
+    def on_mount(self) -> None:
+        self.query_one(ProgressBar).display = False
+        if self.kind is not None:
+            self._start(self.kind)
+        self.set_interval(0.25, self._refresh)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self._start(event.option.id)
+
+    def _start(self, key: str) -> None:
+        plan = PLANS[key]
+        guided = self.app.start_stretch(plan)  # type: ignore[attr-defined]
+        if guided is None:
+            self.dismiss(None)
+            return
+        self.guided = guided
+        self.query_one(OptionList).display = False
+        self.query_one(ProgressBar).display = True
+        tender = f"\n{plan.tender_variant}" if plan.tender_variant else ""
+        self.query_one("#stretch-title", Label).update(f"{plan.title}{tender}")
+
+    def _refresh(self) -> None:
+        guided = self.guided
+        if guided is None or self.result is not None:
+            return
+        now = self.app.session.engine.snapshot.t_s  # type: ignore[attr-defined]
+        current = guided.step_at(now)
+        if current is None:
+            self._finish(now)
+            return
+        index, step, left_s = current
+        self.query_one("#stretch-step", Static).update(
+            f"Step {index + 1} of {len(guided.plan.steps)}: {step.text}  ({left_s:.0f} s)"
+        )
+        self.query_one(ProgressBar).update(progress=100.0 * (step.seconds - left_s) / step.seconds)
+        self.app.demo_follow_step(step.measure)  # type: ignore[attr-defined]
+        parts = []
+        if guided.left_deg is not None or step.measure in ("left", "right"):
+            parts.append(f"turn left {guided.left_deg or 0:.0f}°   turn right {guided.right_deg or 0:.0f}°")
+        if guided.extension_deg is not None:
+            parts.append(f"back extension {guided.extension_deg:.0f}°")
+        self.query_one("#stretch-measure", Static).update("   ".join(parts))
+
+    def _finish(self, now: float) -> None:
+        assert self.guided is not None
+        self.result = self.guided.result(now)
+        self.app.finish_stretch(self.result, by_hand=False)  # type: ignore[attr-defined]
+        lines = ["Done: the sensor saw it." if self.result.seen_by_sensor else
+                 "The sensor did not see this stretch done. Press d if you did it anyway, Esc to close."]
+        if self.result.extension_deg is not None:
+            lines.append(f"Back extension {self.result.extension_deg:.0f}°.")
+        if self.result.left_deg is not None:
+            lines.append(self.result.balance_text())
+        if self.result.lateral_rest_deg is not None:
+            side = "right" if self.result.lateral_rest_deg > 0 else "left"
+            lines.append(f"Resting side lean {abs(self.result.lateral_rest_deg):.0f}° to the {side}.")
+        self.query_one("#stretch-step", Static).update("\n".join(lines))
+        self.query_one(ProgressBar).update(progress=100)
+        if self.result.seen_by_sensor:
+            self.set_timer(4.0, self._close)
+
+    def _close(self) -> None:
+        self.dismiss(self.result)
+
+    def action_done_by_hand(self) -> None:
+        if self.result is not None and not self.result.seen_by_sensor:
+            self.app.finish_stretch(self.result, by_hand=True)  # type: ignore[attr-defined]
+            self.notify("Recorded as done by hand.")
+            self.dismiss(self.result)
+
+    def action_stop(self) -> None:
+        if self.result is None and self.guided is not None:
+            self.app.cancel_stretch()  # type: ignore[attr-defined]
+        self.dismiss(self.result)

@@ -1,0 +1,119 @@
+"""Guided stretches measured by the sensor, against a simulated wearer doing them."""
+
+from __future__ import annotations
+
+import csv
+import statistics
+
+import numpy as np
+import pytest
+
+from companion.coach.stretches import BALANCE_PLAN, CATALOGUE, GuidedStretch, StretchKind, StretchPlan
+from companion.engine import BodyFrame, PostureEngine
+from companion.evaluation import wearer_readings
+from companion.recording import read_readings
+from firmware_protocol.sim.wearer import Activity, Pose, Script, SimulatedWearer
+
+
+def performing(plan: StretchPlan, *, left: float = 45, right: float = 40, extension: float = 10,
+               lateral_rest: float = 0.0, does_nothing: bool = False) -> Script:
+    """A wearer who follows the plan's steps with the given ranges (or sits still)."""
+    script = Script().sit(6.0)  # the engine's start-up
+    for step in plan.steps:
+        if does_nothing:
+            script.sit(step.seconds)
+            continue
+        pose = {
+            "left": Pose(0.0, 0.0, left),
+            "right": Pose(0.0, 0.0, -right),
+            "extension": Pose(-extension),
+            "rest": Pose(0.0, lateral_rest),
+        }.get(step.measure, Pose())
+        script.add(Activity.STRETCH_ROTATION, step.seconds, pose, ramp_s=min(2.0, step.seconds))
+    return script.sit(2.0)
+
+
+def measure(plan: StretchPlan, script: Script, seed: int = 1):
+    wearer = SimulatedWearer(script, seed=seed)
+    m = wearer.mounting
+    frame = BodyFrame.from_dict({"up": list(m.T @ [0, 0, 1]), "forward": list(m.T @ [1, 0, 0])})
+    engine = PostureEngine(frame=frame)
+    guided = GuidedStretch(plan, frame.up)
+    last_t = 0.0
+    for chunk in wearer_readings(wearer):
+        for i in range(0, len(chunk), 10):
+            batch = chunk[i : i + 10]
+            engine.process(batch)
+            last_t = batch[-1].t_s
+            if last_t >= 6.0 and not guided.finished(last_t):
+                snap = engine.snapshot
+                guided.feed(batch, snap.flexion_deg, snap.lateral_deg)
+    return guided.result(last_t)
+
+
+@pytest.mark.parametrize(("left", "right"), [(45, 40), (30, 50), (55, 55)])
+def test_rotation_range_each_side_within_5_deg(left, right):
+    plan = CATALOGUE[StretchKind.TRUNK_ROTATION]
+    result = measure(plan, performing(plan, left=left, right=right))
+    assert result.left_deg == pytest.approx(left, abs=5)
+    assert result.right_deg == pytest.approx(right, abs=5)
+    assert result.seen_by_sensor
+
+
+@pytest.mark.parametrize("kind", [StretchKind.SHOULDER_SQUEEZE, StretchKind.OVERHEAD_SQUEEZE])
+@pytest.mark.parametrize("extension", [6, 12])
+def test_extension_within_3_deg(kind, extension):
+    plan = CATALOGUE[kind]
+    result = measure(plan, performing(plan, extension=extension))
+    assert result.extension_deg == pytest.approx(extension, abs=3)
+    assert result.seen_by_sensor
+
+
+@pytest.mark.parametrize("kind", list(CATALOGUE))
+def test_a_wearer_who_does_nothing_is_not_credited(kind):
+    plan = CATALOGUE[kind]
+    result = measure(plan, performing(plan, does_nothing=True))
+    assert not result.seen_by_sensor
+
+
+def test_balance_check_reports_both_sides_and_resting_lean():
+    result = measure(BALANCE_PLAN, performing(BALANCE_PLAN, left=48, right=38, lateral_rest=4.0))
+    assert result.left_deg == pytest.approx(48, abs=5)
+    assert result.right_deg == pytest.approx(38, abs=5)
+    assert result.lateral_rest_deg == pytest.approx(4.0, abs=1.5)
+    assert "further to the left" in result.balance_text()
+    small = measure(BALANCE_PLAN, performing(BALANCE_PLAN, left=45, right=43))
+    assert "within measurement noise" in small.balance_text()
+
+
+def test_catalogue_follows_the_guidance():
+    rotation = CATALOGUE[StretchKind.TRUNK_ROTATION]
+    assert "never to pain" in rotation.summary and "arms by your sides" in rotation.tender_variant
+    assert "above your head" in " ".join(s.text for s in CATALOGUE[StretchKind.OVERHEAD_SQUEEZE].steps)
+    assert all(plan.duration_s < 90 for plan in CATALOGUE.values())
+
+
+def rotation_ranges(path) -> tuple[float, float]:
+    """Left and right range of the trial's rotation phase (its last quarter)."""
+    from companion.analysis import analyze
+
+    readings = list(read_readings(path))
+    result = analyze(readings)
+    up = np.array(result.frame.up)
+    start = readings[-1].t_s - (readings[-1].t_s - readings[0].t_s) / 4
+    rates = np.array([np.dot(r.gyro_dps, up) for r in readings if r.t_s >= start])
+    # Bias from the quietest second of the phase, then integrate each turn.
+    angle = np.cumsum(rates - np.median(rates)) / 50.0
+    swing = angle - statistics.median(angle)
+    return float(swing.max()), float(-swing.min())
+
+
+def test_real_rotation_trials_give_left_and_right_ranges(shared_data):
+    folder = shared_data / "upper-back-trunk-movements"
+    with (folder / "trials_index.csv").open() as index:
+        trials = [folder / row["file"] for row in csv.DictReader(index) if row["validation_trial_no"]]
+    ranges = [rotation_ranges(path) for path in trials]
+    lefts = [left for left, _ in ranges]
+    rights = [right for _, right in ranges]
+    assert 15 < statistics.median(lefts) < 90
+    assert 15 < statistics.median(rights) < 90
