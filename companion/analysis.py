@@ -156,3 +156,17 @@ def analyze(
              "alerted": engine.detector.alerted}
         )
     return result
+
+
+def rotation_ranges(readings: Sequence[ImuReading], frame: BodyFrame, start_s: float) -> tuple[float, float]:
+    """Left and right rotation range (deg) from ``start_s`` on: the angular rate about
+    the trunk axis, bias taken as the phase's median rate, integrated, measured from
+    the median heading."""
+    up = np.array(frame.up)
+    rates = np.array([np.dot(r.gyro_dps, up) for r in readings if r.t_s >= start_s and r.gyro_dps is not None])
+    if len(rates) < 2:
+        return 0.0, 0.0
+    dt = 1.0 / sample_rate(readings)
+    angle = np.cumsum(rates - np.median(rates)) * dt
+    swing = angle - float(np.median(angle))
+    return float(swing.max()), float(-swing.min())

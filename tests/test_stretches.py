@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import statistics
 
-import numpy as np
 import pytest
 
 from companion.coach.stretches import BALANCE_PLAN, CATALOGUE, GuidedStretch, StretchKind, StretchPlan
@@ -96,16 +95,11 @@ def test_catalogue_follows_the_guidance():
 def rotation_ranges(path) -> tuple[float, float]:
     """Left and right range of the trial's rotation phase (its last quarter)."""
     from companion.analysis import analyze
+    from companion.analysis import rotation_ranges as ranges
 
     readings = list(read_readings(path))
-    result = analyze(readings)
-    up = np.array(result.frame.up)
     start = readings[-1].t_s - (readings[-1].t_s - readings[0].t_s) / 4
-    rates = np.array([np.dot(r.gyro_dps, up) for r in readings if r.t_s >= start])
-    # Bias from the quietest second of the phase, then integrate each turn.
-    angle = np.cumsum(rates - np.median(rates)) / 50.0
-    swing = angle - statistics.median(angle)
-    return float(swing.max()), float(-swing.min())
+    return ranges(readings, analyze(readings).frame, start)
 
 
 def test_real_rotation_trials_give_left_and_right_ranges(shared_data):

@@ -1,0 +1,72 @@
+"""Stretch measurement: accuracy against the simulated wearer, and what the real
+rotation trials in ../shared/data yield (skipped when the folder is absent)."""
+
+from __future__ import annotations
+
+import csv
+import statistics
+from collections.abc import Iterator
+from pathlib import Path
+
+from companion.analysis import analyze, rotation_ranges
+from companion.coach.stretches import CATALOGUE, GuidedStretch, StretchKind
+from companion.engine import BodyFrame, PostureEngine
+from companion.evaluation import wearer_readings
+from companion.recording import read_readings
+from firmware_protocol.sim.wearer import Activity, Pose, Script, SimulatedWearer
+
+from . import Metric
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "upper-back-trunk-movements"
+
+
+def _simulated_errors() -> tuple[list[float], list[float]]:
+    rotation_errors, extension_errors = [], []
+    for seed, (left, right, extension) in enumerate([(45, 40, 8), (30, 50, 12), (55, 35, 6), (40, 40, 10)]):
+        for kind in (StretchKind.TRUNK_ROTATION, StretchKind.SHOULDER_SQUEEZE):
+            plan = CATALOGUE[kind]
+            script = Script().sit(6.0)
+            for step in plan.steps:
+                pose = {"left": Pose(0, 0, left), "right": Pose(0, 0, -right), "extension": Pose(-extension)}.get(step.measure, Pose())
+                script.add(Activity.STRETCH_ROTATION, step.seconds, pose, ramp_s=min(2.0, step.seconds))
+            script.sit(2.0)
+            wearer = SimulatedWearer(script, seed=seed)
+            m = wearer.mounting
+            frame = BodyFrame.from_dict({"up": list(m.T @ [0, 0, 1]), "forward": list(m.T @ [1, 0, 0])})
+            engine, guided = PostureEngine(frame=frame), GuidedStretch(plan, frame.up)
+            t = 0.0
+            for chunk in wearer_readings(wearer):
+                for i in range(0, len(chunk), 10):
+                    batch = chunk[i : i + 10]
+                    engine.process(batch)
+                    t = batch[-1].t_s
+                    if t >= 6.0 and not guided.finished(t):
+                        guided.feed(batch, engine.snapshot.flexion_deg, engine.snapshot.lateral_deg)
+            result = guided.result(t)
+            if kind is StretchKind.TRUNK_ROTATION:
+                rotation_errors += [abs(result.left_deg - left), abs(result.right_deg - right)]
+            else:
+                extension_errors.append(abs(result.extension_deg - extension))
+    return rotation_errors, extension_errors
+
+
+def run() -> Iterator[Metric]:
+    rotation, extension = _simulated_errors()
+    yield Metric("stretch_rotation_error_max", max(rotation), "deg", "simulated wearer, each side, goal <= 5")
+    yield Metric("stretch_extension_error_max", max(extension), "deg", "simulated wearer, goal <= 3")
+    index = SHARED / "trials_index.csv"
+    if not index.exists():
+        return
+    with index.open() as handle:
+        trials = [SHARED / row["file"] for row in csv.DictReader(handle) if row["validation_trial_no"]]
+    lefts, rights = [], []
+    for path in trials:
+        readings = list(read_readings(path))
+        start = readings[-1].t_s - (readings[-1].t_s - readings[0].t_s) / 4
+        left, right = rotation_ranges(readings, analyze(readings).frame, start)
+        lefts.append(left)
+        rights.append(right)
+    note = f"{len(trials)} real trials (upper back), final rotation phase"
+    yield Metric("real_rotation_left_median", statistics.median(lefts), "deg", note)
+    yield Metric("real_rotation_right_median", statistics.median(rights), "deg", note)
+    yield Metric("real_rotation_difference_median", statistics.median(abs(a - b) for a, b in zip(lefts, rights)), "deg", "left/right difference")
