@@ -197,6 +197,18 @@ class SensorLink:
             return False
         return True
 
+    async def client_write(self, step: Write) -> bool:
+        """Run one driver write (for example a sensor's own calibration) if connected."""
+        client = self._client
+        if client is None or not client.is_connected:
+            return False
+        try:
+            await client.write_gatt_char(step.uuid, step.data, response=step.response)
+        except BleakError as exc:
+            _log.info("write to %s failed: %s", step.uuid, exc)
+            return False
+        return True
+
     async def run(self) -> None:
         """Connect, stream and reconnect until :meth:`stop`; never raises for link faults."""
         attempt = 0

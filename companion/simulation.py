@@ -12,7 +12,10 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from firmware_protocol.sim import ReferenceSensor, VirtualRadio
+from firmware_protocol.sim.microbit import MicrobitSensor
 from firmware_protocol.sim.peripheral import SimulatedPeripheral
+from firmware_protocol.sim.upright import UprightGoSensor
+from firmware_protocol.sim.witmotion import WitMotionSensor
 from firmware_protocol.sim.wearer import SimulatedWearer, workday
 
 from .ble.transport import BleTransport
@@ -40,6 +43,10 @@ async def simulated_radio(
                 await sensor.stop()
 
 
+#: One simulated sensor of every supported kind (``posture scan --simulate``).
+ALL_KINDS = (ReferenceSensor, WitMotionSensor, UprightGoSensor, MicrobitSensor)
+
+
 def demo_wearer(seed: int = 0) -> SimulatedWearer:
     """A wearer for demos and recordings: a scripted working hour, looping."""
     script = workday(seed, hours=1.0)
@@ -53,8 +60,11 @@ async def open_transport(simulate: bool, *, wearer: bool = False) -> AsyncIterat
     if not simulate:
         yield BleTransport.system()
         return
-    factory = (lambda radio: ReferenceSensor(radio, motion=demo_wearer())) if wearer else ReferenceSensor
-    async with simulated_radio(factory) as (radio, _sensors):
+    if wearer:
+        factories: tuple = (lambda radio: ReferenceSensor(radio, motion=demo_wearer()),)
+    else:
+        factories = ALL_KINDS
+    async with simulated_radio(*factories) as (radio, _sensors):
         yield BleTransport.virtual(radio)
 
 

@@ -156,6 +156,7 @@ class BumbleClient(BaseBleakClient):
         self._peer: Peer | None = None
         self._disconnecting = False
         self._subscribers: dict[int, Callable[[bytes], None]] = {}
+        self._lost: asyncio.Future[int] | None = None
 
     @property
     def name(self) -> str:
@@ -183,14 +184,30 @@ class BumbleClient(BaseBleakClient):
                 raise BleakError(f"connection to {self.address} failed: {exc}") from exc
         self._connection = connection
         self._disconnecting = False
+        self._lost = asyncio.get_running_loop().create_future()
         connection.on("disconnection", self._on_disconnection)
+        if central.connections.get(connection.handle) is not connection:
+            self._on_disconnection(0)  # dropped before we were listening
         try:
             self._peer = Peer(connection)
-            await self._peer.request_mtu(REQUESTED_MTU)
-            self.services = await self._discover()
+            await self._unless_lost(self._peer.request_mtu(REQUESTED_MTU))
+            self.services = await self._unless_lost(self._discover())
         except Exception:
             await self.disconnect()
             raise
+
+    async def _unless_lost(self, operation):
+        """Run a GATT exchange, failing with BleakError as soon as the link drops
+        (Bumble would otherwise wait for its 30 s request timeout)."""
+        task = asyncio.ensure_future(operation)
+        lost = self._lost
+        if lost is None:
+            return await task
+        done, _ = await asyncio.wait({task, lost}, return_when=asyncio.FIRST_COMPLETED)
+        if task in done:
+            return task.result()
+        task.cancel()
+        raise BleakError(f"{self.address} disconnected during a GATT operation")
 
     async def _discover(self) -> BleakGATTServiceCollection:
         peer = self._require_peer()
@@ -247,6 +264,8 @@ class BumbleClient(BaseBleakClient):
         self._connection = None
 
     def _on_disconnection(self, reason: int) -> None:
+        if self._lost is not None and not self._lost.done():
+            self._lost.set_result(reason)
         self._connection = None
         self._peer = None
         self._subscribers.clear()
@@ -267,7 +286,7 @@ class BumbleClient(BaseBleakClient):
     async def _gatt(self, operation):
         """Run a GATT operation, mapping Bumble's failures to bleak's."""
         try:
-            return await operation
+            return await self._unless_lost(operation)
         except att.ATT_Error as exc:
             raise BleakGATTProtocolError(exc.error_code) from exc
         except (asyncio.CancelledError, bumble_core.BaseBumbleError, bumble_core.ProtocolError) as exc:

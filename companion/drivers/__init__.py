@@ -1,10 +1,13 @@
 """Sensor drivers: per device family, a GATT map and a byte decoder. Pure code."""
 
 from .base import Pause, Read, SensorDriver, Step, Subscribe, Write
+from .microbit import MicrobitDriver
 from .reference import ReferenceDriver
+from .upright import UprightGoDriver
+from .witmotion import WitMotionDriver
 
 #: Every supported family, in the order detection tries them.
-DRIVERS: tuple[type[SensorDriver], ...] = (ReferenceDriver,)
+DRIVERS: tuple[type[SensorDriver], ...] = (ReferenceDriver, WitMotionDriver, UprightGoDriver, MicrobitDriver)
 
 
 def detect_kind(name: str | None, service_uuids: list[str]) -> type[SensorDriver] | None:
@@ -23,6 +26,6 @@ def driver_for_kind(kind: str) -> type[SensorDriver]:
 
 
 __all__ = [
-    "DRIVERS", "Pause", "Read", "ReferenceDriver", "SensorDriver", "Step", "Subscribe",
+    "DRIVERS", "MicrobitDriver", "Pause", "Read", "ReferenceDriver", "UprightGoDriver", "WitMotionDriver", "SensorDriver", "Step", "Subscribe",
     "Write", "detect_kind", "driver_for_kind",
 ]

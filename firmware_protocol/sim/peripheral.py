@@ -96,6 +96,7 @@ class SimulatedPeripheral:
         self.connection: Connection | None = None
         self.connections_accepted = 0
         self._tasks: set[asyncio.Task[None]] = set()
+        self.boot_s = 0.0
         radio.peripherals.append(self)
 
     @property
@@ -109,6 +110,8 @@ class SimulatedPeripheral:
         raise NotImplementedError
 
     async def start(self) -> None:
+        #: Device time zero: motion sources are sampled at ``loop time - boot_s``.
+        self.boot_s = asyncio.get_running_loop().time()
         self.device.add_services(self.services())
         self.device.on("connection", self._on_connection)
         await self.device.power_on()

@@ -80,7 +80,6 @@ class ReferenceSensor(SimulatedPeripheral):
         self.alert_levels: list[int] = []
         self.identify_requests: list[int] = []
         self.frames_sent = 0
-        self._boot_s = 0.0
         self._stream_task: asyncio.Task[None] | None = None
         self._build_characteristics()
 
@@ -132,12 +131,8 @@ class ReferenceSensor(SimulatedPeripheral):
         return Status(StreamState.STREAMING if self.streaming else StreamState.IDLE)
 
     def device_ticks(self, loop_time_s: float) -> int:
-        elapsed = (loop_time_s - self._boot_s) * (1.0 + self.clock_drift_ppm * 1e-6)
+        elapsed = (loop_time_s - self.boot_s) * (1.0 + self.clock_drift_ppm * 1e-6)
         return int(round(elapsed * TICK_HZ)) % (1 << 32)
-
-    async def start(self) -> None:
-        self._boot_s = asyncio.get_running_loop().time()
-        await super().start()
 
     async def set_battery(self, level: int) -> None:
         await self.battery.set_level(level)
@@ -198,7 +193,7 @@ class ReferenceSensor(SimulatedPeripheral):
             times_s = started_s + (index + np.arange(count)) * period_s
             # A batch leaves once its last sample has been taken.
             await asyncio.sleep(max(0.0, float(times_s[-1]) - loop.time()))
-            accel_g, gyro_dps = self.motion.sample(times_s - self._boot_s)
+            accel_g, gyro_dps = self.motion.sample(times_s - self.boot_s)
             raw = np.concatenate(
                 (
                     np.clip(np.rint(accel_g * accel_scale), -32768, 32767),
