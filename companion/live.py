@@ -80,6 +80,11 @@ class LiveSession:
         self._alert_times: list[float] = []
         self._anchor: tuple[float, float] | None = None  # (sample time, wall time)
 
+    def set_rate(self, rate_hz: float) -> None:
+        """The sensor's actual rate, once connected: the filter is tuned to it."""
+        if abs(rate_hz - self.engine.rate_hz) > 0.5:
+            self.engine = PostureEngine(self.settings.posture, rate_hz=rate_hz, frame=self.engine.frame)
+
     def apply_settings(self, settings: Settings) -> None:
         """New thresholds apply from the next tick; calibration and the day's numbers stay."""
         self.settings = settings

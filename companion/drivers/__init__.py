@@ -18,6 +18,13 @@ def detect_kind(name: str | None, service_uuids: list[str]) -> type[SensorDriver
     return None
 
 
+def make_driver(kind: str, *, delay_s: float = 30.0, vibrate: bool = True) -> SensorDriver:
+    """A driver for ``kind`` set up from the user's settings where the device takes any."""
+    if kind == UprightGoDriver.kind:
+        return UprightGoDriver(delay_s=delay_s, vibrate=vibrate)
+    return driver_for_kind(kind)()
+
+
 def driver_for_kind(kind: str) -> type[SensorDriver]:
     for driver in DRIVERS:
         if driver.kind == kind:
@@ -27,5 +34,5 @@ def driver_for_kind(kind: str) -> type[SensorDriver]:
 
 __all__ = [
     "DRIVERS", "MicrobitDriver", "Pause", "Read", "ReferenceDriver", "UprightGoDriver", "WitMotionDriver", "SensorDriver", "Step", "Subscribe",
-    "Write", "detect_kind", "driver_for_kind",
+    "Write", "detect_kind", "driver_for_kind", "make_driver",
 ]

@@ -20,6 +20,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from ..ble.transport import BleTransport
+from ..drivers import make_driver
 from ..engine import CalibrationCompleted, CalibrationProgress, RecalibrationNeeded
 from ..link import (
     BatteryChanged,
@@ -207,7 +208,8 @@ class PostureApp(App):
 
     @work(exclusive=True, group="link", exit_on_error=False)
     async def _run_link(self, sensor: FoundSensor) -> None:
-        link = SensorLink(sensor, self.transport)
+        driver = make_driver(sensor.kind, delay_s=self.settings.posture.delay_s, vibrate=self.settings.nudges.vibrate)
+        link = SensorLink(sensor, self.transport, driver=driver)
         self.link = link
         session = self.session
         self._record(session.start_record(sensor.address, sensor.name, sensor.kind))
@@ -290,6 +292,8 @@ class PostureApp(App):
             elif event.state is LinkState.RECONNECTING:
                 self.notify("Sensor disconnected; reconnecting...", severity="warning", timeout=4)
         elif isinstance(event, SensorConnected):
+            if event.rate_hz:
+                self.session.set_rate(event.rate_hz)
             self.sensor_info.update(
                 name=event.name, kind=event.kind, model=event.model, battery=event.battery_percent, rate_hz=event.rate_hz
             )
@@ -304,6 +308,15 @@ class PostureApp(App):
     def start_calibration(self) -> None:
         self.session.engine.start_calibration()
         self._demo_wearer("sit_up")
+        # A sensor with its own calibration (Upright GO) recalibrates with us.
+        step = getattr(self.link.driver, "calibrate_step", None) if self.link is not None else None
+        if step is not None:
+            self._sensor_write(step())
+
+    @work(group="sensor-write", exit_on_error=False)
+    async def _sensor_write(self, step) -> None:
+        if self.link is not None:
+            await self.link.client_write(step)
 
     def cancel_calibration(self) -> None:
         self.session.engine.cancel_calibration()
