@@ -9,11 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from companion.analysis import analyze, rotation_ranges
-from companion.coach.stretches import CATALOGUE, GuidedStretch, StretchKind
-from companion.engine import BodyFrame, PostureEngine
-from companion.evaluation import wearer_readings
+from companion.coach.stretches import CATALOGUE, StretchKind
+from companion.evaluation import measure_stretch, stretch_script
 from companion.recording import read_readings
-from firmware_protocol.sim.wearer import Activity, Pose, Script, SimulatedWearer
+from firmware_protocol.sim.wearer import SimulatedWearer
 
 from . import Metric
 
@@ -25,24 +24,8 @@ def _simulated_errors() -> tuple[list[float], list[float]]:
     for seed, (left, right, extension) in enumerate([(45, 40, 8), (30, 50, 12), (55, 35, 6), (40, 40, 10)]):
         for kind in (StretchKind.TRUNK_ROTATION, StretchKind.SHOULDER_SQUEEZE):
             plan = CATALOGUE[kind]
-            script = Script().sit(6.0)
-            for step in plan.steps:
-                pose = {"left": Pose(0, 0, left), "right": Pose(0, 0, -right), "extension": Pose(-extension)}.get(step.measure, Pose())
-                script.add(Activity.STRETCH_ROTATION, step.seconds, pose, ramp_s=min(2.0, step.seconds))
-            script.sit(2.0)
-            wearer = SimulatedWearer(script, seed=seed)
-            m = wearer.mounting
-            frame = BodyFrame.from_dict({"up": list(m.T @ [0, 0, 1]), "forward": list(m.T @ [1, 0, 0])})
-            engine, guided = PostureEngine(frame=frame), GuidedStretch(plan, frame.up)
-            t = 0.0
-            for chunk in wearer_readings(wearer):
-                for i in range(0, len(chunk), 10):
-                    batch = chunk[i : i + 10]
-                    engine.process(batch)
-                    t = batch[-1].t_s
-                    if t >= 6.0 and not guided.finished(t):
-                        guided.feed(batch, engine.snapshot.flexion_deg, engine.snapshot.lateral_deg)
-            result = guided.result(t)
+            script = stretch_script(plan, left=left, right=right, extension=extension)
+            result = measure_stretch(plan, SimulatedWearer(script, seed=seed))
             if kind is StretchKind.TRUNK_ROTATION:
                 rotation_errors += [abs(result.left_deg - left), abs(result.right_deg - right)]
             else:

@@ -77,8 +77,7 @@ def _laid_out(screen: SettingsScreen) -> bool:
 
 def _demo_app():
     # A calibrated demo, so the measurement sees the live screen, not the calibration.
-    mounting = InteractiveWearer(seed=0).mounting
-    save_frame("F0:00:00:00:00:01", BodyFrame.from_dict({"up": list(mounting.T @ [0, 0, 1]), "forward": list(mounting.T @ [1, 0, 0])}))
+    save_frame("F0:00:00:00:00:01", BodyFrame.from_dict(InteractiveWearer(seed=0).exact_frame()))
     return make_app(demo=True, settings=Settings())
 
 

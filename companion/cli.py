@@ -89,11 +89,12 @@ async def cmd_stream(args: argparse.Namespace, out: Output) -> int:
         return await _print_stream(link, args.seconds, out)
 
 
-async def _print_stream(link: SensorLink, seconds: float | None, out: Output) -> int:
+async def run_link_for(link: SensorLink, seconds: float | None, handle: Callable[[object], bool]) -> None:
+    """Run the link for ``seconds`` (or until Ctrl-C), giving every event to ``handle``;
+    stop early when ``handle`` returns False. Events left at the end are handed over too."""
     loop = asyncio.get_running_loop()
     runner = asyncio.create_task(link.run())
     deadline = None if seconds is None else loop.time() + seconds
-    failed = ""
     try:
         while not runner.done():
             timeout = None if deadline is None else deadline - loop.time()
@@ -103,15 +104,27 @@ async def _print_stream(link: SensorLink, seconds: float | None, out: Output) ->
                 event = await asyncio.wait_for(link.events.get(), timeout)
             except asyncio.TimeoutError:
                 break
-            _print_event(event, out)
-            if isinstance(event, LinkFailed):
-                failed = event.reason
+            if not handle(event):
                 break
     finally:
         link.stop()
         await runner
         while not link.events.empty():
-            _print_event(link.events.get_nowait(), out)
+            handle(link.events.get_nowait())
+
+
+async def _print_stream(link: SensorLink, seconds: float | None, out: Output) -> int:
+    failed = ""
+
+    def show(event: object) -> bool:
+        nonlocal failed
+        _print_event(event, out)
+        if isinstance(event, LinkFailed):
+            failed = event.reason
+            return False
+        return True
+
+    await run_link_for(link, seconds, show)
     stats = link.stats
     summary = {
         "received": stats.received,
@@ -182,26 +195,18 @@ async def cmd_record(args: argparse.Namespace, out: Output) -> int:
             sensor = found[0]
             out.message(f"Recording from {sensor.name} ({sensor.kind}) to {path}...")
             link = SensorLink(sensor, transport)
-            runner = asyncio.create_task(link.run())
-            loop = asyncio.get_running_loop()
-            deadline = None if args.seconds is None else loop.time() + args.seconds
             written = 0
-            try:
-                while not runner.done():
-                    timeout = None if deadline is None else deadline - loop.time()
-                    if timeout is not None and timeout <= 0:
-                        break
-                    try:
-                        event = await asyncio.wait_for(link.events.get(), timeout)
-                    except asyncio.TimeoutError:
-                        break
-                    if isinstance(event, ReadingsReceived):
-                        written += write_readings(handle, event.readings)
-                    else:
-                        _print_event(event, Output(json=False, quiet_readings=True))
-            finally:
-                link.stop()
-                await runner
+            quiet = Output(json=False, quiet_readings=True)
+
+            def save(event: object) -> bool:
+                nonlocal written
+                if isinstance(event, ReadingsReceived):
+                    written += write_readings(handle, event.readings)
+                else:
+                    _print_event(event, quiet)
+                return True
+
+            await run_link_for(link, args.seconds, save)
     stats = link.stats
     out.message(f"wrote {written} samples; lost {stats.lost}, malformed {stats.malformed}")
     return EXIT_OK

@@ -13,9 +13,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from firmware_protocol.sim.wearer import Episode, SimulatedWearer
+from firmware_protocol.sim.wearer import Activity as WearerActivity
+from firmware_protocol.sim.wearer import Episode, Pose, Script, SimulatedWearer
 
+from .coach.stretches import GuidedStretch, StretchPlan, StretchResult
 from .engine import (
+    BodyFrame,
     EngineSettings,
     PostureEngine,
     SlouchAlerted,
@@ -155,3 +158,43 @@ def tilt_errors(wearer: SimulatedWearer, run: DayRun) -> tuple[np.ndarray, np.nd
     still = settled & ~scripted_moving & (np.abs(pose_next - pose).max(axis=1) < 0.05)
     seated_moving = settled & ~scripted_moving & ~still
     return error, still, seated_moving
+
+
+STRETCH_LEAD_IN_S = 6.0  # the engine's start-up before the stretch begins
+
+
+def stretch_script(
+    plan: StretchPlan, *, left: float = 45, right: float = 40, extension: float = 10,
+    lateral_rest: float = 0.0, does_nothing: bool = False,
+) -> Script:
+    """A wearer who follows the plan's steps with the given ranges (or just sits)."""
+    script = Script().sit(STRETCH_LEAD_IN_S)
+    for step in plan.steps:
+        if does_nothing:
+            script.sit(step.seconds)
+            continue
+        pose = {
+            "left": Pose(0.0, 0.0, left),
+            "right": Pose(0.0, 0.0, -right),
+            "extension": Pose(-extension),
+            "rest": Pose(0.0, lateral_rest),
+        }.get(step.measure, Pose())
+        script.add(WearerActivity.STRETCH_ROTATION, step.seconds, pose, ramp_s=min(2.0, step.seconds))
+    return script.sit(2.0)
+
+
+def measure_stretch(plan: StretchPlan, wearer: SimulatedWearer) -> StretchResult:
+    """Run the guided stretch against the wearer, calibrated exactly, as the app does."""
+    frame = BodyFrame.from_dict(wearer.exact_frame())
+    engine = PostureEngine(frame=frame)
+    guided = GuidedStretch(plan, frame.up)
+    last_t = 0.0
+    for chunk in wearer_readings(wearer):
+        for i in range(0, len(chunk), 10):
+            batch = chunk[i : i + 10]
+            engine.process(batch)
+            last_t = batch[-1].t_s
+            if last_t >= STRETCH_LEAD_IN_S and not guided.finished(last_t):
+                snap = engine.snapshot
+                guided.feed(batch, snap.flexion_deg, snap.lateral_deg)
+    return guided.result(last_t)

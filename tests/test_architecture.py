@@ -14,6 +14,8 @@ PURE_MODULES = [
     "firmware_protocol.vectors",
     "companion.readings",
     "companion.drivers",
+    "companion.engine",
+    "companion.coach",
 ]
 FORBIDDEN = {"asyncio", "bleak", "bumble", "sqlite3", "textual"}
 

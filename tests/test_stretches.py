@@ -8,52 +8,19 @@ import statistics
 import pytest
 
 from companion.coach.stretches import BALANCE_PLAN, CATALOGUE, GuidedStretch, StretchKind, StretchPlan
-from companion.engine import BodyFrame, PostureEngine
-from companion.evaluation import wearer_readings
+from companion.evaluation import measure_stretch, stretch_script
 from companion.recording import read_readings
-from firmware_protocol.sim.wearer import Activity, Pose, Script, SimulatedWearer
+from firmware_protocol.sim.wearer import SimulatedWearer
 
 
-def performing(plan: StretchPlan, *, left: float = 45, right: float = 40, extension: float = 10,
-               lateral_rest: float = 0.0, does_nothing: bool = False) -> Script:
-    """A wearer who follows the plan's steps with the given ranges (or sits still)."""
-    script = Script().sit(6.0)  # the engine's start-up
-    for step in plan.steps:
-        if does_nothing:
-            script.sit(step.seconds)
-            continue
-        pose = {
-            "left": Pose(0.0, 0.0, left),
-            "right": Pose(0.0, 0.0, -right),
-            "extension": Pose(-extension),
-            "rest": Pose(0.0, lateral_rest),
-        }.get(step.measure, Pose())
-        script.add(Activity.STRETCH_ROTATION, step.seconds, pose, ramp_s=min(2.0, step.seconds))
-    return script.sit(2.0)
-
-
-def measure(plan: StretchPlan, script: Script, seed: int = 1):
-    wearer = SimulatedWearer(script, seed=seed)
-    m = wearer.mounting
-    frame = BodyFrame.from_dict({"up": list(m.T @ [0, 0, 1]), "forward": list(m.T @ [1, 0, 0])})
-    engine = PostureEngine(frame=frame)
-    guided = GuidedStretch(plan, frame.up)
-    last_t = 0.0
-    for chunk in wearer_readings(wearer):
-        for i in range(0, len(chunk), 10):
-            batch = chunk[i : i + 10]
-            engine.process(batch)
-            last_t = batch[-1].t_s
-            if last_t >= 6.0 and not guided.finished(last_t):
-                snap = engine.snapshot
-                guided.feed(batch, snap.flexion_deg, snap.lateral_deg)
-    return guided.result(last_t)
+def measure(plan: StretchPlan, script, seed: int = 1):
+    return measure_stretch(plan, SimulatedWearer(script, seed=seed))
 
 
 @pytest.mark.parametrize(("left", "right"), [(45, 40), (30, 50), (55, 55)])
 def test_rotation_range_each_side_within_5_deg(left, right):
     plan = CATALOGUE[StretchKind.TRUNK_ROTATION]
-    result = measure(plan, performing(plan, left=left, right=right))
+    result = measure(plan, stretch_script(plan, left=left, right=right))
     assert result.left_deg == pytest.approx(left, abs=5)
     assert result.right_deg == pytest.approx(right, abs=5)
     assert result.seen_by_sensor
@@ -63,7 +30,7 @@ def test_rotation_range_each_side_within_5_deg(left, right):
 @pytest.mark.parametrize("extension", [6, 12])
 def test_extension_within_3_deg(kind, extension):
     plan = CATALOGUE[kind]
-    result = measure(plan, performing(plan, extension=extension))
+    result = measure(plan, stretch_script(plan, extension=extension))
     assert result.extension_deg == pytest.approx(extension, abs=3)
     assert result.seen_by_sensor
 
@@ -71,17 +38,17 @@ def test_extension_within_3_deg(kind, extension):
 @pytest.mark.parametrize("kind", list(CATALOGUE))
 def test_a_wearer_who_does_nothing_is_not_credited(kind):
     plan = CATALOGUE[kind]
-    result = measure(plan, performing(plan, does_nothing=True))
+    result = measure(plan, stretch_script(plan, does_nothing=True))
     assert not result.seen_by_sensor
 
 
 def test_balance_check_reports_both_sides_and_resting_lean():
-    result = measure(BALANCE_PLAN, performing(BALANCE_PLAN, left=48, right=38, lateral_rest=4.0))
+    result = measure(BALANCE_PLAN, stretch_script(BALANCE_PLAN, left=48, right=38, lateral_rest=4.0))
     assert result.left_deg == pytest.approx(48, abs=5)
     assert result.right_deg == pytest.approx(38, abs=5)
     assert result.lateral_rest_deg == pytest.approx(4.0, abs=1.5)
     assert "further to the left" in result.balance_text()
-    small = measure(BALANCE_PLAN, performing(BALANCE_PLAN, left=45, right=43))
+    small = measure(BALANCE_PLAN, stretch_script(BALANCE_PLAN, left=45, right=43))
     assert "within measurement noise" in small.balance_text()
 
 

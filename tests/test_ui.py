@@ -23,8 +23,7 @@ DEMO_ADDRESS = "F0:00:00:00:00:01"  # the first device on a fresh virtual radio
 
 def calibrate_demo_sensor() -> None:
     """Save the exact body frame of the demo wearer (seed 0), as a past calibration would."""
-    mounting = InteractiveWearer(seed=0).mounting
-    save_frame(DEMO_ADDRESS, BodyFrame.from_dict({"up": list(mounting.T @ [0, 0, 1]), "forward": list(mounting.T @ [1, 0, 0])}))
+    save_frame(DEMO_ADDRESS, BodyFrame.from_dict(InteractiveWearer(seed=0).exact_frame()))
 
 
 async def wait_for(predicate, timeout_s: float = 20.0, step_s: float = 0.1) -> None:

@@ -35,9 +35,8 @@ class MicrobitSensor(SimulatedPeripheral):
         self.period_ms = 20
         self.period_writes: list[int] = []
         self._rng = random.Random(seed)
-        self._stream: asyncio.Task[None] | None = None
         self.data_char = readable(ACCEL_DATA, lambda _c: self._sample_bytes(), notify=True)
-        self.data_char.on("subscription", self._on_subscription)
+        self.stream_while_subscribed(self.data_char, self._streaming)
         self.period_char = writable(ACCEL_PERIOD, self._on_period, read=lambda _c: struct.pack("<H", self.period_ms))
 
     def services(self) -> list[gatt.Service]:
@@ -51,15 +50,6 @@ class MicrobitSensor(SimulatedPeripheral):
             wanted = struct.unpack_from("<H", value)[0]
             self.period_writes.append(wanted)
             self.period_ms = min(SUPPORTED_PERIODS_MS, key=lambda p: abs(p - wanted))
-
-    def _on_subscription(self, _bearer, notify_enabled: bool, _indicate: bool) -> None:
-        if notify_enabled and self._stream is None:
-            self._stream = self.spawn(self._streaming())
-
-    def on_disconnected(self) -> None:
-        if self._stream is not None:
-            self._stream.cancel()
-            self._stream = None
 
     def _sample_bytes(self, t: float | None = None) -> bytes:
         when = asyncio.get_running_loop().time() if t is None else t

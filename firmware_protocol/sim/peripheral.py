@@ -97,6 +97,8 @@ class SimulatedPeripheral:
         self.connections_accepted = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self.boot_s = 0.0
+        self._notifier_task: asyncio.Task[None] | None = None
+        self._streamer = None
         radio.peripherals.append(self)
 
     @property
@@ -168,6 +170,28 @@ class SimulatedPeripheral:
         except Exception as exc:  # the link went away under us: the sensor just carries on
             _log.debug("notification not sent: %s", exc)
 
+    def stream_while_subscribed(self, characteristic: gatt.Characteristic, run) -> None:
+        """Run ``run()`` (a coroutine factory) while a client has notifications on."""
+        self._streamer = run
+        characteristic.on("subscription", self._on_stream_subscription)
+
+    def _on_stream_subscription(self, _bearer, notify_enabled: bool, _indicate: bool) -> None:
+        if notify_enabled:
+            if self._notifier_task is None:
+                self.restart_stream()
+        else:
+            self.stop_stream()
+
+    def restart_stream(self) -> None:
+        self.stop_stream()
+        if self._streamer is not None:
+            self._notifier_task = self.spawn(self._streamer())
+
+    def stop_stream(self) -> None:
+        if self._notifier_task is not None:
+            self._notifier_task.cancel()
+            self._notifier_task = None
+
     def on_connected(self, connection: Connection) -> None:
         """Hook for subclasses."""
 
@@ -183,6 +207,7 @@ class SimulatedPeripheral:
     def _on_disconnection(self, connection: Connection) -> None:
         if self.connection is connection:
             self.connection = None
+            self.stop_stream()
             self.on_disconnected()
 
 

@@ -46,9 +46,8 @@ class UprightGoSensor(SimulatedPeripheral):
         self.calibrations: list[int] = []
         self.freestyle = bytes([5, 150, 0, 0, 35, 0, 0, 0, 0, 0, 0])
         self._zero_deg = 0.0
-        self._stream: asyncio.Task[None] | None = None
         self.angle_char = readable(ANGLE, lambda _c: self._angle_bytes(), notify=True)
-        self.angle_char.on("subscription", self._on_subscription)
+        self.stream_while_subscribed(self.angle_char, self._streaming)
 
     def services(self) -> list[gatt.Service]:
         return [
@@ -96,15 +95,6 @@ class UprightGoSensor(SimulatedPeripheral):
         self.vibration_writes.append(bytes(value))
         if len(value) == 2 and value[0] == value[1] and value[0] in (0, 1):
             self.vibration_on = value[0] == 0  # a single byte is ignored, as on the device
-
-    def _on_subscription(self, _bearer, notify_enabled: bool, _indicate: bool) -> None:
-        if notify_enabled and self._stream is None:
-            self._stream = self.spawn(self._streaming())
-
-    def on_disconnected(self) -> None:
-        if self._stream is not None:
-            self._stream.cancel()
-            self._stream = None
 
     async def _streaming(self) -> None:
         loop = asyncio.get_running_loop()

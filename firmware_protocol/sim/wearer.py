@@ -290,6 +290,11 @@ class SimulatedWearer:
 
     # -- the sensor's view ----------------------------------------------------------
 
+    def exact_frame(self) -> dict[str, list[float]]:
+        """The body frame a perfect calibration would find (sensor axes): for tests
+        and demos that start calibrated."""
+        return {"up": list(self.mounting.T @ [0.0, 0.0, 1.0]), "forward": list(self.mounting.T @ [1.0, 0.0, 0.0])}
+
     def mounting_at(self, t_s: float) -> np.ndarray:
         current = self.mounting
         for when, mounting in self.slips:

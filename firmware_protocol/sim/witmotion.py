@@ -60,12 +60,11 @@ class WitMotionSensor(SimulatedPeripheral):
         self._unlocked_until = -1.0
         self._rng = random.Random(seed)
         self._pending = b""  # bytes of a frame split across notifications
-        self._stream: asyncio.Task[None] | None = None
         self.notify_char = gatt.Characteristic(
             WIT_NOTIFY, gatt.Characteristic.Properties.NOTIFY, gatt.Characteristic.READABLE,
             gatt.CharacteristicValue(read=lambda _c: b""),
         )
-        self.notify_char.on("subscription", self._on_subscription)
+        self.stream_while_subscribed(self.notify_char, self._streaming)
         self.write_char = writable(WIT_WRITE, self._on_write, with_response=True)
 
     def services(self) -> list[gatt.Service]:
@@ -83,18 +82,6 @@ class WitMotionSensor(SimulatedPeripheral):
         await asyncio.sleep(0.005)  # the link forms, then the device drops it
         await connection.disconnect()
 
-    def on_disconnected(self) -> None:
-        if self._stream is not None:
-            self._stream.cancel()
-            self._stream = None
-
-    def _on_subscription(self, _bearer, notify_enabled: bool, _indicate: bool) -> None:
-        if notify_enabled and self._stream is None:
-            self._stream = self.spawn(self._streaming())
-        elif not notify_enabled and self._stream is not None:
-            self._stream.cancel()
-            self._stream = None
-
     def _on_write(self, connection: Connection, value: bytes) -> None:
         now = asyncio.get_running_loop().time()
         value = bytes(value)
@@ -103,9 +90,8 @@ class WitMotionSensor(SimulatedPeripheral):
         elif value[:3] == b"\xff\xaa\x03" and len(value) == 5:
             if now <= self._unlocked_until and value[3] in RATE_CODES_HZ:
                 self.rate_hz = RATE_CODES_HZ[value[3]]
-                if self._stream is not None:  # the new rate from the next frame
-                    self._stream.cancel()
-                    self._stream = self.spawn(self._streaming())
+                if self._notifier_task is not None:  # the new rate from the next frame
+                    self.restart_stream()
         elif value == SAVE:
             self.saved = now <= self._unlocked_until
         elif value[:3] == b"\xff\xaa\x27" and len(value) == 5:
