@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import imufusion
 import numpy as np
 
 from companion.engine import EngineSettings, LeanAlerted, PostureEngine
-from companion.evaluation import run_wearer, score, tilt_errors, wearer_readings
+from companion.evaluation import gate_by_label, run_wearer, score, tilt_errors, wearer_readings
 from firmware_protocol.sim.wearer import SimulatedWearer, workday
 
 from . import Metric
@@ -66,6 +67,18 @@ def run() -> Iterator[Metric]:
     yield Metric("engine_median_alert_delay", float(np.median(delays)), "s", "after true onset + 30 s delay")
     yield Metric("engine_max_alert_delay", float(np.max(np.abs(delays))), "s", "largest |delay| over all alerts")
     yield Metric("engine_side_lean_alerts_per_day", leans / len(SEEDS), "alerts")
+
+    waist = Path(__file__).resolve().parents[2] / "shared" / "data" / "waist-activities"
+    files = sorted(waist.glob("*.csv"))
+    if files:
+        verdicts = [gate_by_label(path) for path in files]
+        walking = min(v["WALKING"].get("walking", 0.0) for v in verdicts)
+        sitting = max(v["SITTING"].get("walking", 0.0) for v in verdicts)
+        changes = min(1 - v[label].get("still", 0.0) for v in verdicts for label in ("SIT_TO_STAND", "STAND_TO_SIT"))
+        note = f"{len(files)} real labelled recordings (phone on the waist), worst file"
+        yield Metric("gate_real_walking_detected", walking, "ratio", note)
+        yield Metric("gate_real_sitting_called_walking", sitting, "ratio", note)
+        yield Metric("gate_real_transitions_not_still", changes, "ratio", note)
 
     wearer = SimulatedWearer(workday(9, 1.0), seed=9)
     readings = [r for chunk in wearer_readings(wearer) for r in chunk]

@@ -198,3 +198,24 @@ def measure_stretch(plan: StretchPlan, wearer: SimulatedWearer) -> StretchResult
                 snap = engine.snapshot
                 guided.feed(batch, snap.flexion_deg, snap.lateral_deg)
     return guided.result(last_t)
+
+
+def gate_by_label(path) -> dict[str, dict[str, float]]:
+    """The activity gate's verdicts over a labelled recording (CSV with a ``label``
+    column), as the share of each activity per label. The gate needs no body frame."""
+    import collections
+    import csv
+
+    from .recording import read_readings
+
+    with open(path, newline="") as handle:
+        labels = [row.get("label", "") or "" for row in csv.DictReader(handle)]
+    readings = list(read_readings(path))
+    engine = PostureEngine(frame=BodyFrame((0.0, 0.0, 1.0), (1.0, 0.0, 0.0)))
+    counts: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    for i in range(0, len(readings), 10):
+        engine.process(readings[i : i + 10])
+        label = labels[min(i + 9, len(labels) - 1)]
+        if label:
+            counts[label][engine.snapshot.activity.value] += 1
+    return {label: {k: v / sum(c.values()) for k, v in c.items()} for label, c in counts.items()}

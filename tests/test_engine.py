@@ -186,3 +186,17 @@ def test_bad_settings_name_the_key_and_the_range(kwargs, key):
     assert caught.value.key == key
     assert key in str(caught.value)
     assert "from" in str(caught.value) or "one of" in str(caught.value)
+
+
+def test_activity_gate_on_real_labelled_walking_and_transitions(shared_data):
+    """A phone on the waist (UCI smartphone set): walking is gated, sitting is not walking."""
+    from companion.evaluation import gate_by_label
+
+    for path in sorted((shared_data / "waist-activities").glob("*.csv")):
+        shares = gate_by_label(path)
+        assert shares["WALKING"].get("walking", 0) >= 0.85, path.name
+        assert shares["WALKING_UPSTAIRS"].get("walking", 0) >= 0.85, path.name
+        for still_label in ("SITTING", "STANDING"):
+            assert shares[still_label].get("walking", 0) <= 0.02, (path.name, still_label)
+        for change in ("SIT_TO_STAND", "STAND_TO_SIT"):
+            assert shares[change].get("still", 0) <= 0.2, (path.name, change)
