@@ -7,12 +7,12 @@ from collections import deque
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Digits, Footer, Header, Sparkline, Static
+from textual.widgets import Digits, Footer, Header, Static
 
 from ..coach import DayTally
 from ..engine import PostureSnapshot
 from ..link import LinkState, LinkStats
-from .widgets import PostureFigure, TiltGauge, format_duration, state_text
+from .widgets import FlexionChart, PostureFigure, TiltGauge, format_duration, state_text
 
 CHART_POINTS = 600  # one per second: ten minutes
 
@@ -39,8 +39,8 @@ class LiveScreen(Screen):
                     yield PostureFigure(id="figure")
                 yield TiltGauge(id="gauge")
                 yield Static("waiting for the sensor", id="state", classes="away")
-                yield Static("Last 10 minutes (forward flexion)", classes="caption")
-                yield Sparkline([], id="chart")
+                yield Static("Last 10 minutes (forward flexion, 0-40°)", classes="caption")
+                yield FlexionChart(id="chart")
                 yield Static("", id="demo-keys", classes="caption")
             with Vertical(id="side"):
                 yield Static("Sensor", classes="panel-title")
@@ -71,7 +71,7 @@ class LiveScreen(Screen):
         if flexion is not None and (self._last_chart_s is None or snapshot.t_s - self._last_chart_s >= 1.0):
             self._last_chart_s = snapshot.t_s
             self._chart.append(max(0.0, flexion))
-            self.query_one(Sparkline).data = list(self._chart)
+            self.query_one(FlexionChart).show(list(self._chart), self.query_one(TiltGauge).threshold_deg)
         self._show_today(snapshot, tally)
 
     def _show_state(self) -> None:

@@ -112,3 +112,41 @@ class TiltGauge(Static):
             start = min(width - len(label), col(deg))
             labels[start : start + len(label)] = label
         return Text("\n").join([bar, marker, Text("".join(labels), style="dim")])
+
+
+class FlexionChart(Static):
+    """Forward flexion over the last minutes on a fixed scale (0-40 deg), so a calm
+    stretch looks calm: bars above the threshold are red, the rest green."""
+
+    TOP_DEG = 40.0
+    BLOCKS = " ▁▂▃▄▅▆▇█"
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.values: list[float] = []
+        self.threshold_deg = 12.0
+
+    def show(self, values: list[float], threshold_deg: float) -> None:
+        self.values = values
+        self.threshold_deg = threshold_deg
+        self.refresh()
+
+    def render(self) -> Text:
+        width = max(10, self.size.width or 60)
+        height = max(2, self.size.height or 4)
+        if not self.values:
+            return Text("no data yet", style="dim")
+        # Each column shows the largest value of its share of the points.
+        per_column = max(1, -(-len(self.values) // width))
+        columns = [max(self.values[i : i + per_column]) for i in range(0, len(self.values), per_column)]
+        levels = height * 8
+        rows = []
+        for row in range(height):
+            line = Text()
+            floor = (height - 1 - row) * 8
+            for value in columns:
+                filled = int(round(max(0.0, min(value, self.TOP_DEG)) / self.TOP_DEG * levels))
+                part = max(0, min(8, filled - floor))
+                line.append(self.BLOCKS[part], style="red" if value > self.threshold_deg else "green")
+            rows.append(line)
+        return Text("\n").join(rows)
