@@ -12,7 +12,7 @@ import contextlib
 import enum
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from bleak import BleakClient, BleakScanner
 from bleak.backends.characteristic import BleakGATTCharacteristic
@@ -187,15 +187,7 @@ class SensorLink:
     async def alert(self, level: int = 1) -> bool:
         """Vibrate the sensor where it can; False when it cannot or is not connected."""
         step = self.driver.alert_step(level)
-        client = self._client
-        if step is None or client is None or not client.is_connected:
-            return False
-        try:
-            await client.write_gatt_char(step.uuid, step.data, response=step.response)
-        except BleakError as exc:
-            _log.info("alert not delivered: %s", exc)
-            return False
-        return True
+        return step is not None and await self.client_write(step)
 
     async def client_write(self, step: Write) -> bool:
         """Run one driver write (for example a sensor's own calibration) if connected."""

@@ -232,9 +232,3 @@ def save_frame(address: str, frame: BodyFrame) -> None:
     temporary.chmod(0o600)
     temporary.replace(path)
 
-
-def frame_completed(events: Sequence[EngineEvent]) -> BodyFrame | None:
-    for event in events:
-        if isinstance(event, CalibrationCompleted):
-            return event.frame
-    return None

@@ -19,7 +19,7 @@ import pytest
 from companion.engine import SlouchEnded
 from companion.history import SCHEMA_VERSION, HistoryError, HistoryStore
 from companion.history.export import collect, read_export, to_csv, to_json
-from companion.history.records import Bin, Episode, SessionStarted
+from companion.history.records import Bin, SessionStarted
 from companion.history.report import build_report
 from companion.history.synthetic import synthetic_days
 from companion.history.writer import HistoryWriter

@@ -155,8 +155,7 @@ def test_split_notification_is_two_malformed_fragments():
 def test_random_faults_account_for_every_sample():
     async def main():
         faults = FaultPlan(drop_rate=0.05, duplicate_rate=0.05, corrupt_rate=0.05, seed=7)
-        sensor = None
-        async with simulated_radio(lambda radio: ReferenceSensor(radio, faults=faults)) as (radio, [sensor]):
+        async with simulated_radio(lambda radio: ReferenceSensor(radio, faults=faults)) as (radio, _):
             async with link_session(radio) as session:
                 await session.pump(120.0)
         stats = session.link.stats

@@ -7,7 +7,7 @@ import statistics
 
 import pytest
 
-from companion.coach.stretches import BALANCE_PLAN, CATALOGUE, GuidedStretch, StretchKind, StretchPlan
+from companion.coach.stretches import BALANCE_PLAN, CATALOGUE, StretchKind, StretchPlan
 from companion.evaluation import measure_stretch, stretch_script
 from companion.recording import read_readings
 from firmware_protocol.sim.wearer import SimulatedWearer

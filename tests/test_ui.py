@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import tomllib
 
-import numpy as np
-import pytest
 
 from companion.engine import BodyFrame, EngineSettings
 from companion.link import LinkState

@@ -14,7 +14,6 @@ class BleTransport:
 
     scanner_kwargs: dict[str, Any] = field(default_factory=dict)
     client_kwargs: dict[str, Any] = field(default_factory=dict)
-    simulated: bool = False
 
     @classmethod
     def system(cls) -> BleTransport:
@@ -29,5 +28,4 @@ class BleTransport:
         return cls(
             scanner_kwargs={"backend": BumbleScanner, "radio": radio},
             client_kwargs={"backend": BumbleClient, "radio": radio},
-            simulated=True,
         )

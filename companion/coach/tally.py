@@ -21,7 +21,6 @@ class DayTally:
     alerts: int = 0
     lean_alerts: int = 0
     sitting_since_s: float | None = None
-    last_break_s: float | None = None
     _walking_s: float = 0.0
     _last_t: float | None = None
 
@@ -48,7 +47,6 @@ class DayTally:
                 if snapshot.activity is Activity.WALKING:
                     self._walking_s += dt
                     if self._walking_s >= BREAK_WALK_S:
-                        self.last_break_s = t
                         self.sitting_since_s = None
                 else:
                     self._walking_s = 0.0

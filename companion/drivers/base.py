@@ -64,7 +64,6 @@ class SensorDriver(abc.ABC):
 
     kind: ClassVar[str]
     label: ClassVar[str]
-    has_gyro: ClassVar[bool] = True
 
     def __init__(self) -> None:
         self.battery_percent: int | None = None

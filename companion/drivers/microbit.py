@@ -24,7 +24,6 @@ ACCEL_PERIOD = "e95dfb24-251d-470a-a062-fa1922dfa9a8"
 class MicrobitDriver(SensorDriver):
     kind: ClassVar[str] = "microbit"
     label: ClassVar[str] = "BBC micro:bit (accelerometer)"
-    has_gyro: ClassVar[bool] = False
 
     def __init__(self, period_ms: int = 20) -> None:
         super().__init__()

@@ -49,7 +49,6 @@ def freestyle_settings(delay_s: float, sensitivity: int = 5) -> bytes:
 class UprightGoDriver(SensorDriver):
     kind: ClassVar[str] = "upright_go"
     label: ClassVar[str] = "Upright GO 2 (angle only)"
-    has_gyro: ClassVar[bool] = False
 
     def __init__(self, delay_s: float = 30.0, vibrate: bool = True) -> None:
         super().__init__()

@@ -24,7 +24,6 @@ from .events import (
     CalibrationProgress,
     EngineEvent,
     RecalibrationNeeded,
-    SlouchEnded,
 )
 from .settings import EngineSettings
 from .slouch import SlouchDetector
@@ -66,7 +65,6 @@ class PostureSnapshot:
     state: EngineState
     held_s: float
     delay_s: float
-    calibration_phase: str | None = None
 
 
 class _GuidedCalibration:
@@ -356,9 +354,5 @@ class PostureEngine:
             self._state(),
             self.detector.held_s(t_s),
             self.settings.delay_s,
-            None if self._calibration is None else self._calibration.phase,
         )
 
-
-def episodes_of(events: Sequence[EngineEvent]) -> list[SlouchEnded]:
-    return [e for e in events if isinstance(e, SlouchEnded)]

@@ -316,7 +316,3 @@ class HistoryStore:
             (start, end),
         )
         return [BalanceCheck(*row) for row in rows]
-
-    def first_and_last(self) -> tuple[float, float] | None:
-        row = self.db.execute("SELECT MIN(start), MAX(start + seconds) FROM bins").fetchone()
-        return None if row[0] is None else (row[0], row[1])

@@ -45,7 +45,7 @@ def synthetic_day(day: date, seed: int, hours: float = 8.0) -> Iterator[Record]:
         else:
             yield Bin(t, BIN_S, BIN_S, 0.0, 0.0, 0.0, rng.uniform(-2, 8), rng.uniform(-3, 3))
         t += BIN_S
-    for k in range(rng.randint(1, 4)):
+    for _ in range(rng.randint(1, 4)):
         at = start + rng.uniform(0.1, 0.9) * hours * 3600
         by_sensor = rng.random() < 0.8
         yield Stretch(at, "trunk_rotation", "sensor" if by_sensor else "hand", rng.uniform(40, 80),

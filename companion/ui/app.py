@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import gc
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -18,6 +18,9 @@ from rich.markup import escape
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+
+from firmware_protocol.sim import ReferenceSensor, VirtualRadio
+from firmware_protocol.sim.wearer import InteractiveWearer
 
 from ..ble.transport import BleTransport
 from ..drivers import make_driver
@@ -28,7 +31,6 @@ from ..link import (
     LinkFailed,
     LinkState,
     LinkStateChanged,
-    LinkStats,
     ReadingsReceived,
     SensorConnected,
     SensorLink,
@@ -56,19 +58,16 @@ DEMO_OUT_OF_RANGE_S = 4.0
 class DemoWorld:
     """The simulated sensor and the person wearing it, for ``posture demo``."""
 
-    radio: object
-    sensor: object
-    wearer: object
+    radio: VirtualRadio
+    sensor: ReferenceSensor
+    wearer: InteractiveWearer
 
     async def close(self) -> None:
         with contextlib.suppress(Exception):
-            await self.sensor.stop()  # type: ignore[attr-defined]
+            await self.sensor.stop()
 
 
 async def start_demo_world(seed: int = 0) -> DemoWorld:
-    from firmware_protocol.sim import ReferenceSensor, VirtualRadio
-    from firmware_protocol.sim.wearer import InteractiveWearer
-
     radio = VirtualRadio()
     wearer = InteractiveWearer(seed=seed)
     sensor = ReferenceSensor(radio, name="Posture1", motion=wearer)
@@ -145,10 +144,10 @@ class PostureApp(App):
         self.live.set_thresholds(self.settings.posture.threshold_deg, self.settings.posture.clear_deg)
         if self.demo:
             self.demo_world = await start_demo_world()
-            self.transport = BleTransport.virtual(self.demo_world.radio)  # type: ignore[arg-type]
+            self.transport = BleTransport.virtual(self.demo_world.radio)
             self.sub_title = "demo: a simulated sensor on a simulated person"
             self.live.show_demo_keys(self.DEMO_KEYS)
-            sensor = FoundSensor("Posture1", self.demo_world.sensor.address, "reference", -50)  # type: ignore[attr-defined]
+            sensor = FoundSensor("Posture1", self.demo_world.sensor.address, "reference", -50)
             self.connect_sensor(sensor, remember=False)
         elif self.initial_sensor is not None:
             self.connect_sensor(self.initial_sensor, remember=False)
@@ -202,8 +201,6 @@ class PostureApp(App):
         self.notify("Forgot the remembered sensor.")
 
     def _with_sensor(self, sensor: RememberedSensor | None) -> Settings:
-        from dataclasses import replace
-
         return replace(self.settings, sensor=sensor)
 
     @work(exclusive=True, group="link", exit_on_error=False)
@@ -241,7 +238,7 @@ class PostureApp(App):
     def on_posture_updated(self, message: PostureUpdated) -> None:
         self.live.show_snapshot(message.snapshot, message.tally)
         if isinstance(self.screen, CalibrationScreen):
-            self.screen.show_status(self.session.engine.calibration_status(), message.snapshot)
+            self.screen.show_status(self.session.engine.calibration_status())
 
     def on_posture_event(self, message: PostureEvent) -> None:
         event = message.event
@@ -363,7 +360,7 @@ class PostureApp(App):
         wearer = self.demo_world.wearer
         moves = {"left": (0.0, 0.0, 45.0), "right": (0.0, 0.0, -38.0), "extension": (-10.0, 0.0, 0.0)}
         flexion, lateral, twist = moves.get(measure, (0.0, 0.0, 0.0))
-        wearer.move_to(flexion, lateral, twist)  # type: ignore[attr-defined]
+        wearer.move_to(flexion, lateral, twist)
 
     def action_history(self) -> None:
         if self.history is not None:
@@ -429,7 +426,7 @@ class PostureApp(App):
     async def action_drop_link(self) -> None:
         """The simulated sensor goes out of range for a few seconds."""
         if self.demo_world is not None:
-            await self.demo_world.sensor.go_out_of_range(DEMO_OUT_OF_RANGE_S)  # type: ignore[attr-defined]
+            await self.demo_world.sensor.go_out_of_range(DEMO_OUT_OF_RANGE_S)
 
 
 class DemoPostureApp(PostureApp):
@@ -461,4 +458,4 @@ def make_app(
     )
 
 
-__all__ = ["LinkStats", "PostureApp", "make_app"]
+__all__ = ["DemoPostureApp", "PostureApp", "make_app"]

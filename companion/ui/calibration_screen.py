@@ -8,7 +8,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, ProgressBar, Static
 
-from ..engine import CalibrationCompleted, CalibrationProgress, PostureSnapshot
+from ..engine import CalibrationCompleted, CalibrationProgress
 from ..engine.events import EngineEvent
 
 STEPS = {
@@ -34,7 +34,7 @@ class CalibrationScreen(ModalScreen[bool]):
     def on_mount(self) -> None:
         self.app.start_calibration()  # type: ignore[attr-defined]
 
-    def show_status(self, status: tuple[str, float, float] | None, snapshot: PostureSnapshot | None) -> None:
+    def show_status(self, status: tuple[str, float, float] | None) -> None:
         if status is None:
             return
         phase, held, needed = status

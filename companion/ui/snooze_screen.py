@@ -9,7 +9,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-CHOICES = [("15", "15 minutes"), ("30", "30 minutes"), ("60", "1 hour"), ("tomorrow", "until tomorrow"), ("resume", "resume nudges now")]
+from ..coach.nudges import SNOOZE_CHOICES_MIN
+
+CHOICES = [
+    *((str(minutes), f"{minutes} minutes") for minutes in SNOOZE_CHOICES_MIN),
+    ("tomorrow", "until tomorrow"),
+    ("resume", "resume nudges now"),
+]
 
 
 class SnoozeScreen(ModalScreen[str | None]):

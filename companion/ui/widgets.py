@@ -8,7 +8,6 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from ..coach import DayTally
 from ..engine import EngineState, PostureSnapshot
 
 

@@ -79,7 +79,6 @@ class ReferenceSensor(SimulatedPeripheral):
         self.battery = BatteryService(self, battery)
         self.alert_levels: list[int] = []
         self.identify_requests: list[int] = []
-        self.frames_sent = 0
         self._stream_task: asyncio.Task[None] | None = None
         self._build_characteristics()
 
@@ -212,5 +211,4 @@ class ReferenceSensor(SimulatedPeripheral):
                     loop.call_later(delay_s, self.spawn, self.notify(self.data_char, payload))
                 else:
                     await self.notify(self.data_char, payload)
-            self.frames_sent += 1
             index += count

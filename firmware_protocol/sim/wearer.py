@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .motion import ImuNoise, rotation
+from .motion import ImuNoise
 
 G_MS2 = 9.80665
 SENSOR_HEIGHT_M = 0.45  # upper back above the hip joint, where trunk flexion pivots
