@@ -21,6 +21,15 @@ from ..readings import ImuReading
 PULLING_RULE = "Go to a pulling feeling, never to pain."
 NOT_MEDICAL = "Not a medical device: if your back hurts, start with a professional's guidance."
 NOISE_DEG = 6.0  # left/right differences under this are within measurement noise (Johnson et al. 2012)
+# Left/right rotation differences that ordinary people show. In 36 real upper-back
+# rotation trials (12 people, python -m benchmarks stretch) the difference of one
+# check had a median of 10.5 deg and a 90th percentile of 27 deg, so a single check
+# says little. Only a consistent side over several days with a median difference of
+# at least this much is worth mentioning: about one ordinary check in ten goes
+# beyond it, and none of the 12 people did over their three trials.
+BALANCE_TYPICAL_DEG = 25.0
+BALANCE_MIN_DAYS = 3  # days with a check before a trend is judged
+SEE_A_PROFESSIONAL = "This is an observation, not a diagnosis: if you have pain, see a physiotherapist or doctor."
 MIN_ROTATION_DEG = 15.0  # a turn the sensor must see, each side, to credit a rotation stretch
 MIN_EXTENSION_DEG = 3.0  # backward tilt the sensor must see to credit a squeeze
 MAX_TURN_S = 15.0
@@ -126,13 +135,23 @@ class StretchResult:
         return self.left_deg - self.right_deg
 
     def balance_text(self) -> str:
+        """What one check shows, worded as an observation; one check is never a finding."""
         diff = self.difference_deg
         if diff is None:
             return ""
+        both = f"Left {self.left_deg:.0f}°, right {self.right_deg:.0f}°"
         if abs(diff) < NOISE_DEG:
-            return f"Left {self.left_deg:.0f}°, right {self.right_deg:.0f}°: a difference of {abs(diff):.0f}°, within measurement noise (under {NOISE_DEG:.0f}°)."
+            return f"{both}: a difference of {abs(diff):.0f}°, within measurement noise (under {NOISE_DEG:.0f}°)."
         side = "left" if diff > 0 else "right"
-        return f"Left {self.left_deg:.0f}°, right {self.right_deg:.0f}°: you turn {abs(diff):.0f}° further to the {side}."
+        if abs(diff) < BALANCE_TYPICAL_DEG:
+            return (
+                f"{both}: you turned {abs(diff):.0f}° further to the {side} this time, "
+                f"within what most people show (up to about {BALANCE_TYPICAL_DEG:.0f}°)."
+            )
+        return (
+            f"{both}: you turned {abs(diff):.0f}° further to the {side} this time, more than most people show. "
+            "One check proves little: repeat it on other days to see a trend."
+        )
 
 
 @dataclass
@@ -231,3 +250,46 @@ class GuidedStretch:
         if self._rest_lateral:
             result.lateral_rest_deg = round(sum(self._rest_lateral) / len(self._rest_lateral), 1)
         return result
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceTrend:
+    """Left/right rotation over several days of checks."""
+
+    days: int
+    median_difference_deg: float | None  # left minus right; positive: further to the left
+    consistent_side: str  # "left", "right" or "" when the side changes between days
+    notable: bool  # consistent side and a median difference beyond what most people show
+
+    def text(self) -> str:
+        if self.days < BALANCE_MIN_DAYS or self.median_difference_deg is None:
+            return f"{self.days} of {BALANCE_MIN_DAYS} days with a balance check: a trend needs checks on {BALANCE_MIN_DAYS} different days."
+        size = abs(self.median_difference_deg)
+        if self.notable:
+            return (
+                f"Over {self.days} days you turned further to the {self.consistent_side} every time "
+                f"(median {size:.0f}°), more than most people show. {SEE_A_PROFESSIONAL}"
+            )
+        if self.consistent_side and size >= NOISE_DEG:
+            return (
+                f"Over {self.days} days you turned a little further to the {self.consistent_side} "
+                f"(median {size:.0f}°), within what most people show."
+            )
+        return f"Over {self.days} days no consistent left/right difference (median {size:.0f}°)."
+
+
+def balance_trend(checks: list[tuple[object, float, float]]) -> BalanceTrend:
+    """Judge ``(day, left_deg, right_deg)`` checks; several on one day count as that
+    day's mean, so a trend spans days rather than repeats in one sitting."""
+    per_day: dict[object, list[float]] = {}
+    for day, left, right in checks:
+        per_day.setdefault(day, []).append(left - right)
+    diffs = [sum(values) / len(values) for values in per_day.values()]
+    if len(diffs) < BALANCE_MIN_DAYS:
+        return BalanceTrend(len(diffs), None, "", False)
+    ordered = sorted(diffs)
+    middle = len(ordered) // 2
+    median = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    side = "left" if all(d > 0 for d in diffs) else "right" if all(d < 0 for d in diffs) else ""
+    notable = bool(side) and abs(median) >= BALANCE_TYPICAL_DEG
+    return BalanceTrend(len(diffs), round(median, 1), side, notable)
