@@ -4,7 +4,7 @@ the day summaries. Pure; the CLI, the report and the screens show what it return
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from .day import DaySummary
 from .plan import DayKind, DayOutcome, Plan, PlanPosition, longest_streak, replay, streak_days
@@ -72,8 +72,11 @@ class HabitStatus:
         return max(0, self.days_to_advance - self.met_at_step - (1 if self.goal_met_today else 0))
 
     def last(self, count: int) -> tuple[DayStatus, ...]:
-        """The last ``count`` calendar days up to today (for the week and month charts)."""
-        return self.days[-count:]
+        """The last ``count`` calendar days up to today, oldest first (the week and
+        month charts); days before the history began are there, empty."""
+        known = {d.day: d for d in self.days}
+        days = (self.today - timedelta(days=offset) for offset in range(count - 1, -1, -1))
+        return tuple(known.get(day) or DayStatus(day, self.goal_s, 0.0, None, None, None, 0) for day in days)
 
     def as_json(self) -> dict[str, object]:
         return {

@@ -1,0 +1,108 @@
+"""``posture plan``: today's wear goal, progress, streak and what comes next."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import date
+
+from .coach.habit import TRACKING, TRAINING, HabitStatus, habit_status
+from .coach.plan import Plan
+
+EXIT_OK = 0
+EXIT_BAD_HISTORY = 1
+
+
+def _minutes(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest:02d} min" if rest else f"{hours} h"
+
+
+def habit_from_history(plan: Plan, today: date, mode: str) -> HabitStatus:
+    """Today's status from the stored history (an absent history is an empty one).
+    Raises HistoryError for a history that cannot be read."""
+    from .history import HistoryError, HistoryStore, default_path
+    from .history.days import day_summaries, first_day
+
+    path = default_path()
+    if not path.exists():
+        return habit_status(plan, [], today, mode)
+    store = HistoryStore(path, readonly=True)
+    try:
+        first = first_day(store)
+        if first is None or first > today:
+            return habit_status(plan, [], today, mode)
+        return habit_status(plan, day_summaries(store, first, today), today, mode, first)
+    finally:
+        store.close()
+
+
+def plan_text(status: HabitStatus) -> list[str]:
+    mode = (
+        "training: every sustained slouch is nudged" if status.mode == TRAINING else "tracking: records quietly, shows the day"
+    )
+    lines = [f"Mode            {mode}"]
+    done = "met" if status.goal_met_today else f"{status.progress:.0%}"
+    lines.append(f"Today's goal    wear it {_minutes(status.goal_s)}: {_minutes(status.worn_today_s)} so far ({done})")
+    step = f"Step            {status.step_index + 1} of {status.steps}"
+    if status.next_goal_s is None:
+        lines.append(f"{step}, the last: a whole workday")
+    else:
+        left = status.days_left_at_step or 0
+        lines.append(
+            f"{step}; next: {_minutes(status.next_goal_s)} a day after "
+            f"{left} more day{'s' if left != 1 else ''} meeting the goal"
+        )
+    lines.append(f"Streak          {status.streak_days} day{'s' if status.streak_days != 1 else ''} meeting the goal")
+    lines.append("Score today     " + ("-" if status.score_today is None else f"{status.score_today} / 100"))
+    bests = status.bests
+    if bests.best_score is not None:
+        lines.append(
+            f"Bests           score {bests.best_score} ({bests.best_score_day}), streak {bests.longest_streak_days} days, "
+            f"most worn {_minutes(bests.most_worn_s)} ({bests.most_worn_day})"
+        )
+    if status.suggest_tracking:
+        lines.append(
+            "Weeks of good scores: consider tracking mode (set nudges.training_mode = false). "
+            "Keep wearing it: monitoring matters after the pain is gone."
+        )
+    return lines
+
+
+def cmd_plan(args: argparse.Namespace, out) -> int:
+    from .cli import CliError
+    from .history import HistoryError
+    from .plan_file import load_plan
+    from .settings import load as load_settings
+
+    plan, warning = load_plan()
+    if warning:
+        out.message(f"posture: {warning}")
+    settings = load_settings()
+    mode = TRAINING if settings.nudges.training_mode else TRACKING
+    today = date.today()
+    try:
+        status = habit_from_history(plan, today, mode)
+    except HistoryError as exc:
+        raise CliError(str(exc), EXIT_BAD_HISTORY) from exc
+    if args.json:
+        data = status.as_json()
+        data["plan_warning"] = warning or None
+        data["week"] = [d.as_json() for d in status.last(7)]
+        out.result(json.dumps(data))
+    else:
+        for line in plan_text(status):
+            out.result(line)
+    return EXIT_OK
+
+
+def add_parser(add) -> None:
+    """Register ``plan`` with the CLI's ``add(name, handler, help)``."""
+    p = add("plan", cmd_plan, "Today's wear goal from the training plan, progress, streak and what comes next.")
+    p.add_argument("--json", action="store_true", help="goal, progress, step, streak, score and the last 7 days as JSON")
+
+
+__all__ = ["add_parser", "cmd_plan", "habit_from_history", "plan_text"]
