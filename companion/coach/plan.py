@@ -141,7 +141,8 @@ def parse_plan(text: str, source: str) -> Plan:
 class DayKind(enum.Enum):
     MET = "met"
     SHORT = "short"  # worn, but less than the goal
-    REST = "rest"  # not worn (or paused all day)
+    REST = "rest"  # not worn
+    PAUSED = "paused"  # not worn, tracking paused by the wearer: holds a streak however long
     TODAY = "today"  # in progress
 
 
@@ -198,7 +199,7 @@ def replay(plan: Plan, days: dict[date, DaySummary], today: date, first: date | 
         if day == today:
             kind = DayKind.MET if worn >= goal else DayKind.TODAY
         elif not is_worn(summary, plan.rules):
-            kind = DayKind.REST
+            kind = DayKind.PAUSED if summary is not None and summary.paused_s > 0 else DayKind.REST
         else:
             kind = DayKind.MET if worn >= goal else DayKind.SHORT
         outcomes.append(DayOutcome(day, kind, position.step_index, goal, worn))
@@ -210,12 +211,13 @@ def replay(plan: Plan, days: dict[date, DaySummary], today: date, first: date | 
 
 def streak_days(outcomes: list[DayOutcome], rest_days: int) -> int:
     """Days meeting the goal in a row up to today. Up to ``rest_days`` unworn days in
-    a row keep the streak (they do not add to it); a worn day short of the goal ends
-    it; today counts once met and never ends it while in progress."""
+    a row keep the streak (they do not add to it), paused days keep it however many;
+    a worn day short of the goal ends it; today counts once met and never ends it
+    while in progress."""
     streak = 0
     rest = 0
     for outcome in reversed(outcomes):
-        if outcome.kind is DayKind.TODAY:
+        if outcome.kind in (DayKind.TODAY, DayKind.PAUSED):
             continue
         if outcome.kind is DayKind.MET:
             streak += 1
