@@ -21,6 +21,11 @@ def _minutes(seconds: float) -> str:
     return f"{hours} h {rest:02d} min" if rest else f"{hours} h"
 
 
+def local_today() -> date:
+    """The local calendar day (the one clock read of ``posture plan``)."""
+    return date.today()
+
+
 def habit_from_history(plan: Plan, today: date, mode: str) -> HabitStatus:
     """Today's status from the stored history (an absent history is an empty one).
     Raises HistoryError for a history that cannot be read."""
@@ -83,7 +88,7 @@ def cmd_plan(args: argparse.Namespace, out) -> int:
         out.message(f"posture: {warning}")
     settings = load_settings()
     mode = TRAINING if settings.nudges.training_mode else TRACKING
-    today = date.today()
+    today = local_today()
     try:
         status = habit_from_history(plan, today, mode)
     except HistoryError as exc:
