@@ -177,3 +177,12 @@ def test_prompt_settings_are_checked():
         StretchPromptSettings(workday_start="8am")
     with pytest.raises(ValueError):
         StretchPromptSettings(min_minutes_between=0)
+
+
+def test_prompts_follow_the_break_setting_and_the_goal_line_reads_at_a_glance():
+    from companion.coach.stretch_prompts import prompt_settings
+    from companion.settings import BreakSettings
+
+    assert prompt_settings(BreakSettings(sit_minutes=25)).sit_minutes == 25
+    days = [DaySummary(MONDAY, worn_s=600.0, upright_s=570.0, slouched_s=30.0, episode_durations_s=(30.0,))]
+    assert habit_status(builtin_plan(), days, MONDAY).goal_line() == "Today 10/15 min (67%) · streak 0 d · score 95"

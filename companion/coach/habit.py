@@ -71,6 +71,14 @@ class HabitStatus:
             return None
         return max(0, self.days_to_advance - self.met_at_step - (1 if self.goal_met_today else 0))
 
+    def goal_line(self) -> str:
+        """Today against the goal in one line, for the live screen and status bars."""
+        minutes = int(self.worn_today_s // 60)
+        goal = int(self.goal_s // 60)
+        state = "goal met" if self.goal_met_today else f"{self.progress:.0%}"
+        score = "" if self.score_today is None else f" · score {self.score_today}"
+        return f"Today {minutes}/{goal} min ({state}) · streak {self.streak_days} d{score}"
+
     def last(self, count: int) -> tuple[DayStatus, ...]:
         """The last ``count`` calendar days up to today, oldest first (the week and
         month charts); days before the history began are there, empty."""

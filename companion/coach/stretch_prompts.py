@@ -18,7 +18,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ..settings import QuietHours
+from ..settings import BreakSettings, QuietHours
 
 
 class PromptReason(enum.Enum):
@@ -42,6 +42,11 @@ class StretchPromptSettings:
                 raise ValueError(f"{name} = {value!r}: a time as HH:MM")
         if self.sit_minutes < 1 or self.min_minutes_between < 1 or self.after_episode_s < 0:
             raise ValueError("sit_minutes and min_minutes_between must be at least 1, after_episode_s at least 0")
+
+
+def prompt_settings(breaks: BreakSettings) -> StretchPromptSettings:
+    """The prompt settings that follow the user's break setting."""
+    return StretchPromptSettings(sit_minutes=breaks.sit_minutes)
 
 
 def _minute_of_day(hhmm: str) -> int:
