@@ -102,3 +102,21 @@ def test_real_people_are_rarely_flagged(shared_data):
     for index, (person, left, right) in enumerate(trials):
         people.setdefault(person, []).append((index, left, right))
     assert not any(balance_trend(c).notable for c in people.values())
+
+
+def test_balance_checks_from_the_history_make_a_trend():
+    from companion.history import HistoryStore, default_path
+    from companion.history.days import balance_checks_by_day
+    from companion.history.records import BalanceCheck, SessionStarted
+    from datetime import datetime, time
+
+    store = HistoryStore(default_path())
+    store.write([SessionStarted(0.0, "F0:00:00:00:00:01", "Posture1", "reference")])
+    for offset, (left, right) in enumerate([(60, 30), (58, 31), (62, 33), (61, 30)]):
+        at = datetime.combine(DAY + timedelta(days=offset), time(10, 0)).timestamp()
+        store.write([BalanceCheck(at, left, right, 1.0), BalanceCheck(at + 60, left - 1, right, 1.0)])
+    checks = balance_checks_by_day(store, DAY, DAY + timedelta(days=3))
+    store.close()
+    assert len(checks) == 8 and checks[0][0] == DAY
+    trend = balance_trend(checks)
+    assert trend.days == 4 and trend.notable and trend.consistent_side == "left"

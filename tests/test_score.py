@@ -218,3 +218,10 @@ def test_a_clock_that_jumps_back_writes_twice_into_a_day_without_harm():
     days, status = _habit_from_store(TODAY)
     assert days[0].worn_s == 2400.0 and days[0].episode_durations_s == ()
     assert status.streak_days == 2 and status.days[0].score == 100
+
+
+def test_report_fields_carry_score_streak_and_goal():
+    status = _status({2: 20, 1: 20, 0: 16})
+    assert status.report_fields() == {"score": 100, "streak_days": 3, "goal_met": True}
+    assert status.day_status(TODAY - timedelta(days=1)).goal_met is True
+    assert status.day_status(TODAY + timedelta(days=1)) is None

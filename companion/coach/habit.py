@@ -71,6 +71,17 @@ class HabitStatus:
             return None
         return max(0, self.days_to_advance - self.met_at_step - (1 if self.goal_met_today else 0))
 
+    def day_status(self, day: date) -> DayStatus | None:
+        for status in self.days:
+            if status.day == day:
+                return status
+        return None
+
+    def report_fields(self) -> dict[str, object]:
+        """The habit fields of ``posture report --json``: today's score, the streak,
+        whether today's goal is met (per-day values: :meth:`day_status`)."""
+        return {"score": self.score_today, "streak_days": self.streak_days, "goal_met": self.goal_met_today}
+
     def goal_line(self) -> str:
         """Today against the goal in one line, for the live screen and status bars."""
         minutes = int(self.worn_today_s // 60)

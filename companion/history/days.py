@@ -97,3 +97,10 @@ def slouch_by_hour(summaries: list[DaySummary]) -> list[float | None]:
         for hour, value in enumerate(summary.judged_by_hour_s):
             judged[hour] += value
     return [slouched[h] / judged[h] if judged[h] > 0 else None for h in range(24)]
+
+
+def balance_checks_by_day(store: HistoryStore, first: date, last: date) -> list[tuple[date, float, float]]:
+    """``(local day, left_deg, right_deg)`` of each balance check, oldest first: the
+    input of :func:`companion.coach.stretches.balance_trend`."""
+    checks = store.balance_checks(_day_start_s(first), _day_start_s(last + timedelta(days=1)))
+    return [(_local_day(c.at), c.left_rotation_deg, c.right_rotation_deg) for c in checks]
