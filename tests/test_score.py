@@ -7,6 +7,7 @@ import time as clock
 from datetime import date, datetime, time, timedelta
 
 import pytest
+from hypothesis import given, settings as hsettings, strategies as st
 
 from companion.coach.day import DaySummary
 from companion.coach.habit import habit_status
@@ -225,3 +226,29 @@ def test_report_fields_carry_score_streak_and_goal():
     assert status.report_fields() == {"score": 100, "streak_days": 3, "goal_met": True}
     assert status.day_status(TODAY - timedelta(days=1)).goal_met is True
     assert status.day_status(TODAY + timedelta(days=1)) is None
+
+
+# -- properties over any sequence of days -------------------------------------------------------
+
+_day_minutes = st.lists(st.one_of(st.just(0.0), st.floats(0, 600)), min_size=1, max_size=60)
+
+
+@hsettings(max_examples=150, deadline=None)
+@given(minutes=_day_minutes, slouched=st.floats(0, 1), episode_min=st.floats(0, 120), stretches=st.integers(0, 10))
+def test_any_days_give_scores_in_range_and_a_consistent_streak(minutes, slouched, episode_min, stretches):
+    days = [
+        summary(m * (1 - slouched), m * slouched, (min(episode_min, m * slouched),) if slouched else (), stretches,
+                day=TODAY - timedelta(days=len(minutes) - 1 - i))
+        for i, m in enumerate(minutes)
+    ]
+    plan = builtin_plan()
+    status = habit_status(plan, days, TODAY)
+    assert all(d.score is None or 0 <= d.score <= 100 for d in status.days)
+    assert 0 <= status.step_index < len(plan.steps)
+    met = sum(1 for d in status.days if d.goal_met)
+    assert 0 <= status.streak_days <= status.bests.longest_streak_days <= met
+    # Days without wear change nothing in the progression.
+    worn_only = [d for d in days if d.worn_s >= 60 or d.day == TODAY]
+    if len(worn_only) == len(days):
+        return
+    assert habit_status(plan, worn_only, TODAY).step_index == status.step_index
