@@ -121,7 +121,7 @@ def _workday(policy: StretchPromptPolicy, day: date, events=()):
         now = start + timedelta(minutes=minute)
         event = events.get(minute)
         if event and event[0] == "episode":
-            policy.episode_ended(event[1])
+            policy.episode_ended(now, event[1])
         if event and event[0] in ("stretch", "walk"):
             sitting_s = 0.0
             if event[0] == "stretch":
@@ -156,9 +156,22 @@ def test_a_long_episode_brings_a_prompt_a_short_one_does_not():
 def test_a_stretch_done_resets_the_interval_and_quiet_hours_hold_everything():
     policy = StretchPromptPolicy(StretchPromptSettings(sit_minutes=40, min_minutes_between=30))
     prompts = _workday(policy, MONDAY, {75: ("episode", 600.0), 70: ("stretch",)})
-    assert ("08:15", PromptReason.AFTER_EPISODE) not in prompts  # a stretch was done 5 minutes before
+    assert not any(reason is PromptReason.AFTER_EPISODE for _, reason in prompts)  # stretched 5 min before; the offer lapsed
+    # Sat since 07:00: a prompt at 08:00; stretched at 08:10; the next after 40 min of sitting again.
+    assert prompts[:2] == [("08:00", PromptReason.LONG_SITTING), ("08:50", PromptReason.LONG_SITTING)]
     quiet = StretchPromptPolicy(StretchPromptSettings(sit_minutes=40), QuietHours("00:00", "23:59"))
     assert _workday(quiet, MONDAY) == []
+
+
+def test_an_episode_offer_lapses_when_the_budget_holds_it_back_too_long():
+    policy = StretchPromptPolicy(StretchPromptSettings(sit_minutes=120, min_minutes_between=30))
+    nine = datetime.combine(MONDAY, time(9, 0))
+    assert policy.due(nine, 7200.0) is not None  # long sitting
+    policy.episode_ended(nine + timedelta(minutes=5), 300.0)
+    assert policy.due(nine + timedelta(minutes=6), 0.0) is None  # within 30 min of the last prompt
+    assert policy.due(nine + timedelta(minutes=31), 0.0) is None  # the offer lapsed after 10 min
+    policy.episode_ended(nine + timedelta(minutes=40), 300.0)
+    assert policy.due(nine + timedelta(minutes=41), 0.0).reason is PromptReason.AFTER_EPISODE
 
 
 def test_a_clock_that_jumps_back_neither_blocks_prompts_nor_doubles_them():

@@ -4,7 +4,8 @@ Pure: the caller passes the local wall time (``datetime``) and the sitting time 
 measured on sample time. A prompt is due
 
 - after ``sit_minutes`` of sitting without a break, or
-- when a slouch episode of at least ``after_episode_s`` has just ended,
+- when a slouch episode of at least ``after_episode_s`` has just ended (the offer
+  stands for ``episode_offer_minutes``, then lapses),
 
 and only inside the workday, outside quiet hours, and at most once every
 ``min_minutes_between`` minutes (a stretch done counts as a prompt answered).
@@ -31,6 +32,7 @@ class StretchPromptSettings:
     sit_minutes: int = 40
     min_minutes_between: int = 30
     after_episode_s: float = 120.0
+    episode_offer_minutes: int = 10
     workday_start: str = "08:00"  # "HH:MM", local
     workday_end: str = "19:00"
 
@@ -66,7 +68,7 @@ class StretchPromptPolicy:
         self.quiet_hours = quiet_hours
         self.last_prompt: datetime | None = None
         self.last_stretch: datetime | None = None
-        self._episode_pending = False
+        self._episode_ended_at: datetime | None = None
         self.prompts_today = 0
         self._day = None
 
@@ -87,13 +89,22 @@ class StretchPromptPolicy:
             latest = now
         return latest
 
-    def episode_ended(self, duration_s: float) -> None:
+    def episode_ended(self, now: datetime, duration_s: float) -> None:
         if duration_s >= self.settings.after_episode_s:
-            self._episode_pending = True
+            self._episode_ended_at = now
+
+    def _episode_offer_open(self, now: datetime) -> bool:
+        ended = self._episode_ended_at
+        if ended is None:
+            return False
+        if not ended - timedelta(minutes=1) <= now <= ended + timedelta(minutes=self.settings.episode_offer_minutes):
+            self._episode_ended_at = None  # lapsed (or the clock jumped): offer no stale stretch
+            return False
+        return True
 
     def stretch_done(self, now: datetime) -> None:
         self.last_stretch = now
-        self._episode_pending = False
+        self._episode_ended_at = None
 
     def due(self, now: datetime, sitting_s: float) -> StretchPromptDue | None:
         """The prompt to show now, if one is due (and counted as shown)."""
@@ -102,17 +113,16 @@ class StretchPromptPolicy:
         reason = None
         if sitting_s >= self.settings.sit_minutes * 60.0:
             reason = PromptReason.LONG_SITTING
-        elif self._episode_pending:
+        elif self._episode_offer_open(now):
             reason = PromptReason.AFTER_EPISODE
         if reason is None:
             return None
         if not self.in_workday(now):
-            self._episode_pending = False  # an episode outside the workday asks for nothing later
             return None
         recent = self._recent(now)
         if recent is not None and now - recent < timedelta(minutes=self.settings.min_minutes_between):
             return None
         self.last_prompt = now
-        self._episode_pending = False
+        self._episode_ended_at = None
         self.prompts_today += 1
         return StretchPromptDue(now, reason)
