@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from ..settings import BreakSettings, QuietHours
 
@@ -63,6 +63,8 @@ class StretchPromptDue:
 
 
 class StretchPromptPolicy:
+    """Decides, minute by minute, whether a stretch prompt is due; remembers the last one."""
+
     def __init__(self, settings: StretchPromptSettings = StretchPromptSettings(), quiet_hours: QuietHours = QuietHours()) -> None:
         self.settings = settings
         self.quiet_hours = quiet_hours
@@ -70,7 +72,7 @@ class StretchPromptPolicy:
         self.last_stretch: datetime | None = None
         self._episode_ended_at: datetime | None = None
         self.prompts_today = 0
-        self._day = None
+        self._day: date | None = None
 
     def in_workday(self, now: datetime) -> bool:
         minute = now.hour * 60 + now.minute
@@ -78,16 +80,14 @@ class StretchPromptPolicy:
         inside = start <= minute < end if start <= end else minute >= start or minute < end
         return inside and not self.quiet_hours.contains(now.hour, now.minute)
 
-    def _recent(self, now: datetime) -> datetime | None:
+    def _latest_answered(self, now: datetime) -> datetime | None:
+        """The last prompt or stretch; one "in the future" (the clock went back) is moved to now."""
+        if self.last_prompt is not None and self.last_prompt > now:
+            self.last_prompt = now
+        if self.last_stretch is not None and self.last_stretch > now:
+            self.last_stretch = now
         times = [t for t in (self.last_prompt, self.last_stretch) if t is not None]
-        if not times:
-            return None
-        latest = max(times)
-        if latest > now:  # the clock went back: count the last prompt as just now
-            self.last_prompt = now if self.last_prompt is not None and self.last_prompt > now else self.last_prompt
-            self.last_stretch = now if self.last_stretch is not None and self.last_stretch > now else self.last_stretch
-            latest = now
-        return latest
+        return max(times) if times else None
 
     def episode_ended(self, now: datetime, duration_s: float) -> None:
         if duration_s >= self.settings.after_episode_s:
@@ -119,7 +119,7 @@ class StretchPromptPolicy:
             return None
         if not self.in_workday(now):
             return None
-        recent = self._recent(now)
+        recent = self._latest_answered(now)
         if recent is not None and now - recent < timedelta(minutes=self.settings.min_minutes_between):
             return None
         self.last_prompt = now
