@@ -29,7 +29,7 @@ def local_today() -> date:
 def habit_from_history(plan: Plan, today: date, mode: str) -> HabitStatus:
     """Today's status from the stored history (an absent history is an empty one).
     Raises HistoryError for a history that cannot be read."""
-    from .history import HistoryError, HistoryStore, default_path
+    from .history import HistoryStore, default_path
     from .history.days import day_summaries, first_day
 
     path = default_path()
@@ -54,13 +54,11 @@ def plan_text(status: HabitStatus) -> list[str]:
     lines.append(f"Today's goal    wear it {_minutes(status.goal_s)}: {_minutes(status.worn_today_s)} so far ({done})")
     step = f"Step            {status.step_index + 1} of {status.steps}"
     if status.next_goal_s is None:
-        lines.append(f"{step}, the last: a whole workday")
+        lines.append(f"{step}, the last one")
     else:
         left = status.days_left_at_step or 0
-        lines.append(
-            f"{step}; next: {_minutes(status.next_goal_s)} a day after "
-            f"{left} more day{'s' if left != 1 else ''} meeting the goal"
-        )
+        when = "from tomorrow" if left == 0 else f"after {left} more day{'s' if left != 1 else ''} meeting the goal"
+        lines.append(f"{step}; next: {_minutes(status.next_goal_s)} a day {when}")
     lines.append(f"Streak          {status.streak_days} day{'s' if status.streak_days != 1 else ''} meeting the goal")
     lines.append("Score today     " + ("-" if status.score_today is None else f"{status.score_today} / 100"))
     bests = status.bests

@@ -196,3 +196,13 @@ def test_habit_modules_are_pure(module):
     code = "import json, sys, importlib; importlib.import_module(sys.argv[1]); print(json.dumps(sorted(sys.modules)))"
     loaded = set(json.loads(subprocess.check_output([sys.executable, "-c", code, module], text=True)))
     assert not {"sqlite3", "asyncio", "textual", "bleak", "companion.history", "companion.plan_file"} & loaded
+
+
+def test_plan_text_says_when_the_goal_grows_and_when_it_is_the_last():
+    from companion.cli_plan import plan_text
+
+    plan = builtin_plan()
+    growing = habit_status(plan, list(days_of([20, 20]).values()) + [worn(TODAY, 16)], TODAY)
+    assert "Step            1 of 12; next: 30 min a day from tomorrow" in plan_text(growing)
+    last = habit_status(plan, list(days_of([600] * 60).values()), TODAY)
+    assert "Step            12 of 12, the last one" in plan_text(last)
