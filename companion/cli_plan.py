@@ -30,17 +30,14 @@ def habit_from_history(plan: Plan, today: date, mode: str) -> HabitStatus:
     """Today's status from the stored history (an absent history is an empty one).
     Raises HistoryError for a history that cannot be read."""
     from .history import HistoryStore, default_path
-    from .history.days import day_summaries, first_day
+    from .history.days import habit_from_store
 
     path = default_path()
     if not path.exists():
         return habit_status(plan, [], today, mode)
     store = HistoryStore(path, readonly=True)
     try:
-        first = first_day(store)
-        if first is None or first > today:
-            return habit_status(plan, [], today, mode)
-        return habit_status(plan, day_summaries(store, first, today), today, mode, first)
+        return habit_from_store(store, plan, today, mode)
     finally:
         store.close()
 

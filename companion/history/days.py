@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from ..coach.day import DaySummary
+from ..coach.habit import HabitStatus, habit_status
+from ..coach.plan import Plan
 from .store import HistoryStore
 
 _MARGIN_S = 2 * 86400.0  # time-zone changes move a day's edges by up to ~26 h
@@ -104,3 +106,12 @@ def balance_checks_by_day(store: HistoryStore, first: date, last: date) -> list[
     input of :func:`companion.coach.stretches.balance_trend`."""
     checks = store.balance_checks(_day_start_s(first), _day_start_s(last + timedelta(days=1)))
     return [(_local_day(c.at), c.left_rotation_deg, c.right_rotation_deg) for c in checks]
+
+
+def habit_from_store(store: HistoryStore, plan: Plan, today: date, mode: str) -> HabitStatus:
+    """Today's plan status, score and streak over the whole stored history: what
+    ``posture plan`` shows, and the habit fields of the report and the screens."""
+    first = first_day(store)
+    if first is None or first > today:
+        return habit_status(plan, [], today, mode)
+    return habit_status(plan, day_summaries(store, first, today), today, mode, first)
