@@ -6,7 +6,6 @@ allowed range, and the file is never rewritten behind the user's back.
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
@@ -16,7 +15,7 @@ from typing import Any
 import tomli_w
 
 from .engine import DELAY_CHOICES_S, EngineSettings, SettingError
-from .paths import config_dir, ensure_private_dir
+from .paths import config_dir, write_private_atomically
 
 FILE_NAME = "settings.toml"
 
@@ -191,13 +190,7 @@ def load(path: Path | None = None) -> Settings:
 def save(settings: Settings, path: Path | None = None) -> Path:
     """Write atomically (a crash never leaves half a file), readable by the owner only."""
     path = path or settings_path()
-    ensure_private_dir(path.parent)
-    temporary = path.with_suffix(".toml.tmp")
-    with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
-        tomli_w.dump(to_dict(settings), out)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(temporary, path)
+    write_private_atomically(path, tomli_w.dumps(to_dict(settings)).encode())
     return path
 
 
