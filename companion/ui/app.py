@@ -280,7 +280,14 @@ class PostureApp(App):
 
     @work(group="nudge", exit_on_error=False)
     async def _desktop(self, title: str, message: str) -> None:
-        await self.notifier.send(title, message)
+        if await self.notifier.send(title, message):
+            return
+        # Not delivered on the desktop: the toast is already up; make sure it is heard.
+        if not self.settings.nudges.bell:
+            self.bell()
+        notice = self.notifier.unavailable_notice()
+        if notice:
+            self.notify(escape(notice), title="Notifications", severity="warning", timeout=15)
 
     @work(group="nudge", exit_on_error=False)
     async def _vibrate(self, level: int) -> None:
