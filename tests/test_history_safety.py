@@ -345,3 +345,116 @@ def test_history_calibration_and_export_files_are_private(db_path, home, tmp_pat
             assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
     finally:
         os.umask(old)
+
+
+# -- a gap in the data is not worn (issue 11) -----------------------------------------
+
+
+def session_with_a_gap() -> list:
+    """Two minutes upright, ten minutes with no samples at all, two minutes upright,
+    fed through the live session as the app does."""
+    from datetime import datetime, timedelta
+
+    from companion.engine import BodyFrame
+    from companion.live import LiveSession
+    from companion.readings import ImuReading
+    from companion.settings import Settings
+
+    wall0 = datetime(2026, 11, 20, 10, 0)
+    clock = {"t": 0.0}
+    frame = BodyFrame.from_dict({"up": [0.0, 0.0, 1.0], "forward": [1.0, 0.0, 0.0]})
+    session = LiveSession(Settings(), frame=frame, clock=lambda: wall0 + timedelta(seconds=clock["t"]))
+    records = [session.start_record("A", "n", "reference")]
+    seq = 0
+    for start_s, end_s in ((0.0, 120.0), (720.0, 840.0)):
+        t = start_s
+        while t < end_s:
+            chunk = []
+            for _ in range(10):
+                chunk.append(ImuReading(t, (0.0, 0.0, 1.0), (0.0, 0.0, 0.0), seq))
+                seq += 1
+                t += 0.02
+            clock["t"] = t
+            records += session.feed(chunk).records
+    return records + session.end_records()
+
+
+def test_a_gap_in_a_session_is_reported_and_exported_as_not_worn(db_path):
+    from companion.history.export import collect, to_csv
+    from companion.history.report import build_report
+
+    store = HistoryStore(db_path)
+    store.write(session_with_a_gap())
+    bins = store.bins(0, 1e12)
+    assert sum(b.seconds for b in bins) == pytest.approx(240.0, abs=1.0)  # nothing stored for the gap
+    assert not any(b.start >= bins[0].start + 125 and b.start < bins[0].start + 715 for b in bins)
+    day = build_report(store, 1, TODAY).days[0]
+    assert day.tracked_s == pytest.approx(240.0, abs=1.0)  # not 840 s from session start to end
+    days_csv = to_csv(collect(store, 0.0, today=TODAY), "days").splitlines()
+    assert days_csv[1].split(",")[1] == f"{day.tracked_s:.1f}"
+
+
+# -- alerts delivered and held back, counted apart (issue 18 item 7) ------------------
+
+
+def alerts_day(db_path: Path) -> HistoryStore:
+    from datetime import datetime
+
+    from companion.history.records import Alert, Episode
+
+    t0 = datetime(2026, 11, 20, 11, 0).timestamp()
+    store = HistoryStore(db_path)
+    store.write([
+        SessionStarted(t0, "A", "n", "reference"),
+        Bin(t0, 5.0, 0.0, 5.0, 0.0, 0.0, 20.0, 0.0),
+        Alert(t0 + 30, "slouch", 20.0, True),
+        Episode(t0, t0 + 60, 22.0, 20.0, True),
+        Alert(t0 + 630, "slouch", 21.0, False),  # quiet mode: no toast was shown
+        Episode(t0 + 600, t0 + 660, 23.0, 21.0, True),
+    ])
+    return store
+
+
+def test_report_counts_delivered_and_held_back_alerts_apart(db_path, capsys):
+    from companion.history.report import build_report
+
+    store = alerts_day(db_path)
+    day = build_report(store, 1, TODAY).days[0]
+    assert (day.alerts, day.alerts_held_back) == (1, 1)
+    store.close()
+
+
+def test_export_marks_held_back_alerts(db_path):
+    import csv as csv_module
+    import io
+
+    from companion.history.export import collect, to_csv
+
+    data = collect(alerts_day(db_path), 0.0, today=TODAY)
+    alerts = list(csv_module.DictReader(io.StringIO(to_csv(data, "alerts"))))
+    assert [a["delivered"] for a in alerts] == ["yes", "no"]
+    episodes = list(csv_module.DictReader(io.StringIO(to_csv(data, "episodes"))))
+    assert [e["alert_delivered"] for e in episodes] == ["yes", "no"]
+    days = list(csv_module.DictReader(io.StringIO(to_csv(data, "days"))))
+    assert (days[-1]["alerts"], days[-1]["alerts_held_back"]) == ("1", "1")
+
+
+async def test_history_screen_shows_held_back_alerts(db_path):
+    from textual.app import App
+    from textual.widgets import DataTable, Static
+
+    from companion.ui.history_screen import HistoryScreen
+
+    alerts_day(db_path).close()
+    screen = HistoryScreen(db_path, TODAY)
+    app = App()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await app.push_screen(screen)
+        for _ in range(200):
+            if screen.view is not None:
+                break
+            await pilot.pause(0.01)
+        table = screen.query_one(DataTable)
+        column = [table.get_row_at(i)[4] for i in range(table.row_count)]
+        assert column == ["yes", "held back"]
+        assert "1 delivered, 1 held back" in str(screen.query_one("#shares", Static).render())
