@@ -458,3 +458,15 @@ async def test_history_screen_shows_held_back_alerts(db_path):
         column = [table.get_row_at(i)[4] for i in range(table.row_count)]
         assert column == ["yes", "held back"]
         assert "1 delivered, 1 held back" in str(screen.query_one("#shares", Static).render())
+
+
+# -- kill -9, again and again, on one file ----------------------------------------------
+
+
+def test_repeated_kill_minus_9_never_damages_the_file(tmp_path):
+    from benchmarks.history import kill_loop
+
+    result = kill_loop(tmp_path / "history.sqlite3", iterations=3, seed=1)
+    assert result.integrity_failures == 0 and result.open_failures == 0
+    assert len(result.losses_s) == 3
+    assert result.max_loss_s <= 2.5  # about the one-second commit interval
