@@ -179,11 +179,12 @@ def _print_event(event: object, out: Output) -> None:
 
 
 async def cmd_record(args: argparse.Namespace, out: Output) -> int:
+    from .paths import create_private_file
     from .recording import write_header, write_readings
 
     path = Path(args.out)
     try:
-        handle = path.open("w", newline="")
+        handle = create_private_file(path, exclusive=False)  # owner-only from the first byte
     except OSError as exc:
         raise CliError(f"cannot write {path}: {exc.strerror or exc}", EXIT_USAGE) from exc
     with handle:

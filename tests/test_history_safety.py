@@ -470,3 +470,37 @@ def test_repeated_kill_minus_9_never_damages_the_file(tmp_path):
     assert result.integrity_failures == 0 and result.open_failures == 0
     assert len(result.losses_s) == 3
     assert result.max_loss_s <= 2.5  # about the one-second commit interval
+
+
+def test_recordings_are_private_from_creation(tmp_path, capsys):
+    out = tmp_path / "recordings" / "me.csv"
+    private_dir(out.parent)
+    old = os.umask(0)
+    try:
+        assert cli.main(["record", str(out), "--simulate", "--seconds", "1", "--timeout", "3"]) == 0
+    finally:
+        os.umask(old)
+    assert out.read_text().startswith("t,ax,ay,az,gx,gy,gz")
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+
+
+# -- the app shows a store failure ------------------------------------------------------
+
+
+async def test_the_app_shows_a_store_failure_within_two_seconds_and_keeps_running(tmp_path):
+    import asyncio
+
+    from companion.settings import Settings
+    from companion.ui.app import PostureApp
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    app = PostureApp(settings=Settings(), settings_file=tmp_path / "s.toml", history_path=blocker / "h.sqlite3")
+    loop = asyncio.get_running_loop()
+    async with app.run_test(size=(100, 30)) as pilot:
+        started = loop.time()
+        while not any("cannot be created" in n.message for n in app._notifications):
+            assert loop.time() - started < 2.0, "no history message within 2 s"
+            await pilot.pause(0.05)
+        assert app.sub_title == "history not being saved"
+        assert app.history is not None and app.history.error
