@@ -140,6 +140,13 @@ def run() -> Iterator[Metric]:
         store.close()
         yield Metric("history_year_file_size", year.stat().st_size / 1e6, "MB", "365 days, weekdays worn 8 h")
 
+        opens = []
+        for _ in range(3):
+            started = time.perf_counter()
+            HistoryStore(year).close()
+            opens.append(time.perf_counter() - started)
+        yield Metric("history_open_year", statistics.median(opens) * 1000, "ms", "open with quick_check, a year of history")
+
         store = HistoryStore(year, readonly=True)
         timings = []
         for _ in range(5):

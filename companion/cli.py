@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -294,6 +295,8 @@ def cmd_report(args: argparse.Namespace, out: Output) -> int:
     store = _open_history()
     try:
         report = build_report(store, args.days)
+    except sqlite3.DatabaseError as exc:
+        raise CliError(f"{store.path} could not be read ({exc}); try `posture check-history`") from exc
     finally:
         store.close()
     if args.json:
@@ -369,6 +372,8 @@ def cmd_export(args: argparse.Namespace, out: Output) -> int:
     store = _open_history()
     try:
         data = collect(store, since_s)
+    except sqlite3.DatabaseError as exc:
+        raise CliError(f"{store.path} could not be read ({exc}); try `posture check-history`") from exc
     finally:
         store.close()
     if args.table and args.format == "json":

@@ -504,3 +504,21 @@ async def test_the_app_shows_a_store_failure_within_two_seconds_and_keeps_runnin
             await pilot.pause(0.05)
         assert app.sub_title == "history not being saved"
         assert app.history is not None and app.history.error
+
+
+def test_export_to_a_folder_writes_one_csv_per_table_and_refuses_to_replace(db_path, tmp_path, capsys):
+    filled_home(db_path)
+    folder = tmp_path / "export"
+    assert cli.main(["export", "-o", str(folder)]) == 0
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == ["alerts.csv", "bins.csv", "days.csv", "episodes.csv", "stretches.csv"]
+    assert (folder / "days.csv").read_text().startswith("day,tracked_s,upright_share,")
+    (folder / "bins.csv").write_text("mine")
+    capsys.readouterr()
+    assert cli.main(["export", "-o", str(folder)]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert (folder / "bins.csv").read_text() == "mine"
+    assert cli.main(["export"]) == 2  # CSV to the terminal needs a table
+    assert "--table" in capsys.readouterr().err
+    assert cli.main(["export", "--table", "days"]) == 0
+    assert capsys.readouterr().out.startswith("day,")

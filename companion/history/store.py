@@ -179,7 +179,7 @@ def _why(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def inspect(path: Path) -> int:
+def inspect(path: Path, *, check: bool = True) -> int:
     """Check that ``path`` holds a posture history SQLite can read in full; return its
     schema version (0 for an empty file, to be created).
 
@@ -237,6 +237,8 @@ def inspect(path: Path) -> int:
                 f"{SCHEMA_VERSION}); update posture to read it.",
                 path,
             )
+        if not check:
+            return version
         try:
             problems = [row[0] for row in db.execute("PRAGMA quick_check(5)")]
         except sqlite3.DatabaseError as exc:
@@ -265,7 +267,12 @@ class HistoryStore:
     reported with its own error class and left exactly as it was.
     """
 
-    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+    def __init__(self, path: Path, *, readonly: bool = False, check: bool = True) -> None:
+        """``check=False`` skips ``quick_check`` (allowed only read-only): for a viewer
+        reopening a file the writer has already checked, where a damaged page still
+        surfaces as ``sqlite3.DatabaseError`` on reading."""
+        if not check and not readonly:
+            raise ValueError("a store opened for writing is always checked")
         self.path = path
         self.session_id: int | None = None
         existed = path.exists()
@@ -273,7 +280,7 @@ class HistoryStore:
             raise HistoryError(f"no history yet at {path}", path)
         if not readonly:
             self._create(path, existed)
-        version = inspect(path)
+        version = inspect(path, check=check)
         if not readonly:
             folder_ok = os.access(path.parent, os.W_OK | os.X_OK)
             if not folder_ok or not os.access(path, os.W_OK):

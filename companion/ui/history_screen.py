@@ -65,7 +65,7 @@ def _share(store: HistoryStore, first: date, last: date) -> float | None:
 
 
 def load_day(path: Path, day: date) -> DayView:
-    store = HistoryStore(path, readonly=True)
+    store = HistoryStore(path, readonly=True, check=False)  # the writer checked it at start
     try:
         start, end = _start(day), _start(day + timedelta(days=1))
         view = DayView(day)
