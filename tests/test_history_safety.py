@@ -522,3 +522,19 @@ def test_export_to_a_folder_writes_one_csv_per_table_and_refuses_to_replace(db_p
     assert "--table" in capsys.readouterr().err
     assert cli.main(["export", "--table", "days"]) == 0
     assert capsys.readouterr().out.startswith("day,")
+
+
+def test_a_store_that_turns_read_only_while_writing_says_so(db_path, monkeypatch):
+    monkeypatch.setattr(writer_module, "RETRY_S", 0.05)
+
+    def read_only(self, records):
+        raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    monkeypatch.setattr(HistoryStore, "write", read_only)
+    messages: list[str] = []
+    writer = HistoryWriter(db_path, commit_every_s=0.01, on_error=messages.append).start()
+    writer.put(a_bin(0))
+    assert wait_for(lambda: messages)
+    assert "read-only" in messages[0] and "damaged" not in messages[0]
+    writer.close()
+    assert writer.kept == 1

@@ -180,6 +180,8 @@ class HistoryWriter:
             text = str(exc)
             if "full" in text:
                 self._report(f"The disk is full: the history is not being saved ({text}). Posture tracking goes on.")
+            elif "readonly" in text or "read-only" in text:
+                self._report(f"{self.path} has become read-only ({text}): the history is not being saved. Tracking goes on.")
             elif "malformed" in text or "not a database" in text:
                 self._report(f"{self.path} is damaged ({text}): nothing more is written into it. Tracking goes on.")
             else:
