@@ -310,6 +310,8 @@ class HistoryStore:
         if version < SCHEMA_VERSION:
             if readonly:
                 self.db.close()
+                if version == 0:
+                    raise HistoryError(f"no history yet at {path}", path)
                 raise HistoryError(f"{path} needs upgrading; open it once with the app", path)
             self._migrate(version)
 
