@@ -538,3 +538,20 @@ def test_a_store_that_turns_read_only_while_writing_says_so(db_path, monkeypatch
     assert "read-only" in messages[0] and "damaged" not in messages[0]
     writer.close()
     assert writer.kept == 1
+
+
+def test_export_into_a_pipe_that_closes_early_exits_quietly(db_path, home):
+    """``posture export --table bins | head -1``: a real pipe, so a real process."""
+    import subprocess
+    import sys
+
+    filled_home(db_path)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "companion", "export", "--table", "bins"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "POSTURE_HOME": str(home)},
+    )
+    assert process.stdout.readline().startswith(b"start,")
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=30) == 0
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr
