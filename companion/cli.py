@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -179,11 +180,12 @@ def _print_event(event: object, out: Output) -> None:
 
 
 async def cmd_record(args: argparse.Namespace, out: Output) -> int:
+    from .paths import create_private_file
     from .recording import write_header, write_readings
 
     path = Path(args.out)
     try:
-        handle = path.open("w", newline="")
+        handle = create_private_file(path, exclusive=False)  # owner-only from the first byte
     except OSError as exc:
         raise CliError(f"cannot write {path}: {exc.strerror or exc}", EXIT_USAGE) from exc
     with handle:
@@ -293,25 +295,77 @@ def cmd_report(args: argparse.Namespace, out: Output) -> int:
     store = _open_history()
     try:
         report = build_report(store, args.days)
+    except sqlite3.DatabaseError as exc:
+        raise CliError(f"{store.path} could not be read ({exc}); try `posture check-history`") from exc
     finally:
         store.close()
     if args.json:
         out.result(json.dumps(report.as_json()))
         return EXIT_OK
-    out.result(f"{'day':<12}{'upright':>8}{'tracked':>9}{'episodes':>9}{'alerts':>7}{'longest':>9}{'stretches':>10}")
+    out.result(
+        f"{'day':<12}{'upright':>8}{'worn':>8}{'episodes':>9}{'alerts':>7}{'held back':>10}{'longest':>9}{'stretches':>10}"
+    )
     for day in report.days:
         share = "-" if day.upright_share is None else f"{day.upright_share:.0%}"
         tracked = f"{day.tracked_s / 3600:.1f} h"
         longest = f"{day.longest_slouch_s / 60:.1f} min" if day.longest_slouch_s else "-"
-        out.result(f"{day.day:<12}{share:>8}{tracked:>9}{day.episodes:>9}{day.alerts:>7}{longest:>9}{day.stretches:>10}")
+        out.result(
+            f"{day.day:<12}{share:>8}{tracked:>8}{day.episodes:>9}{day.alerts:>7}{day.alerts_held_back:>10}"
+            f"{longest:>9}{day.stretches:>10}"
+        )
     out.result(report.summary())
     return EXIT_OK
+
+
+def _result_to_pipe(out: Output, text: str) -> None:
+    """Print a result that may go to ``head``: a reader that stops early is not an error."""
+    import os
+
+    try:
+        out.result(text)
+    except BrokenPipeError:
+        # Python would report the pipe again when flushing stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _export_targets(args: argparse.Namespace, tables: Sequence[str]) -> list[tuple[str, Path]]:
+    """(table or "all", file) pairs to write, checked before anything is written:
+    never the history store or its WAL, never an existing file without --force."""
+    import os
+
+    from .history.store import default_path, sidecars
+
+    output = Path(args.output).expanduser()
+    if args.format == "csv" and args.table is None:
+        if output.exists() and not output.is_dir():
+            raise CliError(
+                f"-o {output}: CSV holds one table per file; give a folder for one file each, "
+                "or choose one with --table", EXIT_USAGE,
+            )
+        targets = [(name, output / f"{name}.csv") for name in tables]
+    else:
+        if output.is_dir():
+            raise CliError(f"-o {output} is a folder; give a file name", EXIT_USAGE)
+        targets = [(tables[0] if args.table else "all", output)]
+    store = default_path()
+    protected = [store, *sidecars(store)]
+    for _name, path in targets:
+        for guarded in protected:
+            same = os.path.abspath(path) == os.path.abspath(guarded)
+            if not same and path.exists() and guarded.exists():
+                same = path.samefile(guarded)
+            if same:
+                raise CliError(f"refusing to write over the history itself ({guarded})", EXIT_USAGE)
+        if (path.exists() or path.is_symlink()) and not args.force:
+            raise CliError(f"{path} exists; add --force to replace it", EXIT_USAGE)
+    return targets
 
 
 def cmd_export(args: argparse.Namespace, out: Output) -> int:
     from datetime import datetime as _dt
 
-    from .history.export import collect, to_csv, to_json, write_export
+    from .history.export import TABLES, collect, to_csv, to_json
+    from .paths import create_private_file
 
     since_s = 0.0
     if args.since:
@@ -319,19 +373,64 @@ def cmd_export(args: argparse.Namespace, out: Output) -> int:
             since_s = _dt.fromisoformat(args.since).timestamp()
         except ValueError:
             raise CliError(f"--since {args.since!r} is not a date like 2026-11-01", EXIT_USAGE) from None
+    if args.format == "csv" and args.table is None and not args.output:
+        raise CliError(
+            f"CSV holds one table: choose it with --table ({'|'.join(TABLES)}), or write one file each with -o DIR",
+            EXIT_USAGE,
+        )
+    tables = [args.table] if args.table else list(TABLES)
+    targets = _export_targets(args, tables) if args.output else []
     store = _open_history()
     try:
         data = collect(store, since_s)
+    except sqlite3.DatabaseError as exc:
+        raise CliError(f"{store.path} could not be read ({exc}); try `posture check-history`") from exc
     finally:
         store.close()
-    text = to_json(data) if args.format == "json" else to_csv(data)
+    if args.table and args.format == "json":
+        data = {args.table: data[args.table]}
+
+    def render(name: str) -> str:
+        return to_json(data) if args.format == "json" else to_csv(data, name)
+
+    if not targets:
+        _result_to_pipe(out, render(tables[0]).rstrip("\n"))
+        return EXIT_OK
+    for name, path in targets:
+        try:
+            with create_private_file(path, exclusive=not args.force) as handle:
+                handle.write(render(name))
+        except FileExistsError:
+            raise CliError(f"{path} exists; add --force to replace it", EXIT_USAGE) from None
+        except OSError as exc:
+            raise CliError(f"cannot write {path}: {exc.strerror or exc}", EXIT_USAGE) from exc
+        rows = len(data[name]) if name in data else sum(len(v) for v in data.values())
+        out.message(f"wrote {rows} {name if name != 'all' else 'rows'} to {path}")
+    return EXIT_OK
+
+
+def cmd_check_history(args: argparse.Namespace, out: Output) -> int:
+    from .history import HistoryCorrupt, HistoryError
+    from .history.store import default_path, inspect, set_aside
+
+    path = default_path()
+    if not path.exists():
+        out.message(f"no history yet at {path}")
+        return EXIT_OK
     try:
-        write_export(text, Path(args.output) if args.output else None)
-    except OSError as exc:
-        raise CliError(f"cannot write {args.output}: {exc.strerror or exc}", EXIT_USAGE) from exc
-    if args.output:
-        counts = ", ".join(f"{len(rows)} {name}" for name, rows in data.items())
-        out.message(f"wrote {counts} to {args.output}")
+        version = inspect(path)
+    except HistoryCorrupt as exc:
+        if not args.set_aside:
+            raise CliError(str(exc)) from exc
+        try:
+            moved = set_aside(path)
+        except OSError as os_exc:
+            raise CliError(f"cannot move {path} aside: {os_exc.strerror or os_exc}") from os_exc
+        out.message(f"{path} was damaged; kept as {moved}. A new history starts with the next run.")
+        return EXIT_OK
+    except HistoryError as exc:
+        raise CliError(str(exc)) from exc
+    out.message(f"{path}: a sound posture history (schema {version})")
     return EXIT_OK
 
 
@@ -391,10 +490,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--days", type=_positive_int, default=7, metavar="N", help="the last N days (default 7)")
     p.add_argument("--json", action="store_true", help="days and the hour you slouch most, as JSON")
 
-    p = add("export", cmd_export, "Export episodes, time bins and stretches (formats in docs/history.md).")
-    p.add_argument("--format", choices=("csv", "json"), default="csv", help="csv (default) or json")
+    p = add("export", cmd_export, "Export episodes, time bins, stretches, alerts and days (formats in docs/history.md).")
+    p.add_argument("--format", choices=("csv", "json"), default="csv", help="csv (default, one table per file) or json")
+    p.add_argument("--table", choices=("episodes", "bins", "stretches", "alerts", "days"),
+                   help="only this table (CSV: required unless -o names a folder)")
     p.add_argument("--since", metavar="DATE", help="only from this date on (YYYY-MM-DD)")
-    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    p.add_argument("-o", "--output", metavar="FILE|DIR",
+                   help="write to FILE (or, for CSV of every table, one file each in DIR) instead of standard output")
+    p.add_argument("--force", action="store_true", help="replace files that exist (never the history itself)")
+
+    p = add("check-history", cmd_check_history, "Check the history file; with --set-aside keep a damaged one aside.")
+    p.add_argument("--set-aside", action="store_true", help="move a damaged history aside so a new one starts")
+
 
     from .cli_plan import add_parser as add_plan
 

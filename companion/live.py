@@ -35,7 +35,7 @@ from .history.records import (
     SessionStarted,
     Stretch,
 )
-from .paths import data_dir, ensure_private_dir
+from .paths import data_dir, write_private_atomically
 from .readings import ImuReading
 from .settings import Settings
 
@@ -219,7 +219,6 @@ def load_frame(address: str) -> BodyFrame | None:
 
 def save_frame(address: str, frame: BodyFrame) -> None:
     path = calibration_file()
-    ensure_private_dir(path.parent)
     try:
         data = json.loads(path.read_text())
         if not isinstance(data, dict):
@@ -227,8 +226,4 @@ def save_frame(address: str, frame: BodyFrame) -> None:
     except (OSError, ValueError):
         data = {}
     data[address] = frame.as_dict()
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(data, indent=1))
-    temporary.chmod(0o600)
-    temporary.replace(path)
-
+    write_private_atomically(path, json.dumps(data, indent=1).encode())

@@ -6,7 +6,6 @@ allowed range, and the file is never rewritten behind the user's back.
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
@@ -16,7 +15,7 @@ from typing import Any
 import tomli_w
 
 from .engine import DELAY_CHOICES_S, EngineSettings, SettingError
-from .paths import config_dir, ensure_private_dir
+from .paths import config_dir, write_private_atomically
 
 FILE_NAME = "settings.toml"
 
@@ -114,6 +113,12 @@ def _known(section: str, table: dict[str, Any], cls: type) -> None:
             )
 
 
+def _sensor_kinds() -> list[str]:
+    from .drivers import DRIVERS
+
+    return [driver.kind for driver in DRIVERS]
+
+
 def from_dict(data: dict[str, Any]) -> Settings:
     """Check every value; raise SettingsError naming the first bad one."""
     sections = {"posture", "nudges", "breaks", "quiet_hours", "sensor"}
@@ -150,10 +155,20 @@ def from_dict(data: dict[str, Any]) -> Settings:
     if "sensor" in data:
         table = data["sensor"]
         _known("sensor", table, RememberedSensor)
-        try:
-            sensor = RememberedSensor(str(table["address"]), str(table.get("name", "")), str(table["kind"]))
-        except KeyError as exc:
-            raise SettingsError(f"[sensor] needs {exc.args[0]}", f"sensor.{exc.args[0]}") from None
+        for key in ("address", "kind"):
+            if key not in table:
+                raise SettingsError(f"[sensor] needs {key}", f"sensor.{key}")
+        for key, value in table.items():
+            if not isinstance(value, str):
+                raise SettingsError(f"[sensor] {key} = {value!r} is not allowed: text in quotes", f"sensor.{key}")
+        kinds = _sensor_kinds()
+        if table["kind"] not in kinds:
+            raise SettingsError(
+                f"[sensor] kind = {table['kind']!r} is not allowed: one of {', '.join(kinds)}", "sensor.kind"
+            )
+        if not table["address"].strip():
+            raise SettingsError("[sensor] address = '' is not allowed: the sensor's Bluetooth address", "sensor.address")
+        sensor = RememberedSensor(table["address"], table.get("name", ""), table["kind"])
     return Settings(posture, nudges, breaks, quiet, sensor)
 
 
@@ -173,15 +188,24 @@ def load(path: Path | None = None) -> Settings:
     """The settings in ``path`` (default: the config directory's file); defaults if absent."""
     path = path or settings_path()
     try:
-        text = path.read_text()
+        raw = path.read_bytes()
     except FileNotFoundError:
         return Settings()
     except OSError as exc:
         raise SettingsError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise SettingsError(
+            f"{path}, line {line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"
+        ) from None
+    try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"{path}: not valid TOML: {exc}") from exc
+        raise SettingsError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise SettingsError(f"{path}: not a settings file: values nested too deeply") from None
     try:
         return from_dict(data)
     except SettingsError as exc:
@@ -191,13 +215,7 @@ def load(path: Path | None = None) -> Settings:
 def save(settings: Settings, path: Path | None = None) -> Path:
     """Write atomically (a crash never leaves half a file), readable by the owner only."""
     path = path or settings_path()
-    ensure_private_dir(path.parent)
-    temporary = path.with_suffix(".toml.tmp")
-    with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
-        tomli_w.dump(to_dict(settings), out)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(temporary, path)
+    write_private_atomically(path, tomli_w.dumps(to_dict(settings)).encode())
     return path
 
 

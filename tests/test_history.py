@@ -167,15 +167,33 @@ def test_full_disk_is_reported_and_writing_resumes(db_path, monkeypatch):
     assert len(HistoryStore(db_path).bins(0, 1e12)) == 20
 
 
-@pytest.mark.parametrize("fmt", ["json", "csv"])
-def test_export_round_trip(db_path, tmp_path, fmt):
+def test_export_round_trip(db_path, tmp_path):
     store = filled(db_path, 5)
     store.set_note(store.episodes(0, 1e12)[0][0], 'after lunch, "tired"')
-    data = collect(store, 0.0)
-    assert data["episodes"] and data["bins"] and data["stretches"]
-    path = tmp_path / f"export.{fmt}"
-    path.write_text(to_json(data) if fmt == "json" else to_csv(data))
+    data = collect(store, 0.0, today=TODAY)
+    assert data["episodes"] and data["bins"] and data["stretches"] and data["alerts"] and data["days"]
+    path = tmp_path / "export.json"
+    path.write_text(to_json(data))
     assert read_export(path) == data
+
+
+def test_csv_export_is_one_table_a_spreadsheet_can_use(db_path):
+    import csv as csv_module
+    import io
+
+    store = filled(db_path, 5)
+    store.set_note(store.episodes(0, 1e12)[0][0], 'after lunch, "tired"')
+    data = collect(store, 0.0, today=TODAY)
+    rows = list(csv_module.DictReader(io.StringIO(to_csv(data, "episodes"))))
+    assert len(rows) == len(data["episodes"]) and rows[0]["note"] == 'after lunch, "tired"'
+    first = data["episodes"][0]
+    start = datetime.fromisoformat(rows[0]["start"])
+    assert start.utcoffset() is not None and abs(start.timestamp() - first.start) < 1.0
+    assert rows[0]["peak_deg"] == f"{first.peak_deg:.1f}" and rows[0]["alerted"] in ("yes", "no")
+    bins = list(csv_module.DictReader(io.StringIO(to_csv(data, "bins"))))
+    assert all(len(row["upright_s"].split(".")[-1]) == 1 for row in bins)
+    days = list(csv_module.DictReader(io.StringIO(to_csv(data, "days"))))
+    assert [row["day"] for row in days] == [d.day for d in data["days"]]
 
 
 def test_report_per_day_and_when_you_slouch_most(db_path):
@@ -201,9 +219,9 @@ def test_cli_report_and_export(tmp_path):
     assert report.returncode == 0, report.stderr
     assert len(json.loads(report.stdout)["days"]) == 3
     out = tmp_path / "e.csv"
-    export = subprocess.run([sys.executable, "-m", "companion", "export", "--format", "csv", "-o", str(out)], capture_output=True, text=True, env=env)
+    export = subprocess.run([sys.executable, "-m", "companion", "export", "--table", "episodes", "-o", str(out)], capture_output=True, text=True, env=env)
     assert export.returncode == 0, export.stderr
-    assert out.read_text().startswith("table,")
+    assert out.read_text().startswith("start,end,duration_s,")
     bad = subprocess.run([sys.executable, "-m", "companion", "export", "--since", "last week"], capture_output=True, text=True, env=env)
     assert bad.returncode == 2 and "--since" in bad.stderr
 

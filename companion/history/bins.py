@@ -34,8 +34,10 @@ class _Open:
 class BinAccumulator:
     """Feeds on (wall time, snapshot) pairs and hands back each closed bin.
 
-    Time the engine could not judge (uncalibrated, calibrating, recalibrate) and
-    gaps in the data count as away.
+    Time the engine could not judge (uncalibrated, calibrating, recalibrate) counts
+    as away: worn, but not judged. A gap in the samples (more than ``MAX_GAP_S``
+    between two of them, by sample time on the wall clock) is not worn: nothing is
+    stored for it, so reports, exports and the history screen show it as not worn.
     """
 
     def __init__(self, bin_s: float = BIN_S) -> None:
@@ -52,7 +54,15 @@ class BinAccumulator:
         if last is None or wall_s <= last:
             return closed
         dt = wall_s - last
-        kind = _KIND.get(snapshot.state, "away") if dt <= MAX_GAP_S else "away"
+        if dt > MAX_GAP_S:
+            # Not worn: close what was filled before the gap, start again after it.
+            start = wall_s - wall_s % self.bin_s
+            if start > self._open.start:
+                if self._credited(self._open) > 0:
+                    closed.append(self._close())
+                self._open = _Open(start)
+            return closed
+        kind = _KIND.get(snapshot.state, "away")
         # Split the interval at bin edges.
         t = last
         while t < wall_s:
@@ -74,6 +84,10 @@ class BinAccumulator:
             b.lateral_sum += (snapshot.lateral_deg or 0.0) * seconds
             b.judged_s += seconds
 
+    @staticmethod
+    def _credited(b: _Open) -> float:
+        return b.upright_s + b.slouched_s + b.moving_s + b.away_s
+
     def _close(self) -> Bin:
         b = self._open
         assert b is not None
@@ -91,7 +105,7 @@ class BinAccumulator:
 
     def flush(self) -> list[Bin]:
         """Close the bin in progress (at the end of a session)."""
-        if self._open is None or self._last_wall is None or self._last_wall <= self._open.start:
+        if self._open is None or self._last_wall is None or self._credited(self._open) <= 0:
             return []
         closed = [self._close()]
         self._open = None

@@ -1,7 +1,9 @@
-"""Taking the data away: episodes, bins and stretches as JSON or CSV.
+"""Taking the data away: episodes, bins, stretches, alerts and days as JSON or CSV.
 
-Both formats are documented in docs/history.md; ``read_export`` reads either back
-into the same records, exactly.
+CSV is made for spreadsheets: one table per file, local ISO 8601 times with their
+UTC offset, seconds and degrees rounded to a tenth. JSON keeps everything at full
+precision (Unix seconds) and ``read_export`` reads it back into the same records,
+exactly. Both are documented in docs/history.md.
 """
 
 from __future__ import annotations
@@ -11,24 +13,52 @@ import io
 import json
 import math
 from dataclasses import asdict, fields
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from .records import Bin, Episode, Stretch
+from .records import Alert, Bin, Episode, Stretch
+from .report import DayReport, day_reports
 from .store import HistoryStore
 
 FORMAT_NAME = "posture-export"
-FORMAT_VERSION = 1
-TABLES: dict[str, type] = {"episodes": Episode, "bins": Bin, "stretches": Stretch}
-CSV_COLUMNS = ["table"] + sorted({f.name for cls in TABLES.values() for f in fields(cls)})
+FORMAT_VERSION = 2
+RECORD_TABLES: dict[str, type] = {"episodes": Episode, "bins": Bin, "stretches": Stretch, "alerts": Alert}
+TABLES = ("episodes", "bins", "stretches", "alerts", "days")
+
+# CSV columns per table: (column, field or None, how the value is written)
+_TIME, _SECONDS, _DEGREES, _SHARE, _TEXT, _YESNO, _COUNT = "time", "s", "deg", "share", "text", "yesno", "count"
+CSV_COLUMNS: dict[str, list[tuple[str, str]]] = {
+    "episodes": [("start", _TIME), ("end", _TIME), ("duration_s", _SECONDS), ("peak_deg", _DEGREES),
+                 ("mean_deg", _DEGREES), ("alerted", _YESNO), ("alert_delivered", _YESNO), ("note", _TEXT)],
+    "bins": [("start", _TIME), ("seconds", _SECONDS), ("upright_s", _SECONDS), ("slouched_s", _SECONDS),
+             ("moving_s", _SECONDS), ("away_s", _SECONDS), ("mean_flexion_deg", _DEGREES), ("mean_lateral_deg", _DEGREES)],
+    "stretches": [("at", _TIME), ("kind", _TEXT), ("completed_by", _TEXT), ("duration_s", _SECONDS),
+                  ("left_deg", _DEGREES), ("right_deg", _DEGREES), ("extension_deg", _DEGREES)],
+    "alerts": [("at", _TIME), ("kind", _TEXT), ("angle_deg", _DEGREES), ("delivered", _YESNO)],
+    "days": [("day", _TEXT), ("tracked_s", _SECONDS), ("upright_share", _SHARE), ("slouched_s", _SECONDS),
+             ("episodes", _COUNT), ("alerts", _COUNT), ("alerts_held_back", _COUNT), ("longest_slouch_s", _SECONDS),
+             ("stretches", _COUNT)],
+}
 
 
-def collect(store: HistoryStore, since_s: float, until_s: float = math.inf) -> dict[str, list[Any]]:
+class ExportError(ValueError):
+    pass
+
+
+def collect(store: HistoryStore, since_s: float, until_s: float = math.inf, today: date | None = None) -> dict[str, list[Any]]:
     end = until_s if math.isfinite(until_s) else 1e12
+    bins = store.bins(since_s, end)
+    first_day = datetime.fromtimestamp(max(since_s, bins[0].start if bins else since_s)).date()
+    last_day = today or date.today()
+    if math.isfinite(until_s):
+        last_day = min(last_day, datetime.fromtimestamp(until_s).date())
     return {
         "episodes": [episode for _id, episode in store.episodes(since_s, end)],
-        "bins": store.bins(since_s, end),
+        "bins": bins,
         "stretches": store.stretches(since_s, end),
+        "alerts": store.alerts(since_s, end),
+        "days": day_reports(store, first_day, last_day) if bins or since_s else [],
     }
 
 
@@ -37,60 +67,77 @@ def to_json(data: dict[str, list[Any]]) -> str:
     return json.dumps({"format": FORMAT_NAME, "version": FORMAT_VERSION, **body}, indent=1)
 
 
-def to_csv(data: dict[str, list[Any]]) -> str:
+def _local_iso(t_s: float) -> str:
+    return datetime.fromtimestamp(t_s).astimezone().isoformat(timespec="seconds")
+
+
+def _cell(kind: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if kind == _TIME:
+        return _local_iso(value)
+    if kind in (_SECONDS, _DEGREES):
+        return f"{value:.1f}"
+    if kind == _SHARE:
+        return f"{value:.3f}"
+    if kind == _YESNO:
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _episode_delivery(data: dict[str, list[Any]]) -> list[bool | None]:
+    """Per episode: True when its slouch alert reached the wearer, False when it was
+    held back (quiet mode, snooze, quiet hours, budget), None when never alerted."""
+    slouch_alerts = [a for a in data.get("alerts", []) if a.kind == "slouch"]
+    out: list[bool | None] = []
+    for episode in data.get("episodes", []):
+        inside = [a.delivered for a in slouch_alerts if episode.start <= a.at <= episode.end + 1.0]
+        out.append(any(inside) if inside else (False if episode.alerted else None))
+    return out
+
+
+def to_csv(data: dict[str, list[Any]], table: str) -> str:
+    """One table as CSV, for a spreadsheet."""
+    if table not in CSV_COLUMNS:
+        raise ExportError(f"unknown table {table!r}; choose one of {', '.join(TABLES)}")
+    columns = CSV_COLUMNS[table]
     out = io.StringIO()
-    writer = csv.DictWriter(out, CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for name, rows in data.items():
-        for record in rows:
-            row = {"table": name}
-            for key, value in asdict(record).items():
-                row[key] = "" if value is None else repr(value) if isinstance(value, float) else value
-            writer.writerow(row)
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([name for name, _kind in columns])
+    delivery = _episode_delivery(data) if table == "episodes" else []
+    for index, record in enumerate(data.get(table, [])):
+        values = asdict(record)
+        if table == "episodes":
+            values["duration_s"] = record.end - record.start
+            values["alert_delivered"] = delivery[index]
+        writer.writerow([_cell(kind, values.get(name)) for name, kind in columns])
     return out.getvalue()
 
 
-class ExportError(ValueError):
-    pass
-
-
 def _convert(cls: type, raw: dict[str, Any]) -> Any:
-    """A record from exported values (JSON values, or CSV strings)."""
     values: dict[str, Any] = {}
     for f in fields(cls):
         value = raw.get(f.name)
         kind = str(f.type)
-        if value in ("", None):
+        if value is None:
             values[f.name] = "" if kind == "str" else None
         elif kind == "bool":
-            values[f.name] = value if isinstance(value, bool) else value == "True"
-        elif kind.startswith("float"):
-            values[f.name] = float(value)
+            values[f.name] = bool(value)
+        elif kind.startswith("float") or kind == "int":
+            values[f.name] = float(value) if kind.startswith("float") else int(value)
         else:
             values[f.name] = str(value)
     return cls(**values)
 
 
 def read_export(path: Path) -> dict[str, list[Any]]:
-    text = path.read_text()
-    out: dict[str, list[Any]] = {name: [] for name in TABLES}
-    if text.lstrip().startswith("{"):
-        data = json.loads(text)
-        if data.get("format") != FORMAT_NAME:
-            raise ExportError(f"{path} is not a posture export")
-        for name, cls in TABLES.items():
-            out[name] = [_convert(cls, row) for row in data.get(name, [])]
-        return out
-    for line, row in enumerate(csv.DictReader(io.StringIO(text)), start=2):
-        name = row.get("table")
-        if name not in TABLES:
-            raise ExportError(f"{path}, line {line}: unknown table {name!r}")
-        out[name].append(_convert(TABLES[name], row))
+    """The records of a JSON export, exactly as they were stored."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ExportError(f"{path} is not a posture JSON export ({exc})") from exc
+    if not isinstance(data, dict) or data.get("format") != FORMAT_NAME:
+        raise ExportError(f"{path} is not a posture export")
+    out: dict[str, list[Any]] = {name: [_convert(cls, row) for row in data.get(name, [])] for name, cls in RECORD_TABLES.items()}
+    out["days"] = [_convert(DayReport, row) for row in data.get("days", [])]
     return out
-
-
-def write_export(text: str, path: Path | None) -> None:
-    if path is None:
-        print(text, end="" if text.endswith("\n") else "\n")
-        return
-    path.write_text(text)

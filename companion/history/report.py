@@ -1,5 +1,12 @@
 """Daily reports from the history: upright share, episodes, alerts, longest slouch,
-stretches, and the hour of day when slouching is most common."""
+stretches, and the hour of day when slouching is most common.
+
+Time worn comes only from the stored bins (upright + slouched + moving): a gap in
+the data (sensor off, out of range, taken off) is never stored as worn, so it
+counts as not worn however long the session around it lasted. Alerts are counted
+as delivered (they reached the wearer) and held back (quiet mode, snooze, quiet
+hours, the alert budget) separately.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +25,8 @@ class DayReport:
     upright_share: float | None
     slouched_s: float
     episodes: int
-    alerts: int
+    alerts: int  # delivered: the wearer got them
+    alerts_held_back: int  # quiet mode, snooze, quiet hours, alert budget
     longest_slouch_s: float
     stretches: int
 
@@ -51,18 +59,17 @@ def _day_start(day: date) -> float:
     return datetime.combine(day, time.min).timestamp()
 
 
-def build_report(store: HistoryStore, days: int, today: date | None = None) -> Report:
-    today = today or date.today()
-    first = today - timedelta(days=days - 1)
-    since_day = first.isoformat()
+def day_reports(store: HistoryStore, first: date, last: date) -> list[DayReport]:
+    """One DayReport per local day from ``first`` to ``last``, days not worn included."""
+    since_day, until_day = first.isoformat(), last.isoformat()
     since_s = _day_start(first)
-    until_s = _day_start(today + timedelta(days=1))
+    until_s = _day_start(last + timedelta(days=1))
     db = store.db
     daily = {
         row[0]: row[1:]
         for row in db.execute(
             "SELECT day, upright_s, slouched_s, moving_s, away_s FROM daily WHERE day >= ? AND day <= ?",
-            (since_day, today.isoformat()),
+            (since_day, until_day),
         )
     }
     local_day = "date(%s, 'unixepoch', 'localtime')"
@@ -73,23 +80,26 @@ def build_report(store: HistoryStore, days: int, today: date | None = None) -> R
             (since_s, until_s),
         )
     }
-    alerts = dict(
-        db.execute(
-            f"SELECT {local_day % 'at'} d, COUNT(*) FROM alerts WHERE at >= ? AND at < ? AND kind != 'break' GROUP BY d",
+    alerts = {
+        row[0]: (row[1] or 0, row[2] or 0)
+        for row in db.execute(
+            f"SELECT {local_day % 'at'} d, SUM(delivered != 0), SUM(delivered = 0) FROM alerts "
+            "WHERE at >= ? AND at < ? AND kind != 'break' GROUP BY d",
             (since_s, until_s),
-        ).fetchall()
-    )
+        )
+    }
     stretches = dict(
         db.execute(
             f"SELECT {local_day % 'at'} d, COUNT(*) FROM stretches WHERE at >= ? AND at < ? GROUP BY d", (since_s, until_s)
         ).fetchall()
     )
     reports = []
-    for offset in range(days):
+    for offset in range((last - first).days + 1):
         day = (first + timedelta(days=offset)).isoformat()
         upright, slouched, moving, away = daily.get(day, (0.0, 0.0, 0.0, 0.0))
         judged = upright + slouched
         count, longest = episodes.get(day, (0, 0.0))
+        delivered, held_back = alerts.get(day, (0, 0))
         reports.append(
             DayReport(
                 day=day,
@@ -97,11 +107,21 @@ def build_report(store: HistoryStore, days: int, today: date | None = None) -> R
                 upright_share=round(upright / judged, 4) if judged else None,
                 slouched_s=round(slouched, 1),
                 episodes=count,
-                alerts=alerts.get(day, 0),
+                alerts=delivered,
+                alerts_held_back=held_back,
                 longest_slouch_s=round(longest or 0.0, 1),
                 stretches=stretches.get(day, 0),
             )
         )
+    return reports
+
+
+def build_report(store: HistoryStore, days: int, today: date | None = None) -> Report:
+    today = today or date.today()
+    first = today - timedelta(days=days - 1)
+    since_day = first.isoformat()
+    reports = day_reports(store, first, today)
+    db = store.db
     worst_hour, worst_share = None, None
     for hour, upright, slouched in db.execute(
         "SELECT hour, SUM(upright_s), SUM(slouched_s) FROM hourly WHERE day >= ? GROUP BY hour", (since_day,)

@@ -6,13 +6,14 @@ newer schema than this version knows is refused rather than downgraded.
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 from datetime import datetime
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from ..paths import data_dir, ensure_private_dir
+from ..paths import create_private_file, data_dir, private_dir
 from .records import (
     Alert,
     BalanceCheck,
@@ -119,53 +120,229 @@ MIGRATIONS: list[str] = [
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+APPLICATION_ID = 0x506F7374  # "Post" in PRAGMA application_id: this file is a posture history
+OUR_TABLES = frozenset(
+    {"sessions", "calibrations", "bins", "episodes", "alerts", "stretches", "balance_checks", "daily", "hourly"}
+)
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
 class HistoryError(Exception):
     """The history cannot be opened or written; the message says what to do."""
+
+    def __init__(self, message: str, path: Path | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class HistoryUnavailable(HistoryError):
+    """The store cannot be created or reached (permissions, full disk); worth retrying."""
+
+
+class HistoryReadOnly(HistoryError):
+    """The file or its folder cannot be written (read-only file system or permissions)."""
+
+
+class HistoryForeign(HistoryError):
+    """The file at the history path is not a posture history; it is never touched."""
+
+
+class HistoryCorrupt(HistoryError):
+    """A posture history that fails SQLite's integrity check; never written into."""
 
 
 def default_path() -> Path:
     return data_dir() / FILE_NAME
 
 
-class HistoryStore:
-    """Synchronous access to one history file. Use one instance per thread."""
+def sidecars(path: Path) -> tuple[Path, Path]:
+    return path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
 
-    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+
+def set_aside(path: Path, now: datetime | None = None) -> Path:
+    """Move a damaged history (and its WAL) out of the way, keeping every byte; the
+    next start creates a new store. Returns where the file went."""
+    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.damaged-{stamp}")
+    for number in range(1, 1000):
+        if not target.exists():
+            break
+        target = path.with_name(f"{path.name}.damaged-{stamp}-{number}")
+    for sidecar, moved in zip(sidecars(path), sidecars(target)):
+        if sidecar.exists():
+            os.replace(sidecar, moved)
+    os.replace(path, target)
+    return target
+
+
+def _why(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def inspect(path: Path, *, check: bool = True) -> int:
+    """Check that ``path`` holds a posture history SQLite can read in full; return its
+    schema version (0 for an empty file, to be created).
+
+    Reads only (a read-only connection never checkpoints a WAL into the file) and
+    raises HistoryForeign, HistoryCorrupt or HistoryReadOnly with the path named.
+    """
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except PermissionError as exc:
+        raise HistoryReadOnly(f"{path} cannot be read ({_why(exc)}); check its permissions.", path) from exc
+    except OSError as exc:
+        raise HistoryUnavailable(f"{path} cannot be read ({_why(exc)}).", path) from exc
+    wal = sidecars(path)[0]
+    if not header and not (wal.exists() and wal.stat().st_size):
+        return 0  # an empty file: a store about to be created
+    if header and header != SQLITE_HEADER:
+        raise HistoryForeign(
+            f"{path} is not a readable posture history (it is not an SQLite database). "
+            "It was left untouched; move it away, or set POSTURE_HOME to use another folder.",
+            path,
+        )
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5.0, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise HistoryUnavailable(f"{path} cannot be opened ({exc}).", path) from exc
+    try:
+        try:
+            application_id = db.execute("PRAGMA application_id").fetchone()[0]
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise HistoryUnavailable(f"{path} is locked by another program ({exc}).", path) from exc
+            if "unable to open" in str(exc) or "readonly" in str(exc):
+                raise HistoryReadOnly(f"{path} cannot be read on this file system ({exc}).", path) from exc
+            raise _corrupt(path, str(exc)) from exc
+        except sqlite3.DatabaseError as exc:
+            raise _corrupt(path, str(exc)) from exc
+        ours = application_id == APPLICATION_ID or (
+            application_id == 0 and tables <= OUR_TABLES and (version == 0) == (not tables)
+        )
+        if application_id == 0 and not tables and version > 0:
+            ours = True  # only a schema version: judged by that version below
+        if not ours:
+            other = ", ".join(sorted(tables - OUR_TABLES)[:5]) or "none of the posture tables"
+            raise HistoryForeign(
+                f"{path} is not a posture history (another program's SQLite database: {other}). "
+                "It was left untouched; move it away, or set POSTURE_HOME to use another folder.",
+                path,
+            )
+        if version > SCHEMA_VERSION:
+            raise HistoryError(
+                f"{path} was written by a newer version of posture (schema {version}, this one knows "
+                f"{SCHEMA_VERSION}); update posture to read it.",
+                path,
+            )
+        if not check:
+            return version
+        try:
+            problems = [row[0] for row in db.execute("PRAGMA quick_check(5)")]
+        except sqlite3.DatabaseError as exc:
+            raise _corrupt(path, str(exc)) from exc
+        if problems != ["ok"]:
+            raise _corrupt(path, problems[0])
+        return version
+    finally:
+        db.close()
+
+
+def _corrupt(path: Path, detail: str) -> HistoryCorrupt:
+    return HistoryCorrupt(
+        f"{path} is damaged and not a readable posture history ({detail}). Nothing is written into it; "
+        "run `posture check-history --set-aside` to keep it aside and start a new history.",
+        path,
+    )
+
+
+class HistoryStore:
+    """Synchronous access to one history file. Use one instance per thread.
+
+    Opening checks the file before anything is written: our application id (or,
+    for stores made before it was set, only our tables), a schema this version
+    knows, and SQLite's ``quick_check``. A foreign, damaged or read-only file is
+    reported with its own error class and left exactly as it was.
+    """
+
+    def __init__(self, path: Path, *, readonly: bool = False, check: bool = True) -> None:
+        """``check=False`` skips ``quick_check`` (allowed only read-only): for a viewer
+        reopening a file the writer has already checked, where a damaged page still
+        surfaces as ``sqlite3.DatabaseError`` on reading."""
+        if not check and not readonly:
+            raise ValueError("a store opened for writing is always checked")
         self.path = path
         self.session_id: int | None = None
         existed = path.exists()
         if readonly and not existed:
-            raise HistoryError(f"no history yet at {path}")
+            raise HistoryError(f"no history yet at {path}", path)
         if not readonly:
-            ensure_private_dir(path.parent)
-            if not existed:
-                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+            self._create(path, existed)
+        version = inspect(path, check=check)
+        if not readonly:
+            folder_ok = os.access(path.parent, os.W_OK | os.X_OK)
+            if not folder_ok or not os.access(path, os.W_OK):
+                where = path if folder_ok else path.parent
+                raise HistoryReadOnly(
+                    f"{where} is read-only: the history can be viewed but nothing new can be saved. "
+                    "Check the permissions, or that the disk is not mounted read-only.",
+                    path,
+                )
+            self._create_sidecars(path)
         uri = f"file:{path}?mode={'ro' if readonly else 'rw'}"
         try:
             self.db = sqlite3.connect(uri, uri=True, timeout=5.0, isolation_level=None, check_same_thread=False)
-            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            self.db.execute("PRAGMA user_version").fetchone()
         except sqlite3.DatabaseError as exc:
-            raise HistoryError(
-                f"{path} is not a readable posture history ({exc}). It was left untouched; "
-                "move it away to start a new history."
-            ) from exc
-        if version > SCHEMA_VERSION:
-            self.db.close()
-            raise HistoryError(
-                f"{path} was written by a newer version of posture (schema {version}, this one knows {SCHEMA_VERSION}); "
-                "update posture to read it."
-            )
+            raise HistoryUnavailable(f"{path} cannot be opened ({exc}).", path) from exc
         if not readonly:
-            # Only now that the file is known to be ours may anything be written to it.
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
+            # Only now that the file is known to be ours and sound may anything be written.
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
+                if self.db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+                    self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            except sqlite3.OperationalError as exc:
+                self.db.close()
+                raise HistoryUnavailable(f"{path} cannot be written ({exc}).", path) from exc
         if version < SCHEMA_VERSION:
             if readonly:
-                raise HistoryError(f"{path} needs upgrading; open it once with the app")
+                self.db.close()
+                if version == 0:
+                    raise HistoryError(f"no history yet at {path}", path)
+                raise HistoryError(f"{path} needs upgrading; open it once with the app", path)
             self._migrate(version)
-        for sidecar in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-            if sidecar.exists():
-                sidecar.chmod(0o600)
+
+    @staticmethod
+    def _create_sidecars(path: Path) -> None:
+        """The WAL and its index, created 0600 before SQLite opens them (SQLite
+        would create them with the umask's mode)."""
+        for sidecar in sidecars(path):
+            try:
+                create_private_file(sidecar, exclusive=True, binary=True).close()
+            except FileExistsError:
+                pass
+            except OSError as exc:
+                raise HistoryUnavailable(f"{sidecar} cannot be created ({_why(exc)}).", path) from exc
+
+    @staticmethod
+    def _create(path: Path, existed: bool) -> None:
+        try:
+            private_dir(path.parent)
+            if not existed:
+                create_private_file(path, exclusive=True, binary=True).close()
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+                raise HistoryReadOnly(
+                    f"{path} cannot be created ({_why(exc)}): the history is not being saved. "
+                    "Check the permissions of the folder, or set POSTURE_HOME to a writable one.",
+                    path,
+                ) from exc
+            raise HistoryUnavailable(f"{path} cannot be created ({_why(exc)}): the history is not being saved.", path) from exc
 
     def _migrate(self, version: int) -> None:
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):

@@ -1,13 +1,20 @@
 """Writing the history from a background thread, in batched transactions.
 
-``put`` never blocks the caller (the UI). The thread commits at least once a
-second, so a crash loses at most about a second of what was handed over (plus the
-bin still being filled). A failed write (disk full, file locked) is reported once
-through ``on_error``; its records are kept and retried, up to a cap.
+``put`` never blocks the caller (the UI) and ``start`` waits at most a second for
+the store to open. The thread commits at least once a second, so a crash loses at
+most about a second of what was handed over (plus the bin still being filled).
+
+When the store cannot be opened or written (unwritable folder, full disk, damaged,
+foreign or read-only file) the problem is reported through ``on_error`` as soon as
+it is seen (and ``on_error("")`` once it is over), tracking goes on, and records are kept in memory (up to ``MAX_KEPT``,
+oldest dropped first and counted) and written once the store is back. A failed
+open is retried every ``RETRY_S``; a damaged or foreign file only once it changes
+(moved aside, replaced), so it is never checked over and over.
 """
 
 from __future__ import annotations
 
+import logging
 import queue
 import sqlite3
 import threading
@@ -16,17 +23,27 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .records import Record
-from .store import HistoryError, HistoryStore
+from .store import HistoryCorrupt, HistoryError, HistoryForeign, HistoryStore
 
-MAX_KEPT = 200_000  # records kept for retry while the disk is full (~ a week of bins)
+MAX_KEPT = 200_000  # records kept while the store is unavailable (~ a week of bins)
 RETRY_S = 5.0
+OPEN_WAIT_S = 1.0  # start() never waits longer than this for the store
 _STOP = object()
 _TICK = object()
+_log = logging.getLogger(__name__)
 
 
 class _Flush:
     def __init__(self, done: threading.Event) -> None:
         self.done = done
+
+
+def _signature(path: Path) -> tuple[int, int, float] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime
 
 
 class HistoryWriter:
@@ -40,16 +57,22 @@ class HistoryWriter:
         self.path = path
         self.commit_every_s = commit_every_s
         self.on_error = on_error or (lambda message: None)
-        self.error = ""
+        self.error = ""  # the current problem, empty while the history is being saved
         self.written = 0
         self.dropped = 0
+        self._pending: list[Record] = []
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="history-writer", daemon=True)
         self._opened = threading.Event()
 
-    def start(self) -> HistoryWriter:
+    @property
+    def kept(self) -> int:
+        """Records handed over and not yet written (held while the store is away)."""
+        return len(self._pending)
+
+    def start(self, wait_s: float | None = None) -> HistoryWriter:
         self._thread.start()
-        self._opened.wait(10.0)
+        self._opened.wait(OPEN_WAIT_S if wait_s is None else wait_s)
         return self
 
     def put(self, record: Record) -> None:
@@ -69,67 +92,110 @@ class HistoryWriter:
         if message != self.error:
             self.error = message
             if message:
-                self.on_error(message)
+                _log.warning("%s", message)
+            try:
+                self.on_error(message)  # empty: the history is being saved again
+            except Exception:  # the receiver (the UI) is gone: keep writing
+                _log.exception("history problem not shown")
 
     def _run(self) -> None:
-        try:
-            store = HistoryStore(self.path)
-        except HistoryError as exc:
-            self._report(str(exc))
-            self._opened.set()
-            self._drain_without_store()
-            return
-        self._opened.set()
-        pending: list[Record] = []
-        last_commit = time.monotonic()
+        store: HistoryStore | None = None
         retry_at = 0.0
+        seen: tuple[int, int, float] | None = None
+        last_commit = time.monotonic()
         try:
             while True:
+                now = time.monotonic()
+                if store is None and now >= retry_at:
+                    store, seen = self._open(seen)
+                    retry_at = now + RETRY_S
+                    self._opened.set()
                 wait = max(0.01, self.commit_every_s - (time.monotonic() - last_commit))
                 try:
                     item = self._queue.get(timeout=wait)
                 except queue.Empty:
                     item = _TICK
-                if item is _STOP:
-                    self._commit(store, pending)
-                    return
+                stop = item is _STOP
                 flush = item if isinstance(item, _Flush) else None
-                if item is not _TICK and flush is None:
-                    pending.append(item)  # type: ignore[arg-type]
+                if item is not _TICK and flush is None and not stop:
+                    self._pending.append(item)  # type: ignore[arg-type]
                 now = time.monotonic()
-                due = flush is not None or len(pending) >= 1000 or now - last_commit >= self.commit_every_s
-                if due and pending and now >= retry_at:
-                    if self._commit(store, pending):
-                        pending = []
+                due = stop or flush is not None or len(self._pending) >= 1000 or now - last_commit >= self.commit_every_s
+                if due and self._pending and store is not None and (now >= retry_at or stop or not self.error):
+                    if self._commit(store):
+                        self._pending = []
                     else:
                         retry_at = now + RETRY_S
-                        if len(pending) > MAX_KEPT:
-                            self.dropped += len(pending) - MAX_KEPT
-                            del pending[: len(pending) - MAX_KEPT]
+                        if self._store_broken():
+                            store.close()
+                            store, seen = None, None
                     last_commit = now
+                self._cap()
                 if flush is not None:
                     flush.done.set()
+                if stop:
+                    return
+        except Exception as exc:  # never die silently: say so, then keep the caller unblocked
+            self._report(f"The history writer stopped ({type(exc).__name__}: {exc}); the history is not being saved.")
+            _log.exception("history writer failed")
+            self._opened.set()
+            self._drain()
         finally:
-            store.close()
+            if store is not None:
+                store.close()
 
-    def _commit(self, store: HistoryStore, records: list[Record]) -> bool:
-        if not records:
-            return True
+    def _open(self, seen: tuple[int, int, float] | None) -> tuple[HistoryStore | None, tuple[int, int, float] | None]:
+        signature = _signature(self.path)
+        if seen is not None and signature == seen:
+            return None, seen  # the same damaged or foreign file: checking it again cannot help
+        try:
+            store = HistoryStore(self.path)
+        except (HistoryCorrupt, HistoryForeign) as exc:
+            self._report(f"{exc} Tracking goes on; what is recorded now is kept in memory meanwhile.")
+            return None, _signature(self.path)
+        except HistoryError as exc:
+            self._report(f"{exc} Tracking goes on; retrying every {RETRY_S:g} s.")
+            return None, None
+        except OSError as exc:
+            self._report(f"The history at {self.path} cannot be opened ({exc.strerror or exc}). Tracking goes on.")
+            return None, None
+        if self.error:
+            self._report("")
+        return store, None
+
+    def _store_broken(self) -> bool:
+        return "malformed" in self.error or "not a database" in self.error
+
+    def _cap(self) -> None:
+        extra = len(self._pending) - MAX_KEPT
+        if extra > 0:
+            self.dropped += extra
+            del self._pending[:extra]
+
+    def _commit(self, store: HistoryStore) -> bool:
+        records = self._pending
         try:
             store.write(records)
         except sqlite3.Error as exc:
             text = str(exc)
             if "full" in text:
                 self._report(f"The disk is full: the history is not being saved ({text}). Posture tracking goes on.")
+            elif "readonly" in text or "read-only" in text:
+                self._report(f"{self.path} has become read-only ({text}): the history is not being saved. Tracking goes on.")
+            elif "malformed" in text or "not a database" in text:
+                self._report(f"{self.path} is damaged ({text}): nothing more is written into it. Tracking goes on.")
             else:
                 self._report(f"The history could not be saved ({text}); retrying.")
+            return False
+        except Exception as exc:
+            self._report(f"The history could not be saved ({type(exc).__name__}: {exc}); retrying.")
             return False
         self.written += len(records)
         if self.error:
             self._report("")
         return True
 
-    def _drain_without_store(self) -> None:
+    def _drain(self) -> None:
         while True:
             item = self._queue.get()
             if item is _STOP:
@@ -137,4 +203,5 @@ class HistoryWriter:
             if isinstance(item, _Flush):
                 item.done.set()
             else:
-                self.dropped += 1
+                self._pending.append(item)  # type: ignore[arg-type]
+                self._cap()

@@ -163,9 +163,18 @@ class PostureApp(App):
 
     def _history_problem_from_thread(self, message: str) -> None:
         try:
-            self.call_from_thread(self.notify, escape(message), title="History", severity="error", timeout=15)
+            self.call_from_thread(self.show_history_problem, message)
         except RuntimeError:  # the app is already gone
             pass
+
+    def show_history_problem(self, message: str) -> None:
+        """A store failure stays in the sub-title until it is over, and pops up once."""
+        if message:
+            self.sub_title = "history not being saved"
+            self.notify(escape(message), title="History", severity="error", timeout=30)
+        elif self.sub_title == "history not being saved":
+            self.sub_title = "demo: a simulated sensor on a simulated person" if self.demo else ""
+            self.notify("The history is being saved again.", title="History")
 
     def _record(self, *records) -> None:
         if self.history is not None:
@@ -271,7 +280,14 @@ class PostureApp(App):
 
     @work(group="nudge", exit_on_error=False)
     async def _desktop(self, title: str, message: str) -> None:
-        await self.notifier.send(title, message)
+        if await self.notifier.send(title, message):
+            return
+        # Not delivered on the desktop: the toast is already up; make sure it is heard.
+        if not self.settings.nudges.bell:
+            self.bell()
+        notice = self.notifier.unavailable_notice()
+        if notice:
+            self.notify(escape(notice), title="Notifications", severity="warning", timeout=15)
 
     @work(group="nudge", exit_on_error=False)
     async def _vibrate(self, level: int) -> None:

@@ -18,7 +18,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
 from ..history import HistoryError, HistoryStore
-from ..history.records import BalanceCheck, Bin, Episode, Stretch
+from ..history.records import Alert, BalanceCheck, Bin, Episode, Stretch
 
 STYLE = {"upright": "green", "slouched": "red", "moving": "blue", "away": "grey35"}
 GLYPH = "█"
@@ -31,6 +31,7 @@ class DayView:
     episodes: list[tuple[int, Episode]] = field(default_factory=list)
     stretches: list[Stretch] = field(default_factory=list)
     balance: list[BalanceCheck] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
     week_share: float | None = None
     month_share: float | None = None
     day_share: float | None = None
@@ -64,13 +65,14 @@ def _share(store: HistoryStore, first: date, last: date) -> float | None:
 
 
 def load_day(path: Path, day: date) -> DayView:
-    store = HistoryStore(path, readonly=True)
+    store = HistoryStore(path, readonly=True, check=False)  # the writer checked it at start
     try:
         start, end = _start(day), _start(day + timedelta(days=1))
         view = DayView(day)
         view.minutes = _minute_states(store.bins(start, end), day)
         view.episodes = store.episodes(start, end)
         view.stretches = store.stretches(start, end)
+        view.alerts = store.alerts(start, end)
         view.balance = store.balance_checks(_start(day - timedelta(days=60)), end)[-6:]
         view.day_share = _share(store, day, day)
         view.week_share = _share(store, day - timedelta(days=6), day)
@@ -78,6 +80,15 @@ def load_day(path: Path, day: date) -> DayView:
         return view
     finally:
         store.close()
+
+
+def episode_alert(view: DayView, episode: Episode) -> str:
+    """"yes" when the episode's slouch alert reached the wearer, "held back" when
+    quiet mode, snooze, quiet hours or the alert budget kept it back."""
+    if not episode.alerted:
+        return ""
+    inside = [a.delivered for a in view.alerts if a.kind == "slouch" and episode.start <= a.at <= episode.end + 1.0]
+    return "yes" if any(inside) else "held back"
 
 
 def timeline(view: DayView) -> Text:
@@ -175,9 +186,12 @@ class HistoryScreen(Screen):
         def pct(value: float | None) -> str:
             return "-" if value is None else f"{value:.0%}"
 
+        posture_alerts = [a for a in view.alerts if a.kind != "break"]
+        delivered = sum(a.delivered for a in posture_alerts)
         self.query_one("#shares", Static).update(
             f"Upright share\n  this day    {pct(view.day_share):>5}\n  7 days      {pct(view.week_share):>5}\n"
-            f"  30 days     {pct(view.month_share):>5}"
+            f"  30 days     {pct(view.month_share):>5}\n"
+            f"Alerts {delivered} delivered, {len(posture_alerts) - delivered} held back"
         )
         table = self.query_one(DataTable)
         table.clear()
@@ -187,7 +201,7 @@ class HistoryScreen(Screen):
                 f"{(ep.end - ep.start) / 60:.1f} min",
                 f"{ep.peak_deg:.0f}°",
                 f"{ep.mean_deg:.0f}°",
-                "yes" if ep.alerted else "",
+                episode_alert(view, ep),
                 ep.note,
                 key=str(episode_id),
             )

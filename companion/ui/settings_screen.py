@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.markup import escape
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -105,6 +106,7 @@ class SettingsScreen(Screen):
         except SettingsError as exc:
             error.update(Text(str(exc)))
             error.set_classes("alerted")
+            self.notify(escape(str(exc)), title="Settings not saved", severity="error", timeout=10)
             if exc.key:
                 try:
                     self.query_one(f"#{_widget_id(exc.key)}").focus()
@@ -114,6 +116,7 @@ class SettingsScreen(Screen):
         except OSError as exc:
             error.update(Text(f"Could not save: {exc}"))
             error.set_classes("alerted")
+            self.notify(escape(f"Could not save: {exc}"), title="Settings not saved", severity="error", timeout=10)
             return
         error.update("")
         self.app.apply_settings(settings)  # type: ignore[attr-defined]
