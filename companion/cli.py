@@ -395,6 +395,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("csv", "json"), default="csv", help="csv (default) or json")
     p.add_argument("--since", metavar="DATE", help="only from this date on (YYYY-MM-DD)")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+
+    from .cli_tracker import add_tracker_commands
+
+    add_tracker_commands(add)
     return parser
 
 

@@ -136,6 +136,11 @@ class LiveSession:
             update.snapshot = snapshot
         return update
 
+    def end_episode_now(self) -> list[Record]:
+        """Detection rests (a stretch, a pause): the episode in progress ends now and
+        its record is returned for the history. The engine stays paused until resumed."""
+        return [r for e in self.engine.pause() if (r := self._record_for(e, False)) is not None]
+
     def stretch_record(self, result: StretchResult, *, by_hand: bool) -> Stretch:
         t_s = self.engine.snapshot.t_s
         return Stretch(
