@@ -58,15 +58,19 @@ class Client:
             return False
         if transport.get_write_buffer_size() > MAX_BACKLOG_BYTES:
             _log.warning("dropping a viewer that stopped reading")
-            self.close()
+            self.close(abort=True)
             return False
         self.writer.write(encode(message))
         return True
 
-    def close(self) -> None:
+    def close(self, *, abort: bool = False) -> None:
+        """Hang up; ``abort`` also throws away output the peer never read."""
         if not self.closed:
             self.closed = True
-            self.writer.transport.abort()
+            if abort:
+                self.writer.transport.abort()
+            else:
+                self.writer.transport.close()
 
 
 Handler = Callable[[Request, Client], Awaitable[dict[str, Any] | None]]
@@ -115,7 +119,7 @@ class ControlServer:
             self.refused += 1
             _log.warning("refused a connection from user %s", uid)
             writer.write(encode({"ok": False, "error": "this tracker belongs to another user"}))
-            writer.transport.abort()
+            writer.transport.close()
             return
         client = Client(writer)
         self.clients.add(client)
@@ -129,15 +133,21 @@ class ControlServer:
             client.close()
 
     async def _requests(self, reader: asyncio.StreamReader, client: Client) -> None:
+        skipping = False  # inside a line that was too long: discard up to its end
         while not client.closed:
             try:
                 line = await reader.readuntil(b"\n")
             except asyncio.IncompleteReadError:
                 return  # the peer hung up
-            except asyncio.LimitOverrunError:
-                client.send({"ok": False, "error": f"message longer than {MAX_LINE_BYTES} bytes"})
-                await self._drain_then_close(client)
-                return
+            except asyncio.LimitOverrunError as exc:
+                await reader.readexactly(exc.consumed)  # bounded memory: drop it
+                if not skipping:
+                    skipping = True
+                    client.send({"ok": False, "error": f"message longer than {MAX_LINE_BYTES} bytes"})
+                continue
+            if skipping:
+                skipping = False  # the end of the long line
+                continue
             if not line.strip():
                 continue
             try:
@@ -152,8 +162,3 @@ class ControlServer:
                 reply = {"ok": False, "error": f"{request.cmd} failed: {exc}"}
             if reply is not None:
                 client.send({"id": request.id, **reply})
-
-    async def _drain_then_close(self, client: Client) -> None:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(client.writer.drain(), 1.0)
-        client.close()
