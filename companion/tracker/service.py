@@ -86,9 +86,9 @@ def launchd_plist(command: list[str], environment: dict[str, str], log_path: Pat
 """
 
 
-def service_file(command: list[str], platform: str = sys.platform) -> ServiceFile:
+def service_file(command: list[str], platform: str | None = None) -> ServiceFile:
     environment = _environment()
-    if platform == "darwin":
+    if (platform or sys.platform) == "darwin":
         path = Path.home() / "Library" / "LaunchAgents" / f"{AGENT_LABEL}.plist"
         log_path = Path.home() / "Library" / "Logs" / "posture-tracker.log"
         return ServiceFile(
