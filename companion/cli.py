@@ -259,9 +259,12 @@ def cmd_demo(args: argparse.Namespace, out: Output) -> int:
 def cmd_app(args: argparse.Namespace, out: Output) -> int:
     """The app on the remembered sensor; the sensor screen when none is; the demo
     when none is remembered and this machine has no Bluetooth."""
+    from .cli_tracker import view_running_tracker
     from .settings import load
     from .ui.app import make_app
 
+    if (code := view_running_tracker(out)) is not None:
+        return code
     settings = load()
     demo = settings.sensor is None and not asyncio.run(_bluetooth_available())
     if demo:

@@ -184,6 +184,32 @@ def cmd_calibrate(args: argparse.Namespace, out: Output) -> int:
     return EXIT_NO_SENSOR
 
 
+# -- the app -------------------------------------------------------------------------
+
+
+def view_running_tracker(out: Output) -> int | None:
+    """Open the app as a viewer when a tracker runs (the exit status), refuse when
+    another window records this home, or None: the app tracks in-process."""
+    from .tracker import lock_path
+    from .tracker.lock import holder_pid, is_locked
+
+    try:
+        TrackerConnection(timeout_s=1.0).close()
+    except NoTracker:
+        if is_locked(lock_path()):
+            pid = holder_pid(lock_path())
+            raise CliError(f"another posture window (pid {pid or '?'}) is recording this home; switch to it, or close it "
+                           "and run `posture track` so that several windows can attach") from None
+        out.message("No tracker is running: tracking in this window until it closes "
+                    "(`posture track` or `posture service install` tracks without a window).")
+        return None
+    from .ui.viewer import ViewerApp
+
+    app = ViewerApp()
+    code = app.run()
+    return app.return_code or (code if isinstance(code, int) else 0) or EXIT_OK
+
+
 # -- service --------------------------------------------------------------------------
 
 

@@ -306,3 +306,31 @@ def test_snooze_holds_nudges_and_resume_ends_it():
     snoozed, resumed = run_virtual(main())
     assert snoozed["snoozed_until"] == pytest.approx(snoozed["time"] + 30 * 60, abs=1)
     assert resumed["snoozed_until"] is None
+
+
+async def test_the_app_views_a_running_tracker_and_leaves_it_running():
+    """Real time here (Textual's pilot runs on the ordinary loop); a few seconds."""
+    from companion.ui.viewer import ViewerApp
+
+    async with running_tracker() as (tracker, _sensor):
+        loop = asyncio.get_running_loop()
+        first, second = ViewerApp(), ViewerApp()
+        async with first.run_test(size=(100, 30)) as pilot, second.run_test(size=(100, 30)) as pilot_two:
+            deadline = loop.time() + 10
+            while first.status is None or second.status is None or first.status["link"]["state"] != "streaming":
+                assert loop.time() < deadline, "no snapshot reached the viewers"
+                await asyncio.sleep(0.05)
+            assert f"pid {os.getpid()}" in first.sub_title and first.live.snapshot is not None
+            await pilot.press("p")
+            deadline = loop.time() + 5
+            while not (second.status and second.status["paused"]):
+                assert loop.time() < deadline, "the pause did not reach the other viewer"
+                await asyncio.sleep(0.05)
+            assert tracker.pause is not None
+            await pilot_two.press("p")
+            while tracker.pause is not None:
+                assert loop.time() < deadline + 5
+                await asyncio.sleep(0.05)
+            await pilot.press("ctrl+q")
+        assert tracker.link_state.value == "streaming" and not tracker.server.subscribers()
+        assert (await ask("status"))["ok"]

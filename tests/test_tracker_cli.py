@@ -280,3 +280,18 @@ def test_track_in_a_process_survives_kill_9_and_stops_cleanly_on_sigterm(posture
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     sessions = db.execute("SELECT ended_at FROM sessions ORDER BY started_at").fetchall()
     assert len(sessions) == 2 and sessions[1][0] is not None  # the killed one never ended
+
+
+def test_a_second_window_refuses_while_another_records_this_home(capsys):
+    with TrackerLock(lock_path()):
+        assert main(["app"]) == 1
+    err = capsys.readouterr().err
+    assert f"pid {os.getpid()}" in err and "posture track" in err
+
+
+def test_the_demo_keeps_its_own_store():
+    from companion.history.store import default_path
+    from companion.ui.app import make_app
+
+    app = make_app(demo=True, settings=Settings())
+    assert app.history_path != default_path() and "demo" in app.history_path.parts

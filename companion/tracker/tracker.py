@@ -390,6 +390,7 @@ class Tracker:
         return {
             "state": state,
             "engine_state": snap.state.value,
+            "t_s": round(snap.t_s, 3),
             "flexion_deg": None if snap.flexion_deg is None else round(snap.flexion_deg, 1),
             "lateral_deg": None if snap.lateral_deg is None else round(snap.lateral_deg, 1),
             "held_s": round(snap.held_s, 1),
@@ -419,8 +420,11 @@ class Tracker:
                 "tracked_s": round(tally.tracked_s, 1),
                 "upright_s": round(tally.upright_s, 1),
                 "slouched_s": round(tally.slouched_s, 1),
+                "moving_s": round(tally.moving_s, 1),
                 "episodes": tally.episodes,
                 "alerts": tally.alerts,
+                "lean_alerts": tally.lean_alerts,
+                "sitting_for_s": round(tally.sitting_for_s(snap.t_s), 1),
             },
             "history": {
                 "written": self.history.written if self.history else 0,
