@@ -27,6 +27,9 @@ Benchmark = Callable[[], Iterator[Metric]]
 
 
 def registry() -> dict[str, Benchmark]:
-    from . import engine, history, link, stretch, ui
+    from . import engine, history, link, stretch, tracker, ui
 
-    return {"link": link.run, "engine": engine.run, "history": history.run, "stretch": stretch.run, "ui": ui.run}
+    return {
+        "link": link.run, "engine": engine.run, "history": history.run, "stretch": stretch.run, "ui": ui.run,
+        "tracker": tracker.run,
+    }
