@@ -334,3 +334,36 @@ async def test_the_app_views_a_running_tracker_and_leaves_it_running():
             await pilot.press("ctrl+q")
         assert tracker.link_state.value == "streaming" and not tracker.server.subscribers()
         assert (await ask("status"))["ok"]
+
+
+def test_stop_is_prompt_even_while_the_sensor_is_out_of_range():
+    from companion.link import FoundSensor
+
+    async def main():
+        async with simulated_radio() as (radio, _):
+            absent = FoundSensor("Posture9", "F0:00:00:00:00:99", "reference", 0)
+            tracker = Tracker(Settings(), BleTransport.virtual(radio), absent, notifier=DesktopNotifications(enabled=False))
+            task = asyncio.create_task(tracker.run())
+            await tracker.ready.wait()
+            await asyncio.sleep(1.0)  # inside the lookup of a sensor that never answers
+            loop = asyncio.get_running_loop()
+            asked = loop.time()
+            tracker.stop()
+            await asyncio.wait_for(task, 10)
+            return loop.time() - asked, tracker
+
+    took_s, tracker = run_virtual(main())
+    assert took_s < 2.0
+    assert not is_locked(lock_path())
+    store = HistoryStore(default_path(), readonly=True)
+    assert store.db.execute("SELECT COUNT(*) FROM sessions WHERE ended_at IS NOT NULL").fetchone()[0] == 1
+
+
+async def test_an_in_process_app_refuses_a_home_another_process_records():
+    from companion.ui.app import make_app
+
+    with TrackerLock(lock_path()):
+        app = make_app(settings=Settings())
+        async with app.run_test(size=(100, 30)):
+            pass
+    assert app.return_code == 1 and app.history is None

@@ -7,13 +7,9 @@ each home has its own tracker. The lock sits next to the history it guards.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
 import warnings
 from pathlib import Path
-
-import platformdirs
 
 from ..paths import APP_NAME, _home, data_dir, ensure_private_dir
 
@@ -31,6 +27,8 @@ def runtime_dir() -> Path:
         # Without XDG_RUNTIME_DIR (an SSH session without logind) platformdirs falls
         # back to /tmp/runtime-UID, which ensure_socket_dir makes private.
         warnings.simplefilter("ignore")
+        import platformdirs
+
         return Path(platformdirs.user_runtime_dir(APP_NAME))
 
 
@@ -40,6 +38,9 @@ def socket_path() -> Path:
     path = runtime_dir() / SOCKET_NAME
     if len(os.fsencode(path)) <= MAX_SOCKET_PATH:
         return path
+    import hashlib
+    import tempfile
+
     digest = hashlib.sha256(os.fsencode(path.parent.resolve())).hexdigest()[:16]
     return Path(tempfile.gettempdir()) / f"{APP_NAME}-{os.getuid()}" / digest / SOCKET_NAME
 

@@ -43,6 +43,7 @@ from .server import Client, ControlServer
 
 _log = logging.getLogger("companion.tracker")
 
+STOP_GRACE_S = 1.0  # then a link still connecting is cancelled
 STRETCH_PLANS = {plan.kind.value: plan for plan in (*CATALOGUE.values(), BALANCE_PLAN)}
 
 
@@ -90,6 +91,8 @@ class Tracker:
         self.ready = asyncio.Event()
         self._stopping = False
         self._pause_timer: asyncio.TimerHandle | None = None
+        self._runner: asyncio.Task | None = None
+        self._watchdog: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -117,29 +120,46 @@ class Tracker:
             self.lock.release()
 
     def stop(self) -> None:
-        """Stop cleanly: the link disconnects, the session closes, the history flushes."""
+        """Stop cleanly: the link disconnects, the session closes, the history flushes.
+        A link stuck in a connection attempt is cancelled after a grace period, so
+        the whole stop stays within two seconds."""
         self._stopping = True
         if self.link is not None:
             self.link.stop()
+        if self._runner is not None and self._loop is not None and self._watchdog is None:
+            self._watchdog = self._loop.call_later(STOP_GRACE_S, self._force_stop)
+
+    def _force_stop(self) -> None:
+        if self._runner is not None and not self._runner.done():
+            _log.warning("the sensor link did not stop in %.1f s; cancelling it", STOP_GRACE_S)
+            self._runner.cancel()
 
     async def _track(self) -> None:
         driver = make_driver(self.sensor.kind, delay_s=self.settings.posture.delay_s, vibrate=self.settings.nudges.vibrate)
         link = SensorLink(self.sensor, self.transport, driver=driver)
         self.link = link
         self._record(self.session.start_record(self.sensor.address, self.sensor.name, self.sensor.kind))
-        runner = asyncio.create_task(link.run())
+        runner = self._runner = asyncio.create_task(link.run())
         if self._stopping:
-            link.stop()
+            self.stop()
         self.ready.set()
         try:
-            while True:
-                event = await link.events.get()
+            while not runner.done():
+                getter = asyncio.ensure_future(link.events.get())
+                await asyncio.wait((getter, runner), return_when=asyncio.FIRST_COMPLETED)
+                if not getter.done():
+                    getter.cancel()
+                    break
+                event = getter.result()
                 self._on_link_event(event)
                 if isinstance(event, LinkStateChanged) and event.state is LinkState.STOPPED:
                     break
         finally:
             link.stop()
-            await runner
+            with contextlib.suppress(asyncio.CancelledError):
+                await runner
+            if self._watchdog is not None:
+                self._watchdog.cancel()
             while not link.events.empty():
                 self._on_link_event(link.events.get_nowait())
             if self.pause is None:
