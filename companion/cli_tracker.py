@@ -96,8 +96,13 @@ async def cmd_track(args: argparse.Namespace, out: Output) -> int:
         raise CliError(f"a tracker is already running for this home (pid {pid or '?'}); `posture status` shows it")
     settings = load()
     _log_to_stderr(args.verbose)
+    options = {}
+    if args.simulate:  # made-up data never mixes with the person's history
+        from .paths import data_dir
+
+        options["history_path"] = data_dir() / "demo" / "history.sqlite3"
     async with _sensor_and_transport(args, settings) as (sensor, transport):
-        tracker = Tracker(settings, transport, sensor)
+        tracker = Tracker(settings, transport, sensor, **options)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, tracker.stop)
@@ -105,6 +110,8 @@ async def cmd_track(args: argparse.Namespace, out: Output) -> int:
             await tracker.run()
         except AlreadyRunning as exc:
             raise CliError(str(exc)) from None
+        except OSError as exc:
+            raise CliError(f"cannot start the tracker: {exc.strerror or exc} ({exc.filename or tracker.socket_file})") from None
         finally:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)

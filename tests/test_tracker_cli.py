@@ -276,7 +276,8 @@ def test_track_in_a_process_survives_kill_9_and_stops_cleanly_on_sigterm(posture
     assert stop_s < 2.0, f"took {stop_s:.2f} s to stop"
     assert "history flushed" in log and "sensor stopped" in log
     assert not socket_path().exists()
-    db = sqlite3.connect(posture_home / "data" / "history.sqlite3")
+    assert not (posture_home / "data" / "history.sqlite3").exists()  # simulated data keeps apart
+    db = sqlite3.connect(posture_home / "data" / "demo" / "history.sqlite3")
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     sessions = db.execute("SELECT ended_at FROM sessions ORDER BY started_at").fetchall()
     assert len(sessions) == 2 and sessions[1][0] is not None  # the killed one never ended

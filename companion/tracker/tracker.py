@@ -104,19 +104,21 @@ class Tracker:
         self.lock.acquire()
         self._loop = asyncio.get_running_loop()
         try:
-            self.history = HistoryWriter(self.history_path, on_error=self._history_problem).start()
-            try:
-                self.server = await ControlServer(self.socket_file, self.handle, self._hello).start()
-                _log.info("tracker %s listening on %s", os.getpid(), self.socket_file)
-                await self._track()
-            finally:
-                if self.server is not None:
-                    await self.server.close()
-                for task in list(self._tasks):
-                    task.cancel()
+            self.server = await ControlServer(self.socket_file, self.handle, self._hello).start()
+            _log.info("tracker %s listening on %s; history in %s", os.getpid(), self.socket_file, self.history_path)
+            # Opening the history may be slow (a busy disk): off the loop, so the
+            # socket answers meanwhile.
+            writer = HistoryWriter(self.history_path, on_error=self._history_problem)
+            self.history = await asyncio.to_thread(writer.start)
+            await self._track()
+        finally:
+            if self.server is not None:
+                await self.server.close()
+            for task in list(self._tasks):
+                task.cancel()
+            if self.history is not None:
                 self.history.close()
                 _log.info("history flushed (%d records written)", self.history.written)
-        finally:
             self.lock.release()
 
     def stop(self) -> None:
@@ -341,7 +343,7 @@ class Tracker:
     def _hello(self) -> dict[str, Any]:
         from .. import __version__
 
-        return {"pid": os.getpid(), "version": __version__, "protocol": PROTOCOL_VERSION}
+        return {"pid": os.getpid(), "version": __version__, "protocol": PROTOCOL_VERSION, "history": str(self.history_path)}
 
     async def handle(self, request: Request, client: Client) -> dict[str, Any] | None:
         cmd = request.cmd

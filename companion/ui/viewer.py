@@ -56,10 +56,10 @@ class ViewerApp(App):
     ]
     ENABLE_COMMAND_PALETTE = False
 
-    def __init__(self, socket_file: Path | None = None, history_path: Path | None = None) -> None:
+    def __init__(self, socket_file: Path | None = None) -> None:
         super().__init__()
         self.socket_file = socket_file
-        self.history_path = history_path or default_history_path()
+        self.history_path = default_history_path()
         self.live = LiveScreen()
         self.client: AsyncTrackerClient | None = None
         self.status: dict[str, Any] | None = None
@@ -80,6 +80,8 @@ class ViewerApp(App):
             self.exit(return_code=3, message=f"posture: {exc}")
             return
         self.attached = True
+        if client.hello.get("history"):  # the tracker's own store (a simulated one keeps its own)
+            self.history_path = Path(client.hello["history"])
         self.sub_title = f"viewing tracker pid {client.hello.get('pid')}: closing this window leaves tracking running"
         async for message in client.messages():
             self._on_tracker_message(message)
