@@ -7,8 +7,7 @@ docs/control.md describes every message.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 PROTOCOL_VERSION = 1
 MAX_LINE_BYTES = 64 * 1024  # a request is a few dozen bytes; anything longer is refused
@@ -22,8 +21,7 @@ class ProtocolError(ValueError):
     """A message that breaks the protocol; the text goes back in the error reply."""
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
+class Request(NamedTuple):  # not a dataclass: `posture status` skips importing dataclasses
     cmd: str
     id: Any = None
     minutes: float | None = None
