@@ -2,7 +2,6 @@
 sustained slouching, nudges, coaches stretches and keeps a local history."""
 
 
-
 def __getattr__(name: str) -> str:
     # Looked up on first use: importlib.metadata costs tens of milliseconds, too much
     # for `posture status` in a prompt or status bar.
