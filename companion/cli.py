@@ -261,9 +261,12 @@ def cmd_demo(args: argparse.Namespace, out: Output) -> int:
 def cmd_app(args: argparse.Namespace, out: Output) -> int:
     """The app on the remembered sensor; the sensor screen when none is; the demo
     when none is remembered and this machine has no Bluetooth."""
+    from .cli_tracker import view_running_tracker
     from .settings import load
     from .ui.app import make_app
 
+    if (code := view_running_tracker(out)) is not None:
+        return code
     settings = load()
     demo = settings.sensor is None and not asyncio.run(_bluetooth_available())
     if demo:
@@ -502,10 +505,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("check-history", cmd_check_history, "Check the history file; with --set-aside keep a damaged one aside.")
     p.add_argument("--set-aside", action="store_true", help="move a damaged history aside so a new one starts")
 
-
     from .cli_plan import add_parser as add_plan
 
     add_plan(add)
+    from .cli_tracker import add_tracker_commands
+
+    add_tracker_commands(add)
     return parser
 
 

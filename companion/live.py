@@ -110,8 +110,11 @@ class LiveSession:
             self.wall_s(readings[0].t_s)
         update = LiveUpdate(events=self.engine.process(readings))
         snapshot = self.engine.snapshot
-        self.tally.add(snapshot)
-        update.records += self._bins.add(self.wall_s(snapshot.t_s), snapshot)
+        # Until the engine's first tick its snapshot predates the first reading (t_s 0):
+        # that is no moment of wear, and would open the bins far in the past.
+        if self._anchor is None or snapshot.t_s >= self._anchor[0]:
+            self.tally.add(snapshot)
+            update.records += self._bins.add(self.wall_s(snapshot.t_s), snapshot)
         for event in update.events:
             self.tally.on_event(event)
             nudge = self._nudge_for(event)
@@ -135,6 +138,11 @@ class LiveSession:
             self._last_snapshot_t = snapshot.t_s
             update.snapshot = snapshot
         return update
+
+    def end_episode_now(self) -> list[Record]:
+        """Detection rests (a stretch, a pause): the episode in progress ends now and
+        its record is returned for the history. The engine stays paused until resumed."""
+        return [r for e in self.engine.pause() if (r := self._record_for(e, False)) is not None]
 
     def stretch_record(self, result: StretchResult, *, by_hand: bool) -> Stretch:
         t_s = self.engine.snapshot.t_s

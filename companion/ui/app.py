@@ -36,6 +36,7 @@ from ..link import (
     SensorLink,
 )
 from ..history.store import default_path as default_history_path
+from ..paths import data_dir
 from ..history.writer import HistoryWriter
 from ..live import LiveSession, load_frame, save_frame
 from ..notify import DesktopNotifications
@@ -134,11 +135,14 @@ class PostureApp(App):
         self.active_stretch: GuidedStretch | None = None
         self._demo_step = ""
         self.history: HistoryWriter | None = None
+        self.home_lock = None
 
     # -- start ----------------------------------------------------------------------
 
     async def on_mount(self) -> None:
         self.set_timer(5.0, self._freeze_startup_objects)
+        if not self.demo and not self._lock_home():
+            return
         self.history = HistoryWriter(self.history_path, on_error=self._history_problem_from_thread).start()
         await self.push_screen(self.live)
         self.live.set_thresholds(self.settings.posture.threshold_deg, self.settings.posture.clear_deg)
@@ -153,6 +157,17 @@ class PostureApp(App):
             self.connect_sensor(self.initial_sensor, remember=False)
         else:
             await self.push_screen(SensorScreen())
+
+    def _lock_home(self) -> bool:
+        """One recorder per home (tracker or window): refuse when another holds it."""
+        from ..tracker import AlreadyRunning, TrackerLock, lock_path
+
+        try:
+            self.home_lock = TrackerLock(lock_path()).acquire()
+        except AlreadyRunning as exc:
+            self.exit(return_code=1, message=f"posture: {exc}")
+            return False
+        return True
 
     def _freeze_startup_objects(self) -> None:
         # Everything built at start-up (widgets, the BLE stack, modules) lives as long
@@ -184,6 +199,8 @@ class PostureApp(App):
     async def on_unmount(self) -> None:
         if self.history is not None:
             self.history.close()
+        if self.home_lock is not None:
+            self.home_lock.release()
         if self.demo_world is not None:
             await self.demo_world.close()
 
@@ -468,6 +485,8 @@ def make_app(
     if sensor is None and not demo and settings.sensor is not None:
         remembered = settings.sensor
         sensor = FoundSensor(remembered.name or remembered.address, remembered.address, remembered.kind, 0)
+    if demo:  # made-up data never mixes with the person's history
+        options.setdefault("history_path", data_dir() / "demo" / "history.sqlite3")
     app_class = DemoPostureApp if demo else PostureApp
     return app_class(
         settings=settings, settings_file=path, transport=transport, sensor=sensor, demo=demo, **options

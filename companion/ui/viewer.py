@@ -1,0 +1,145 @@
+"""The app as a viewer of a running tracker: the live screen and the history, fed
+from the control socket. Closing it leaves tracking running.
+
+It holds no link, engine or history writer; every action is a tracker command.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.markup import escape
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+
+from ..coach import DayTally
+from ..engine import Activity, EngineState, PostureSnapshot
+from ..history.store import default_path as default_history_path
+from ..link import LinkState, LinkStats
+from ..tracker.client import AsyncTrackerClient, NoTracker
+from .history_screen import HistoryScreen
+from .live_screen import LiveScreen
+
+SNOOZE_MIN = 30
+
+
+def snapshot_from(status: dict[str, Any]) -> PostureSnapshot:
+    state = EngineState.PAUSED if status["state"] == "paused" else EngineState(status["engine_state"])
+    return PostureSnapshot(
+        status.get("t_s", 0.0), status.get("flexion_deg"), status.get("lateral_deg"),
+        Activity(status["activity"]), state, status.get("held_s", 0.0), status.get("delay_s", 30.0),
+    )
+
+
+def tally_from(status: dict[str, Any]) -> DayTally:
+    today = status["today"]
+    t_s = status.get("t_s", 0.0)
+    return DayTally(
+        tracked_s=today["tracked_s"], upright_s=today["upright_s"], slouched_s=today["slouched_s"],
+        moving_s=today.get("moving_s", 0.0), episodes=today["episodes"], alerts=today["alerts"],
+        lean_alerts=today.get("lean_alerts", 0),
+        sitting_since_s=(t_s - today["sitting_for_s"]) if today.get("sitting_for_s") else None,
+    )
+
+
+class ViewerApp(App):
+    CSS_PATH = Path(__file__).parent / "posture.tcss"
+    TITLE = "posture"
+    BINDINGS = [
+        Binding("c", "calibrate", "Calibrate"),
+        Binding("p", "pause", "Pause/resume"),
+        Binding("z", "snooze", f"Snooze {SNOOZE_MIN} min"),
+        Binding("h", "history", "History"),
+        Binding("ctrl+q", "quit", "Quit (tracking goes on)", priority=True),
+    ]
+    ENABLE_COMMAND_PALETTE = False
+
+    def __init__(self, socket_file: Path | None = None) -> None:
+        super().__init__()
+        self.socket_file = socket_file
+        self.history_path = default_history_path()
+        self.live = LiveScreen()
+        self.client: AsyncTrackerClient | None = None
+        self.status: dict[str, Any] | None = None
+        self.attached = False
+
+    async def on_mount(self) -> None:
+        await self.push_screen(self.live)
+        self.sub_title = "attaching to the tracker..."
+        self._follow()
+
+    @work(exclusive=True, group="tracker", exit_on_error=False)
+    async def _follow(self) -> None:
+        try:
+            client = await AsyncTrackerClient.connect(self.socket_file)
+            self.client = client
+            await client.send("subscribe", rate_hz=10)
+        except NoTracker as exc:
+            self.exit(return_code=3, message=f"posture: {exc}")
+            return
+        self.attached = True
+        if client.hello.get("history"):  # the tracker's own store (a simulated one keeps its own)
+            self.history_path = Path(client.hello["history"])
+        self.sub_title = f"viewing tracker pid {client.hello.get('pid')}: closing this window leaves tracking running"
+        async for message in client.messages():
+            self._on_tracker_message(message)
+        self.attached = False
+        self.sub_title = "the tracker stopped"
+        self.notify("The tracker stopped: nothing is being tracked now.", severity="error", timeout=30)
+
+    def _on_tracker_message(self, message: dict[str, Any]) -> None:
+        status = message.get("status")
+        if status is not None:
+            self._show(status)
+        event = message.get("event")
+        if event == "nudge":
+            self.notify(escape(message["message"]), title=message["title"], severity="warning", timeout=10)
+            if message.get("kind") != "recalibrate":
+                self.bell()
+        elif event == "calibration":
+            self.notify(escape(message["message"]), title="Calibration", timeout=8)
+        elif not message.get("ok", True):
+            self.notify(escape(message.get("error", "the tracker refused")), severity="error")
+
+    def _show(self, status: dict[str, Any]) -> None:
+        self.status = status
+        link = status["link"]
+        stats = LinkStats(received=link["received"], lost=link["lost"], reconnects=link["reconnects"])
+        self.live.show_link(LinkState(link["state"]), link["detail"], status["sensor"], stats)
+        self.live.show_snapshot(snapshot_from(status), tally_from(status))
+        notes = []
+        if status["paused"]:
+            left = status.get("pause_left_s")
+            notes.append("paused" + (f": {left / 60:.0f} min left" if left else " until resumed (p)"))
+        if status.get("snoozed_until"):
+            notes.append("nudges snoozed")
+        if status["history"]["error"]:
+            notes.append(status["history"]["error"])
+        self.live.show_nudge_status(" · ".join(notes))
+
+    async def _command(self, cmd: str, **fields: Any) -> None:
+        if self.client is None or not self.attached:
+            self.notify("Not attached to a tracker.", severity="error")
+            return
+        await self.client.send(cmd, **fields)
+
+    async def action_calibrate(self) -> None:
+        self.notify("Sit upright and still, then lean forward when asked.", title="Calibration")
+        await self._command("calibrate")
+
+    async def action_pause(self) -> None:
+        paused = bool(self.status and self.status["paused"])
+        await self._command("resume" if paused else "pause")
+
+    async def action_snooze(self) -> None:
+        await self._command("snooze", minutes=SNOOZE_MIN)
+        self.notify(f"Nudges snoozed for {SNOOZE_MIN} minutes.")
+
+    def action_history(self) -> None:
+        self.push_screen(HistoryScreen(self.history_path))
+
+    async def on_unmount(self) -> None:
+        if self.client is not None:
+            await self.client.close()
