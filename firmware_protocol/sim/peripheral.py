@@ -88,6 +88,9 @@ class SimulatedPeripheral:
     """Base of every simulated sensor. Subclasses provide services and advertisement."""
 
     kind = "unknown"
+    #: Signal strength a scanner hears, in dBm. Each kind differs (the reference
+    #: sensor nearest), so scans order the simulated sensors the same way every run.
+    rssi_dbm = -60
 
     def __init__(self, radio: VirtualRadio, name: str) -> None:
         self.radio = radio

@@ -53,6 +53,7 @@ class ReferenceSensor(SimulatedPeripheral):
     """
 
     kind = "reference"
+    rssi_dbm = -48
 
     def __init__(
         self,
