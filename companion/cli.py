@@ -20,6 +20,7 @@ from .simulation import open_transport
 from .link import (
     FoundSensor,
     LinkFailed,
+    LinkRestarted,
     LinkState,
     LinkStateChanged,
     ReadingsReceived,
@@ -209,6 +210,8 @@ def _print_event(event: object, out: Output) -> None:
         )
     elif isinstance(event, LinkFailed):
         out.message(f"[link] gave up: {event.reason}")
+    elif isinstance(event, LinkRestarted):
+        out.message(f"[link] restarted after an unexpected error: {event.reason}")
 
 
 async def cmd_record(args: argparse.Namespace, out: Output) -> int:

@@ -214,6 +214,8 @@ class SensorLink:
         self._last_data_s = 0.0
         self._streaming_since: float | None = None
         self._in_outage = False
+        #: Why the link gave up for good, when it did.
+        self.failure: str | None = None
 
     # -- public -----------------------------------------------------------------
 
@@ -273,7 +275,8 @@ class SensorLink:
             try:
                 connected = await self._unless_stopped(self._connect_and_start())
             except UnsupportedVersion as exc:
-                self._emit(LinkFailed(f"{exc}; update the companion or the sensor firmware"))
+                self.failure = f"{exc}; update the companion or the sensor firmware"
+                self._emit(LinkFailed(self.failure))
                 self._set_state(LinkState.LOST, str(exc))
                 await self._close_client()
                 self._stopping.set()

@@ -185,6 +185,22 @@ class SimulatedPeripheral:
         else:
             self.stop_stream()
 
+    async def stall(self, seconds: float) -> None:
+        """Stop notifying for ``seconds`` while staying connected, as a sensor whose
+        sampling task hung does; then stream again with its counter restarted."""
+        connection = self.connection
+        self.pause_stream()
+        await asyncio.sleep(seconds)
+        if connection is not None and self.connection is connection:
+            self.resume_stream(connection)
+
+    def pause_stream(self) -> None:
+        self.stop_stream()
+
+    def resume_stream(self, connection: Connection) -> None:
+        if self._notifier_task is None:
+            self.restart_stream()
+
     def restart_stream(self) -> None:
         self.stop_stream()
         if self._streamer is not None:
