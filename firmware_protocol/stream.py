@@ -11,6 +11,8 @@ any trusted earlier frame. A timestamp that disagrees by more than
   timestamp is wrong and is repaired from the index (``time_repairs``);
 - behind the stream, or implausibly far ahead of it, both the counter and the
   clock moved: the device restarted its stream (a reboot, a firmware watchdog).
+  So did it when the counter went back further than any delayed frame could
+  (:data:`_MAX_BEHIND_S`), whatever the clock says.
   What was held is released, and tracking restarts at that frame, flagged
   ``restarted`` so the consumer re-anchors its clock (``restarts``).
 
@@ -29,6 +31,9 @@ _SEQ_MOD = 1 << 16
 _TICK_MOD = 1 << 32
 #: Further ahead than this (in samples) is not a gap but a restarted counter.
 _MAX_AHEAD = _SEQ_MOD // 4
+#: Further behind than this (in seconds of samples) is no duplicate or late frame:
+#: those come within moments of the original.
+_MAX_BEHIND_S = 10.0
 #: Allowed clock drift between device and sample count, as a share of elapsed time.
 _DRIFT = 0.01
 
@@ -102,7 +107,10 @@ class SampleSequencer:
         elapsed_s = abs(index - self._i_ref) / batch.config.rate_hz
         tolerance = (self.time_tolerance_s + _DRIFT * elapsed_s) * self.tick_hz
         released: list[OrderedBatch] = []
-        if abs(ticks - expected) > tolerance:
+        if index < self._next - _MAX_BEHIND_S * batch.config.rate_hz:
+            released += self._restart(batch)
+            index, ticks = self._next, batch.t0_ticks
+        elif abs(ticks - expected) > tolerance:
             if index < self._next or index > self._next + _MAX_AHEAD:
                 released += self._restart(batch)
                 index, ticks = self._next, batch.t0_ticks

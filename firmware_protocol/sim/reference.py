@@ -242,7 +242,7 @@ class ReferenceSensor(SimulatedPeripheral):
             self.samples_sent += count
             for delay_s, payload in self.faults.apply(bytes(batch)):
                 if delay_s:
-                    loop.call_later(delay_s, self.spawn, self.notify(self.data_char, payload))
+                    loop.call_later(delay_s, lambda p=payload: self.spawn(self.notify(self.data_char, p)))
                 else:
                     await self.notify(self.data_char, payload)
             index += count
