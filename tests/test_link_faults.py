@@ -338,3 +338,56 @@ def test_a_duplicate_keeps_its_timestamp_so_it_is_not_a_restart():
     out, sequencer = release(frames)
     assert sequencer.stats.duplicate_frames == 1 and sequencer.stats.restarts == 0
     assert [o.index for o in out] == [10 * k for k in range(6)]
+
+
+# -- the app: updates in any screen state, a dying link task restarted ------------
+
+from companion.coach import DayTally  # noqa: E402
+from companion.engine import PostureSnapshot  # noqa: E402
+from companion.engine.activity import Activity  # noqa: E402
+from companion.engine.engine import EngineState  # noqa: E402
+from companion.link import LinkStats, SensorLink  # noqa: E402
+from companion.settings import Settings  # noqa: E402
+from companion.ui.app import make_app  # noqa: E402
+from companion.ui.messages import LinkUpdated, PostureUpdated  # noqa: E402
+from companion.ui.sensor_screen import SensorScreen  # noqa: E402
+
+
+def _snapshot(flexion_deg: float) -> PostureSnapshot:
+    return PostureSnapshot(12.0, flexion_deg, 1.0, Activity.STILL, EngineState.UPRIGHT, 0.0, 30.0)
+
+
+async def test_posture_updates_before_the_live_screen_exists_and_under_another_screen():
+    app = make_app(settings=Settings())  # no sensor remembered: the sensor screen opens on top
+    app.on_posture_updated(PostureUpdated(_snapshot(7.0), DayTally()))  # not composed yet
+    app.on_link_updated(LinkUpdated(LinkStateChanged(LinkState.STREAMING), LinkStats()))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, SensorScreen)
+        assert "7" in str(app.live.query_one("#flexion").value)
+        app.on_posture_updated(PostureUpdated(_snapshot(21.0), DayTally()))  # under the sensor screen
+        await pilot.pause()
+        assert "21" in str(app.live.query_one("#flexion").value)
+        assert "streaming" in str(app.live.query_one("#connection").render())
+
+
+async def test_a_link_task_that_dies_is_shown_and_restarted(monkeypatch):
+    from tests.test_ui import calibrate_demo_sensor, demo_app, wait_for
+
+    real_run = SensorLink.run
+    runs = []
+
+    async def dies_first_time(self):
+        runs.append(self)
+        if len(runs) == 1:
+            raise RuntimeError("boom")
+        await real_run(self)
+
+    monkeypatch.setattr(SensorLink, "run", dies_first_time)
+    monkeypatch.setattr("companion.ui.app.PostureApp.LINK_RESTART_S", 0.05)
+    calibrate_demo_sensor()
+    app = demo_app()
+    async with app.run_test(size=(100, 30)):
+        await wait_for(lambda: len(runs) == 2, timeout_s=10, step_s=0.02)
+        assert any("stopped unexpectedly" in n.message and "boom" in n.message for n in app._notifications)
+        await wait_for(lambda: app.link_state is LinkState.STREAMING, timeout_s=10, step_s=0.05)

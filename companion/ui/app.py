@@ -269,15 +269,20 @@ class PostureApp(App):
 
     # -- messages -------------------------------------------------------------------
 
+    def _calibration_screen(self) -> CalibrationScreen | None:
+        """The calibration screen when it is on top (and mounted), else None."""
+        screen = self.screen_stack[-1] if self.screen_stack else None
+        return screen if isinstance(screen, CalibrationScreen) and screen.is_mounted else None
+
     def on_posture_updated(self, message: PostureUpdated) -> None:
         self.live.show_snapshot(message.snapshot, message.tally)
-        if isinstance(self.screen, CalibrationScreen):
-            self.screen.show_status(self.session.engine.calibration_status())
+        if (screen := self._calibration_screen()) is not None:
+            screen.show_status(self.session.engine.calibration_status())
 
     def on_posture_event(self, message: PostureEvent) -> None:
         event = message.event
-        if isinstance(self.screen, CalibrationScreen):
-            self.screen.show_event(event)
+        if (screen := self._calibration_screen()) is not None:
+            screen.show_event(event)
         if isinstance(event, CalibrationCompleted):
             address = str(self.sensor_info.get("address", ""))
             if address:
