@@ -6,6 +6,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
+from bumble import hci
 from bumble.controller import Controller
 from bumble.device import Device
 from bumble.hci import Address
@@ -19,6 +20,51 @@ if TYPE_CHECKING:
 # Bumble's controller warns for every packet still in flight when a link drops;
 # on a virtual link that is expected noise, not a fault worth a log line.
 logging.getLogger("bumble.controller").setLevel(logging.ERROR)
+
+_controller_log = logging.getLogger("bumble.controller")
+_host_log = logging.getLogger("bumble.host")
+
+
+class _Controller(Controller):
+    """Bumble's controller, minus the debug line it formats for every packet even
+    when nobody logs it (colour codes and a full field dump: most of the cost of
+    moving a notification). With DEBUG on, Bumble's own code runs and logs."""
+
+    def on_hci_packet(self, packet: hci.HCI_Packet) -> None:
+        if _controller_log.isEnabledFor(logging.DEBUG):
+            super().on_hci_packet(packet)
+        elif isinstance(packet, hci.HCI_Command):
+            self.on_hci_command_packet(packet)
+        elif isinstance(packet, hci.HCI_AclDataPacket):
+            self.on_hci_acl_data_packet(packet)
+        else:
+            super().on_hci_packet(packet)
+
+    def send_hci_packet(self, packet: hci.HCI_Packet) -> None:
+        if _controller_log.isEnabledFor(logging.DEBUG):
+            super().send_hci_packet(packet)
+        elif self.host:
+            asyncio.get_running_loop().call_soon(self.host.on_packet, bytes(packet))
+
+
+class _Host(Host):
+    """Bumble's host, minus the same per-packet debug line (see :class:`_Controller`)."""
+
+    def on_hci_packet(self, packet: hci.HCI_Packet) -> None:
+        if _host_log.isEnabledFor(logging.DEBUG) or self.snooper:
+            super().on_hci_packet(packet)
+        elif isinstance(packet, hci.HCI_Event):
+            self.on_hci_event_packet(packet)
+        elif isinstance(packet, hci.HCI_AclDataPacket):
+            self.on_hci_acl_data_packet(packet)
+        else:
+            super().on_hci_packet(packet)
+
+    def send_hci_packet(self, packet: hci.HCI_Packet) -> None:
+        if _host_log.isEnabledFor(logging.DEBUG) or self.snooper:
+            super().send_hci_packet(packet)
+        elif self.hci_sink:
+            self.hci_sink.on_packet(bytes(packet))
 
 
 class VirtualRadio:
@@ -40,9 +86,9 @@ class VirtualRadio:
     def new_device(self, name: str) -> Device:
         self._count += 1
         address = f"F0:00:00:00:{self._count >> 8:02X}:{self._count & 0xFF:02X}"
-        controller = Controller(name, link=self.link, public_address=address)
+        controller = _Controller(name, link=self.link, public_address=address)
         return Device(
-            name=name, address=Address(address), host=Host(controller, AsyncPipeSink(controller))
+            name=name, address=Address(address), host=_Host(controller, AsyncPipeSink(controller))
         )
 
     async def central(self) -> Device:
