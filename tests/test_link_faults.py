@@ -391,3 +391,21 @@ async def test_a_link_task_that_dies_is_shown_and_restarted(monkeypatch):
         await wait_for(lambda: len(runs) == 2, timeout_s=10, step_s=0.02)
         assert any("stopped unexpectedly" in n.message and "boom" in n.message for n in app._notifications)
         await wait_for(lambda: app.link_state is LinkState.STREAMING, timeout_s=10, step_s=0.05)
+
+
+def test_bulk_frame_encoder_matches_the_dataclass_and_decodes_back():
+    import numpy as np
+
+    from firmware_protocol.frames import pack_sample_frame
+
+    rng = np.random.default_rng(3)
+    for count in (1, 10, 19):
+        raw = rng.integers(-32768, 32768, size=(count, 6))
+        frame = SampleBatch(65535, (1 << 32) - 1, CONFIG, tuple(RawSample(*row) for row in raw.tolist()))
+        packed = pack_sample_frame(65535, (1 << 32) - 1, CONFIG, raw.astype("<i2").tobytes())
+        assert packed == bytes(frame)
+        assert SampleBatch.from_bytes(packed) == frame
+    with pytest.raises(ValueError):
+        pack_sample_frame(0, 0, CONFIG, b"\x00" * 13)
+    with pytest.raises(ValueError):
+        pack_sample_frame(0, 0, CONFIG, b"\x00" * 12 * 20)

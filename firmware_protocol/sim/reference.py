@@ -19,15 +19,14 @@ from ..frames import (
     DeviceInfo,
     Identify,
     Opcode,
-    RawSample,
     ResultCode,
-    SampleBatch,
     SensorConfig,
     StartStreaming,
     Status,
     StopStreaming,
     StreamState,
     decode_command,
+    pack_sample_frame,
     samples_per_frame,
 )
 from .faults import FaultPlan
@@ -231,16 +230,13 @@ class ReferenceSensor(SimulatedPeripheral):
                     np.clip(np.rint(gyro_dps * gyro_scale), -32768, 32767),
                 ),
                 axis=1,
-            ).astype(int)
+            ).astype("<i2")
             spike_s = self._time_spikes.pop(0) if self._time_spikes else 0.0
-            batch = SampleBatch(
-                seq=index % 65536,
-                t0_ticks=self.device_ticks(times_s[0] + spike_s),
-                config=config,
-                samples=tuple(RawSample(*row) for row in raw.tolist()),
+            frame = pack_sample_frame(
+                index % 65536, self.device_ticks(times_s[0] + spike_s), config, raw.tobytes()
             )
             self.samples_sent += count
-            for delay_s, payload in self.faults.apply(bytes(batch)):
+            for delay_s, payload in self.faults.apply(frame):
                 if delay_s:
                     loop.call_later(delay_s, lambda p=payload: self.spawn(self.notify(self.data_char, p)))
                 else:
