@@ -409,3 +409,15 @@ def test_bulk_frame_encoder_matches_the_dataclass_and_decodes_back():
         pack_sample_frame(0, 0, CONFIG, b"\x00" * 13)
     with pytest.raises(ValueError):
         pack_sample_frame(0, 0, CONFIG, b"\x00" * 12 * 20)
+
+
+def test_with_bumble_debug_logging_on_its_own_packet_path_runs_and_logs(caplog):
+    async def main():
+        async with simulated_radio() as (radio, _), link_session(radio) as session:
+            await session.pump(1.0)
+        return session
+
+    with caplog.at_level("DEBUG", logger="bumble"):
+        session = run_virtual(main())
+    assert len(session.readings) >= 40
+    assert any("CONTROLLER -> HOST" in record.getMessage() for record in caplog.records)

@@ -43,12 +43,27 @@ class _Controller(Controller):
     def send_hci_packet(self, packet: hci.HCI_Packet) -> None:
         if _controller_log.isEnabledFor(logging.DEBUG):
             super().send_hci_packet(packet)
+        elif isinstance(self.host, _Host):
+            # In-process: hand the packet over as it is, rather than as bytes the
+            # host parses back into the same packet.
+            asyncio.get_running_loop().call_soon(self.host.on_packet_object, packet)
         elif self.host:
             asyncio.get_running_loop().call_soon(self.host.on_packet, bytes(packet))
 
 
 class _Host(Host):
-    """Bumble's host, minus the same per-packet debug line (see :class:`_Controller`)."""
+    """Bumble's host, minus the same per-packet debug line (see :class:`_Controller`),
+    exchanging packet objects with its in-process controller."""
+
+    in_process_controller: _Controller | None = None
+
+    def on_packet_object(self, packet: hci.HCI_Packet) -> None:
+        """:meth:`Host.on_packet` for a packet that need not be parsed."""
+        if self.ready or (
+            isinstance(packet, hci.HCI_Command_Complete_Event)
+            and packet.command_opcode == hci.HCI_RESET_COMMAND
+        ):
+            self.on_hci_packet(packet)
 
     def on_hci_packet(self, packet: hci.HCI_Packet) -> None:
         if _host_log.isEnabledFor(logging.DEBUG) or self.snooper:
@@ -63,6 +78,8 @@ class _Host(Host):
     def send_hci_packet(self, packet: hci.HCI_Packet) -> None:
         if _host_log.isEnabledFor(logging.DEBUG) or self.snooper:
             super().send_hci_packet(packet)
+        elif self.in_process_controller is not None:
+            asyncio.get_running_loop().call_soon(self.in_process_controller.on_hci_packet, packet)
         elif self.hci_sink:
             self.hci_sink.on_packet(bytes(packet))
 
@@ -87,9 +104,9 @@ class VirtualRadio:
         self._count += 1
         address = f"F0:00:00:00:{self._count >> 8:02X}:{self._count & 0xFF:02X}"
         controller = _Controller(name, link=self.link, public_address=address)
-        return Device(
-            name=name, address=Address(address), host=_Host(controller, AsyncPipeSink(controller))
-        )
+        host = _Host(controller, AsyncPipeSink(controller))
+        host.in_process_controller = controller
+        return Device(name=name, address=Address(address), host=host)
 
     async def central(self) -> Device:
         """The companion's side of the link, powered on once and shared."""
