@@ -136,6 +136,7 @@ class PostureApp(App):
         self.active_stretch: GuidedStretch | None = None
         self._demo_step = ""
         self.history: HistoryWriter | None = None
+        self._link_restarts = 0  # link workers restarted since streaming last worked
 
     # -- start ----------------------------------------------------------------------
 
@@ -216,12 +217,12 @@ class PostureApp(App):
         session = self.session
         self._record(session.start_record(sensor.address, sensor.name, sensor.kind))
         runner = asyncio.create_task(link.run())
+        getter: asyncio.Future | None = None
         try:
             while True:
                 getter = asyncio.ensure_future(link.events.get())
                 await asyncio.wait({getter, runner}, return_when=asyncio.FIRST_COMPLETED)
                 if not getter.done():
-                    getter.cancel()
                     while not link.events.empty():
                         self._take_link_event(link, link.events.get_nowait())
                     if link.failure is not None and not runner.cancelled() and runner.exception() is None:
@@ -229,7 +230,11 @@ class PostureApp(App):
                     problem = "cancelled" if runner.cancelled() else repr(runner.exception())
                     raise RuntimeError(f"the link task ended unexpectedly ({problem})")
                 self._take_link_event(link, getter.result())
+                if link.state is LinkState.STREAMING:
+                    self._link_restarts = 0
         finally:
+            if getter is not None:
+                getter.cancel()
             link.stop()
             self._record(*session.end_records())
             if not runner.done():
@@ -265,7 +270,10 @@ class PostureApp(App):
         if self.link is not None:
             self.live.show_link(self.link_state, "restarting the link", self.sensor_info, self.link.stats)
         if sensor is not None:
-            self.set_timer(self.LINK_RESTART_S, lambda: self._run_link(sensor))
+            # Backs off when it keeps dying, so a persistent defect is not a storm.
+            delay_s = self.LINK_RESTART_S * 2 ** min(self._link_restarts, 5)
+            self._link_restarts += 1
+            self.set_timer(delay_s, lambda: self._run_link(sensor))
 
     # -- messages -------------------------------------------------------------------
 
