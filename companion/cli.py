@@ -21,6 +21,8 @@ from .simulation import open_transport
 from .link import (
     FoundSensor,
     LinkFailed,
+    LinkRestarted,
+    LinkState,
     LinkStateChanged,
     ReadingsReceived,
     SensorConnected,
@@ -79,23 +81,45 @@ async def cmd_scan(args: argparse.Namespace, out: Output) -> int:
     return EXIT_OK
 
 
+def _choose(found: list[FoundSensor], args: argparse.Namespace) -> FoundSensor:
+    """The sensor ``--kind`` / ``--address`` ask for, else the nearest one."""
+    kind, address = getattr(args, "kind", None), getattr(args, "address", None)
+    wanted = [
+        s for s in found
+        if (kind is None or s.kind == kind) and (address is None or s.address.upper() == address.upper())
+    ]
+    if wanted:
+        return wanted[0]
+    asked = " ".join(f"{name} {value}" for name, value in (("--kind", kind), ("--address", address)) if value)
+    if not found:
+        raise CliError(f"No supported sensor found within {args.timeout:g} s.")
+    seen = ", ".join(f"{s.name} ({s.kind}, {s.address})" for s in found)
+    raise CliError(f"No sensor matching {asked} found within {args.timeout:g} s; found {seen}.")
+
+
+#: Time allowed for the first connection before ``--seconds`` starts counting.
+CONNECT_ALLOWANCE_S = 30.0
+
+
 async def cmd_stream(args: argparse.Namespace, out: Output) -> int:
     async with open_transport(args.simulate) as transport:
         found = await _scan(transport, args.timeout)
-        if not found:
-            raise CliError(f"No supported sensor found within {args.timeout:g} s.")
-        sensor = found[0]
+        sensor = _choose(found, args)
         out.message(f"Streaming from {sensor.name} ({sensor.kind}, {sensor.address})...")
         link = SensorLink(sensor, transport)
         return await _print_stream(link, args.seconds, out)
 
 
 async def run_link_for(link: SensorLink, seconds: float | None, handle: Callable[[object], bool]) -> None:
-    """Run the link for ``seconds`` (or until Ctrl-C), giving every event to ``handle``;
-    stop early when ``handle`` returns False. Events left at the end are handed over too."""
+    """Run the link for ``seconds`` of streaming (or until Ctrl-C), giving every event
+    to ``handle``; stop early when ``handle`` returns False. The time taken to connect
+    first does not count, up to :data:`CONNECT_ALLOWANCE_S`. Events left at the end
+    are handed over too."""
     loop = asyncio.get_running_loop()
     runner = asyncio.create_task(link.run())
-    deadline = None if seconds is None else loop.time() + seconds
+    started = loop.time()
+    deadline = None if seconds is None else started + seconds + CONNECT_ALLOWANCE_S
+    streaming = False
     try:
         while not runner.done():
             timeout = None if deadline is None else deadline - loop.time()
@@ -105,6 +129,14 @@ async def run_link_for(link: SensorLink, seconds: float | None, handle: Callable
                 event = await asyncio.wait_for(link.events.get(), timeout)
             except asyncio.TimeoutError:
                 break
+            if (
+                not streaming
+                and seconds is not None
+                and isinstance(event, LinkStateChanged)
+                and event.state is LinkState.STREAMING
+            ):
+                streaming = True
+                deadline = loop.time() + seconds
             if not handle(event):
                 break
     finally:
@@ -128,6 +160,8 @@ async def _print_stream(link: SensorLink, seconds: float | None, out: Output) ->
     await run_link_for(link, seconds, show)
     stats = link.stats
     summary = {
+        "kind": link.sensor.kind,
+        "address": link.sensor.address,
         "received": stats.received,
         "lost": stats.lost,
         "malformed": stats.malformed,
@@ -177,6 +211,8 @@ def _print_event(event: object, out: Output) -> None:
         )
     elif isinstance(event, LinkFailed):
         out.message(f"[link] gave up: {event.reason}")
+    elif isinstance(event, LinkRestarted):
+        out.message(f"[link] restarted after an unexpected error: {event.reason}")
 
 
 async def cmd_record(args: argparse.Namespace, out: Output) -> int:
@@ -192,10 +228,8 @@ async def cmd_record(args: argparse.Namespace, out: Output) -> int:
         write_header(handle)
         async with open_transport(args.simulate, wearer=args.simulate) as transport:
             found = await _scan(transport, args.timeout)
-            if not found:
-                raise CliError(f"No supported sensor found within {args.timeout:g} s.")
-            sensor = found[0]
-            out.message(f"Recording from {sensor.name} ({sensor.kind}) to {path}...")
+            sensor = _choose(found, args)
+            out.message(f"Recording from {sensor.name} ({sensor.kind}, {sensor.address}) to {path}...")
             link = SensorLink(sensor, transport)
             written = 0
             quiet = Output(json=False, quiet_readings=True)
@@ -268,6 +302,12 @@ def cmd_app(args: argparse.Namespace, out: Output) -> int:
     if (code := view_running_tracker(out)) is not None:
         return code
     settings = load()
+    if args.kind or args.address:
+        async def find() -> FoundSensor:
+            return _choose(await _scan(BleTransport.system(), args.timeout), args)
+
+        make_app(settings=settings, sensor=asyncio.run(find())).run()
+        return EXIT_OK
     demo = settings.sensor is None and not asyncio.run(_bluetooth_available())
     if demo:
         out.message("No sensor remembered and no Bluetooth here: starting the simulated demo.")
@@ -463,7 +503,9 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     add("demo", cmd_demo, "Open the app on a simulated sensor worn by a simulated person (no hardware).")
-    add("app", cmd_app, "Open the app on the remembered sensor (the default command).")
+    p = add("app", cmd_app, "Open the app on the remembered sensor (the default command).")
+    _sensor_options(p)
+    p.add_argument("--timeout", type=_positive_float, default=5.0, metavar="S", help="with --kind/--address, scan for up to S seconds (default 5)")
 
     p = add("scan", cmd_scan, "List supported sensors in range.")
     p.add_argument("--simulate", action="store_true", help="scan a virtual radio with simulated sensors")
@@ -472,15 +514,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("stream", cmd_stream, "Print decoded readings from the nearest sensor.")
     p.add_argument("--simulate", action="store_true", help="stream from a simulated sensor")
-    p.add_argument("--seconds", type=_positive_float, default=None, metavar="N", help="stop after N seconds (default: until Ctrl-C)")
+    p.add_argument("--seconds", type=_positive_float, default=None, metavar="N", help="stop after N seconds of streaming (default: until Ctrl-C)")
     p.add_argument("--timeout", type=_positive_float, default=5.0, metavar="S", help="scan for up to S seconds (default 5)")
-    p.add_argument("--json", action="store_true", help="JSON lines: t_s, accel_g, gyro_dps, seq; then a summary")
+    p.add_argument("--json", action="store_true", help="JSON lines: t_s, accel_g, gyro_dps, seq; then a summary with kind and address")
+    _sensor_options(p)
 
     p = add("record", cmd_record, "Record raw readings to a CSV file (t,ax,ay,az,gx,gy,gz).")
     p.add_argument("out", metavar="OUT.csv", help="file to write")
     p.add_argument("--simulate", action="store_true", help="record a simulated wearer")
-    p.add_argument("--seconds", type=_positive_float, default=None, metavar="N", help="stop after N seconds (default: until Ctrl-C)")
+    p.add_argument("--seconds", type=_positive_float, default=None, metavar="N", help="stop after N seconds of streaming (default: until Ctrl-C)")
     p.add_argument("--timeout", type=_positive_float, default=5.0, metavar="S", help="scan for up to S seconds (default 5)")
+    _sensor_options(p)
 
     p = add("analyze", cmd_analyze, "Replay a recording through the posture engine, with other thresholds if wanted.")
     p.add_argument("file", metavar="FILE.csv", help="recording with header t,ax,ay,az,gx,gy,gz")
@@ -512,6 +556,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_tracker_commands(add)
     return parser
+
+
+def _sensor_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--kind", type=_sensor_kind, metavar="KIND", help="the nearest sensor of this kind: reference, witmotion, upright_go or microbit")
+    p.add_argument("--address", type=_address, metavar="ADDR", help="the sensor with this address (as `posture scan` lists it)")
+
+
+def _sensor_kind(text: str) -> str:
+    from .drivers import DRIVERS
+
+    kinds = [driver.kind for driver in DRIVERS]
+    if text not in kinds:
+        raise argparse.ArgumentTypeError(f"unknown sensor kind {text!r}; known: {', '.join(kinds)}")
+    return text
+
+
+def _address(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an address is required, e.g. F0:00:00:00:00:01")
+    return text.strip().upper()
 
 
 def _positive_int(text: str) -> int:

@@ -29,11 +29,19 @@ from .readings import ImuReading
 _log = logging.getLogger(__name__)
 
 
+def _cancelled_from_outside() -> bool:
+    """Whether the running task is being cancelled, as opposed to a cancellation
+    escaping from something it awaited (Bumble cancels requests on a dropped link)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 class LinkState(enum.Enum):
     IDLE = "idle"
     SCANNING = "scanning"
     CONNECTING = "connecting"
     STREAMING = "streaming"
+    STALLED = "stalled"
     RECONNECTING = "reconnecting"
     LOST = "lost"
     STOPPED = "stopped"
@@ -55,8 +63,14 @@ class FoundSensor:
 
 @dataclass(frozen=True, slots=True)
 class LinkStateChanged:
+    """The link moved to ``state``. ``new_outage`` marks the first change of an
+    outage (streaming stopped): the one worth telling the user about; the retries
+    that follow, and a connection that drops again soon after it came back, belong
+    to the same outage."""
+
     state: LinkState
     detail: str = ""
+    new_outage: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +102,14 @@ class LinkFailed:
     reason: str
 
 
-LinkEvent = LinkStateChanged | SensorConnected | ReadingsReceived | BatteryChanged | LinkFailed
+@dataclass(frozen=True, slots=True)
+class LinkRestarted:
+    """The link hit an unexpected error (a defect, not a radio fault) and started over."""
+
+    reason: str
+
+
+LinkEvent = LinkStateChanged | SensorConnected | ReadingsReceived | BatteryChanged | LinkFailed | LinkRestarted
 
 
 @dataclass(slots=True)
@@ -99,6 +120,10 @@ class LinkStats:
     last_error: str = ""
     lost: int = 0
     duplicates: int = 0
+    outages: int = 0
+    stalls: int = 0
+    restarts: int = 0
+    time_repairs: int = 0
 
     @property
     def loss_ratio(self) -> float:
@@ -119,7 +144,8 @@ class Backoff:
 
 
 async def scan(transport: BleTransport, timeout_s: float = 5.0) -> list[FoundSensor]:
-    """Supported sensors in range, strongest signal first.
+    """Supported sensors in range: strongest signal first, then by name and address,
+    so equal signals always come in the same order.
 
     Not every family advertises its service (WitMotion does not), so the scan
     listens to everything and keeps what a driver recognises.
@@ -141,7 +167,7 @@ async def scan(transport: BleTransport, timeout_s: float = 5.0) -> list[FoundSen
                 device=device,
             )
         )
-    return sorted(found, key=lambda s: -s.rssi)
+    return sorted(found, key=lambda s: (-s.rssi, s.name, s.address))
 
 
 class SensorLink:
@@ -157,6 +183,8 @@ class SensorLink:
         lost_after_s: float = 60.0,
         connect_attempts: int = 3,
         find_timeout_s: float = 5.0,
+        stall_after_s: float = 5.0,
+        stable_after_s: float = 10.0,
     ) -> None:
         from .drivers import driver_for_kind
 
@@ -167,6 +195,11 @@ class SensorLink:
         self.lost_after_s = lost_after_s
         self.connect_attempts = connect_attempts
         self.find_timeout_s = find_timeout_s
+        #: Silence while streaming that counts as a stall: this, or ten sample
+        #: periods of a slower sensor, whichever is longer.
+        self.stall_after_s = stall_after_s
+        #: Streaming this long ends an outage; a drop sooner continues it.
+        self.stable_after_s = stable_after_s
         self.events: asyncio.Queue[LinkEvent] = asyncio.Queue()
         self.stats = LinkStats()
         self.state = LinkState.IDLE
@@ -178,6 +211,11 @@ class SensorLink:
         self._t0 = self._loop.time()
         self._battery: int | None = None
         self._scanned_device = sensor.device
+        self._last_data_s = 0.0
+        self._streaming_since: float | None = None
+        self._in_outage = False
+        #: Why the link gave up for good, when it did.
+        self.failure: str | None = None
 
     # -- public -----------------------------------------------------------------
 
@@ -202,41 +240,125 @@ class SensorLink:
         return True
 
     async def run(self) -> None:
-        """Connect, stream and reconnect until :meth:`stop`; never raises for link faults."""
-        attempt = 0
-        outage_started: float | None = None
+        """Connect, stream and reconnect until :meth:`stop`; never raises for link
+        faults. An unexpected error is reported as :class:`LinkRestarted` and the
+        link starts over, so the link only ends when stopped or for good reason."""
         try:
             while not self._stopping.is_set():
-                first = outage_started is None and self.stats.reconnects == 0
-                self._set_state(LinkState.CONNECTING if first else LinkState.RECONNECTING)
                 try:
-                    await self._connect_and_start()
-                except UnsupportedVersion as exc:
-                    self._emit(LinkFailed(f"{exc}; update the companion or the sensor firmware"))
-                    self._set_state(LinkState.LOST, str(exc))
-                    await self._close_client()
+                    await self._run_until_stopped()
                     return
-                except (BleakError, ProtocolError, asyncio.TimeoutError, OSError) as exc:
-                    await self._close_client()
-                    attempt += 1
-                    now = self._loop.time()
-                    outage_started = outage_started if outage_started is not None else now
-                    self.stats.last_error = str(exc) or type(exc).__name__
-                    if now - outage_started >= self.lost_after_s:
-                        self._set_state(LinkState.LOST, self.stats.last_error)
-                    await self._sleep_unless_stopped(self.backoff.delay(attempt))
-                    continue
-                attempt = 0
-                outage_started = None
-                self._set_state(LinkState.STREAMING)
-                await self._wait_for_disconnect_or_stop()
-                if self._stopping.is_set():
-                    break
-                self.stats.reconnects += 1
-                outage_started = self._loop.time()
-                self._set_state(LinkState.RECONNECTING, "sensor disconnected")
+                except asyncio.CancelledError:
+                    if _cancelled_from_outside():
+                        raise
+                    reason = "an operation was cancelled under the link"
+                except Exception as exc:  # noqa: BLE001 - the link must outlive its own defects
+                    _log.exception("link to %s failed unexpectedly", self.sensor.address)
+                    reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                self.stats.restarts += 1
+                self.stats.last_error = reason
+                self._emit(LinkRestarted(reason))
+                await self._end_connection()
+                self._begin_outage(LinkState.RECONNECTING, f"restarting after an error: {reason}")
+                await self._sleep_unless_stopped(self.backoff.first_s)
         finally:
             await self._shutdown()
+
+    async def _run_until_stopped(self) -> None:
+        attempt = 0
+        outage_started: float | None = None
+        while not self._stopping.is_set():
+            if self.state is LinkState.IDLE:
+                self._set_state(LinkState.CONNECTING)
+            elif self.state is not LinkState.LOST:
+                self._set_state(LinkState.RECONNECTING)
+            try:
+                connected = await self._unless_stopped(self._connect_and_start())
+            except UnsupportedVersion as exc:
+                self.failure = f"{exc}; update the companion or the sensor firmware"
+                self._emit(LinkFailed(self.failure))
+                self._set_state(LinkState.LOST, str(exc))
+                await self._close_client()
+                self._stopping.set()
+                return
+            except (BleakError, ProtocolError, asyncio.TimeoutError, OSError) as exc:
+                await self._end_connection()
+                attempt += 1
+                now = self._loop.time()
+                outage_started = outage_started if outage_started is not None else now
+                self.stats.last_error = str(exc) or type(exc).__name__
+                if now - outage_started >= self.lost_after_s and self.state is not LinkState.LOST:
+                    self._set_state(LinkState.LOST, self.stats.last_error)
+                await self._sleep_unless_stopped(self.backoff.delay(attempt))
+                continue
+            if not connected:  # stopped while connecting
+                return
+            attempt = 0
+            outage_started = None
+            self._streaming_since = self._last_data_s = self._loop.time()
+            self._set_state(LinkState.STREAMING)
+            ended = await self._watch_stream()
+            if ended == "stopped":
+                return
+            if self._loop.time() - self._streaming_since >= self.stable_after_s:
+                self._in_outage = False
+            outage_started = self._loop.time()
+            if ended == "stalled":
+                self.stats.stalls += 1
+                silent = self._loop.time() - self._last_data_s
+                self._begin_outage(LinkState.STALLED, f"no data for {silent:.0f} s")
+            else:
+                self.stats.reconnects += 1
+                self._begin_outage(LinkState.RECONNECTING, "sensor disconnected")
+            await self._end_connection()
+
+    def _begin_outage(self, state: LinkState, detail: str) -> None:
+        new = not self._in_outage
+        if new:
+            self._in_outage = True
+            self.stats.outages += 1
+        self.state = state
+        self._emit(LinkStateChanged(state, detail, new_outage=new))
+
+    async def _watch_stream(self) -> str:
+        """Wait until the connection drops ("disconnected"), the sensor falls silent
+        ("stalled") or the link is stopped ("stopped")."""
+        stall_s = max(self.stall_after_s, 10.0 / self.driver.rate_hz if self.driver.rate_hz else 0.0)
+        while True:
+            if self._stopping.is_set():
+                return "stopped"
+            if self._disconnected.is_set():
+                return "disconnected"
+            silent = self._loop.time() - self._last_data_s
+            if silent >= stall_s:
+                return "stalled"
+            await self._wait_for_disconnect_or_stop(stall_s - silent)
+
+    async def _end_connection(self) -> None:
+        """Close the connection and release what the driver holds, so that nothing
+        received is lost to the reconnection and every gap is counted."""
+        self._streaming_since = None
+        await self._close_client()
+        self._after_feed(self.driver.finish())
+
+    async def _unless_stopped(self, operation) -> bool:
+        """Run ``operation`` unless :meth:`stop` comes first; True when it ran."""
+        task = asyncio.ensure_future(operation)
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+        if task.done():
+            if task.cancelled():  # Bumble cancelled a request under a dropped link
+                raise BleakError(f"{self.sensor.name} dropped the connection while it was set up")
+            task.result()
+            return True
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, BleakError, ProtocolError, asyncio.TimeoutError, OSError):
+            await task
+        await self._close_client()
+        return False
 
     # -- connection ---------------------------------------------------------------
 
@@ -260,6 +382,8 @@ class SensorLink:
             **self.transport.client_kwargs,
         )
         self._client = client
+        if not client.is_connected:  # dropped between connecting and now
+            self._disconnected.set()
         self.mtu = client.mtu_size
         for step in self.driver.start_steps():
             await self._run_step(client, step)
@@ -309,25 +433,30 @@ class SensorLink:
 
     def _after_feed(self, readings: list[ImuReading]) -> None:
         if readings:
+            self._last_data_s = self._loop.time()
             self.stats.received += len(readings)
             self._emit(ReadingsReceived(readings))
         self.stats.lost = self.driver.lost_samples
         self.stats.duplicates = self.driver.duplicate_frames
+        self.stats.time_repairs = self.driver.time_repairs
         battery = self.driver.battery_percent
         if battery is not None and battery != self._battery:
             self._battery = battery
             self._emit(BatteryChanged(battery))
 
-    def _on_disconnect(self, _client: BleakClient) -> None:
-        self._disconnected.set()
+    def _on_disconnect(self, client: BleakClient) -> None:
+        # Only the connection in use: bleak-retry-connector reports the drops of
+        # its failed attempts too, before the client is handed over.
+        if client is self._client:
+            self._disconnected.set()
 
-    async def _wait_for_disconnect_or_stop(self) -> None:
+    async def _wait_for_disconnect_or_stop(self, timeout_s: float | None = None) -> None:
         waiters = [
             asyncio.ensure_future(self._disconnected.wait()),
             asyncio.ensure_future(self._stopping.wait()),
         ]
         try:
-            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(waiters, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
         finally:
             for waiter in waiters:
                 waiter.cancel()

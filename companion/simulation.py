@@ -55,13 +55,16 @@ def demo_wearer(seed: int = 0) -> SimulatedWearer:
 
 @contextlib.asynccontextmanager
 async def open_transport(simulate: bool, *, wearer: bool = False) -> AsyncIterator[BleTransport]:
-    """The platform's Bluetooth, or a virtual radio with simulated sensors (worn by a
-    scripted person when ``wearer`` is set, else by someone sitting still)."""
+    """The platform's Bluetooth, or a virtual radio with one simulated sensor of every
+    kind (worn by a scripted person when ``wearer`` is set, else by someone sitting
+    still)."""
     if not simulate:
         yield BleTransport.system()
         return
     if wearer:
-        factories: tuple = (lambda radio: ReferenceSensor(radio, motion=demo_wearer()),)
+        factories: tuple = tuple(
+            lambda radio, kind=kind: kind(radio, motion=demo_wearer()) for kind in ALL_KINDS
+        )
     else:
         factories = ALL_KINDS
     async with simulated_radio(*factories) as (radio, _sensors):

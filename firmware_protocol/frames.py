@@ -121,6 +121,34 @@ class RawSample:
 
 _SAMPLE = struct.Struct("<6h")
 _SAMPLE_HEADER = struct.Struct("<BHIB")
+_new_object = object.__new__
+_set_field = object.__setattr__
+
+
+def _sample_from_int16(values: tuple[int, int, int, int, int, int]) -> RawSample:
+    """A RawSample from six values just unpacked as int16: in range by
+    construction, so the per-field checks of ``__post_init__`` are skipped."""
+    sample = _new_object(RawSample)
+    for name, value in zip(_SAMPLE_FIELDS, values):
+        _set_field(sample, name, value)
+    return sample
+
+
+_SAMPLE_FIELDS = ("ax", "ay", "az", "gx", "gy", "gz")
+
+
+def pack_sample_frame(seq: int, t0_ticks: int, config: SensorConfig, body: bytes) -> bytes:
+    """A sample frame from its header fields and a body of samples already packed
+    as little-endian int16 (six per sample): the encoder for bulk producers, checked
+    once per frame instead of once per value. Equal to ``bytes(SampleBatch(...))``."""
+    _check_range("seq", seq, 0, 0xFFFF)
+    _check_range("t0_ticks", t0_ticks, 0, 0xFFFFFFFF)
+    count, rest = divmod(len(body), SAMPLE_SIZE)
+    if rest or not 1 <= count <= MAX_SAMPLES_PER_FRAME:
+        raise InvalidParameter(
+            f"a batch holds 1..{MAX_SAMPLES_PER_FRAME} samples of {SAMPLE_SIZE} bytes, got {len(body)} bytes"
+        )
+    return _SAMPLE_HEADER.pack(PROTOCOL_MAJOR << 4 | FrameType.SAMPLES, seq, t0_ticks, config.to_byte()) + body
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,9 +206,7 @@ class SampleBatch:
                 data,
             )
         config = SensorConfig.from_byte(config_byte, data)
-        samples = tuple(
-            RawSample(*values) for values in _SAMPLE.iter_unpack(data[SAMPLE_HEADER_SIZE:])
-        )
+        samples = tuple(map(_sample_from_int16, _SAMPLE.iter_unpack(data[SAMPLE_HEADER_SIZE:])))
         return cls(seq, t0, config, samples)
 
 

@@ -53,12 +53,19 @@ _PROPERTY_NAMES = {
 }
 
 
+def _cancelled_from_outside() -> bool:
+    """Whether the running task itself is being cancelled (rather than Bumble having
+    cancelled something it awaited because the connection went away)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 def uuid_str(value: UUID) -> str:
     """A Bumble UUID as bleak's normalised 128-bit lower-case string."""
     return str(uuid.UUID(bytes=value.to_bytes(force_128=True)[::-1]))
 
 
-def _advertisement_data(adv: Advertisement) -> AdvertisementData:
+def _advertisement_data(adv: Advertisement, rssi: int) -> AdvertisementData:
     data = adv.data
     name = data.get(AdvertisingData.COMPLETE_LOCAL_NAME) or data.get(
         AdvertisingData.SHORTENED_LOCAL_NAME
@@ -86,7 +93,7 @@ def _advertisement_data(adv: Advertisement) -> AdvertisementData:
         service_data=service_data,
         service_uuids=service_uuids,
         tx_power=data.get(AdvertisingData.TX_POWER_LEVEL),
-        rssi=adv.rssi,
+        rssi=rssi,
         platform_data=(adv,),
     )
 
@@ -123,10 +130,13 @@ class BumbleScanner(BaseBleakScanner):
             await device.stop_scanning()
 
     def _on_advertisement(self, adv: Advertisement) -> None:
-        data = _advertisement_data(adv)
+        address = str(adv.address).split("/")[0].upper()
+        # Bumble's virtual controller reports -50 dBm for everyone; the radio knows
+        # how far each simulated sensor is.
+        peripheral = self._radio.find(address)
+        data = _advertisement_data(adv, adv.rssi if peripheral is None else peripheral.rssi_dbm)
         if not self.is_allowed_uuid(data.service_uuids):
             return
-        address = str(adv.address).split("/")[0].upper()
         device = self.create_or_update_device(address, address, data.local_name, adv, data)
         self.call_detection_callbacks(device, data)
 
@@ -182,29 +192,41 @@ class BumbleClient(BaseBleakClient):
                 ) from exc
             except bumble_core.BaseBumbleError as exc:
                 raise BleakError(f"connection to {self.address} failed: {exc}") from exc
+            except asyncio.CancelledError:
+                if _cancelled_from_outside():
+                    raise
+                raise BleakError(f"connection to {self.address} was dropped while forming") from None
         self._connection = connection
         self._disconnecting = False
         self._lost = asyncio.get_running_loop().create_future()
-        connection.on("disconnection", self._on_disconnection)
+        # Bound to this connection: bleak-retry-connector reuses the client, and an
+        # earlier connection's late disconnection must not end this one.
+        connection.on("disconnection", lambda reason: self._on_disconnection(connection, reason))
         if central.connections.get(connection.handle) is not connection:
-            self._on_disconnection(0)  # dropped before we were listening
+            self._on_disconnection(connection, 0)  # dropped before we were listening
         try:
             self._peer = Peer(connection)
             await self._unless_lost(self._peer.request_mtu(REQUESTED_MTU))
             self.services = await self._unless_lost(self._discover())
-        except Exception:
+        except BaseException as exc:
             await self.disconnect()
+            if isinstance(exc, asyncio.CancelledError) and not _cancelled_from_outside():
+                raise BleakError(f"{self.address} disconnected during GATT discovery") from None
             raise
 
     async def _unless_lost(self, operation):
         """Run a GATT exchange, failing with BleakError as soon as the link drops
-        (Bumble would otherwise wait for its 30 s request timeout)."""
+        (Bumble would otherwise wait for its 30 s request timeout). Bumble cancels
+        the requests pending on a connection that drops: that is a drop too, not a
+        cancellation of the caller."""
         task = asyncio.ensure_future(operation)
-        lost = self._lost
-        if lost is None:
-            return await task
-        done, _ = await asyncio.wait({task, lost}, return_when=asyncio.FIRST_COMPLETED)
-        if task in done:
+        waiting = {task} if self._lost is None else {task, self._lost}
+        try:
+            done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+        if task in done and not task.cancelled():
             return task.result()
         task.cancel()
         raise BleakError(f"{self.address} disconnected during a GATT operation")
@@ -263,7 +285,9 @@ class BumbleClient(BaseBleakClient):
             _log.debug("disconnect from %s: %s", self.address, exc)
         self._connection = None
 
-    def _on_disconnection(self, reason: int) -> None:
+    def _on_disconnection(self, connection: Connection, reason: int) -> None:
+        if connection is not self._connection:
+            return
         if self._lost is not None and not self._lost.done():
             self._lost.set_result(reason)
         self._connection = None
@@ -289,7 +313,11 @@ class BumbleClient(BaseBleakClient):
             return await self._unless_lost(operation)
         except att.ATT_Error as exc:
             raise BleakGATTProtocolError(exc.error_code) from exc
-        except (asyncio.CancelledError, bumble_core.BaseBumbleError, bumble_core.ProtocolError) as exc:
+        except asyncio.CancelledError:
+            if _cancelled_from_outside():
+                raise
+            raise BleakError(f"{self.address} disconnected during a GATT operation") from None
+        except (bumble_core.BaseBumbleError, bumble_core.ProtocolError) as exc:
             if self._connection is None:
                 raise BleakError(f"{self.address} disconnected during a GATT operation") from exc
             raise

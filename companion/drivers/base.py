@@ -104,6 +104,11 @@ class SensorDriver(abc.ABC):
     def duplicate_frames(self) -> int:
         return 0
 
+    @property
+    def time_repairs(self) -> int:
+        """Device timestamps replaced because they disagreed with the sample count."""
+        return 0
+
     def details_steps(self) -> list[Step]:
         """Optional reads of the standard Device Information service."""
 

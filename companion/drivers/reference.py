@@ -42,6 +42,7 @@ class ReferenceDriver(SensorDriver):
         self._sequencer = SampleSequencer(start_seq=0)
         self._lost_before = 0
         self._duplicates_before = 0
+        self._repairs_before = 0
         self._anchor: tuple[float, float] | None = None  # (host s, device s)
         self._last_t_s = float("-inf")
         self._seq_base = 0  # stream indices continue across reconnections
@@ -84,6 +85,7 @@ class ReferenceDriver(SensorDriver):
         # A new connection restarts the device's sample sequence: keep the totals.
         self._lost_before += self._sequencer.stats.lost
         self._duplicates_before += self._sequencer.stats.duplicate_frames
+        self._repairs_before += self._sequencer.stats.time_repairs
         tick_hz = self._sequencer.tick_hz
         self._sequencer = SampleSequencer(tick_hz=tick_hz, start_seq=0)
         self._anchor = None
@@ -96,6 +98,10 @@ class ReferenceDriver(SensorDriver):
     @property
     def duplicate_frames(self) -> int:
         return self._duplicates_before + self._sequencer.stats.duplicate_frames
+
+    @property
+    def time_repairs(self) -> int:
+        return self._repairs_before + self._sequencer.stats.time_repairs
 
     def feed(self, uuid: str, data: bytes, arrival_s: float) -> list[ImuReading]:
         if uuid == uuids.DATA_CHAR:
@@ -125,6 +131,11 @@ class ReferenceDriver(SensorDriver):
         for item in ordered:
             config = item.batch.config
             period_s = 1.0 / config.rate_hz
+            if item.restarted:
+                # The device restarted its counter and clock: anchor its new clock
+                # on this arrival, as at the start; indices continue.
+                self._anchor = None
+                self._seq_base = self._next_seq
             if self._anchor is None:
                 # The batch left when its last sample was taken: anchor the device
                 # clock so that sample lands at its arrival time.

@@ -18,6 +18,7 @@ from rich.markup import escape
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.worker import Worker, WorkerState
 
 from firmware_protocol.sim import ReferenceSensor, VirtualRadio
 from firmware_protocol.sim.wearer import InteractiveWearer
@@ -29,6 +30,7 @@ from ..link import (
     BatteryChanged,
     FoundSensor,
     LinkFailed,
+    LinkRestarted,
     LinkState,
     LinkStateChanged,
     ReadingsReceived,
@@ -136,6 +138,7 @@ class PostureApp(App):
         self._demo_step = ""
         self.history: HistoryWriter | None = None
         self.home_lock = None
+        self._link_restarts = 0  # link workers restarted since streaming last worked
 
     # -- start ----------------------------------------------------------------------
 
@@ -229,6 +232,9 @@ class PostureApp(App):
     def _with_sensor(self, sensor: RememberedSensor | None) -> Settings:
         return replace(self.settings, sensor=sensor)
 
+    #: Pause before the app restarts a link worker that died.
+    LINK_RESTART_S = 1.0
+
     @work(exclusive=True, group="link", exit_on_error=False)
     async def _run_link(self, sensor: FoundSensor) -> None:
         driver = make_driver(sensor.kind, delay_s=self.settings.posture.delay_s, vibrate=self.settings.nudges.vibrate)
@@ -237,39 +243,80 @@ class PostureApp(App):
         session = self.session
         self._record(session.start_record(sensor.address, sensor.name, sensor.kind))
         runner = asyncio.create_task(link.run())
+        getter: asyncio.Future | None = None
         try:
             while True:
-                event = await link.events.get()
-                if isinstance(event, ReadingsReceived):
-                    update = self.session.feed(event.readings)
-                    self._record(*update.records)
-                    if self.active_stretch is not None:
-                        snap = self.session.engine.snapshot
-                        self.active_stretch.feed(event.readings, snap.flexion_deg, snap.lateral_deg)
-                    for engine_event in update.events:
-                        self.post_message(PostureEvent(engine_event))
-                    for nudge in update.nudges:
-                        self.post_message(NudgeDue(nudge))
-                    if update.snapshot is not None:
-                        self.post_message(PostureUpdated(update.snapshot, self.session.tally))
-                else:
-                    self.post_message(LinkUpdated(event, link.stats))
+                getter = asyncio.ensure_future(link.events.get())
+                await asyncio.wait({getter, runner}, return_when=asyncio.FIRST_COMPLETED)
+                if not getter.done():
+                    while not link.events.empty():
+                        self._take_link_event(link, link.events.get_nowait())
+                    if link.failure is not None and not runner.cancelled() and runner.exception() is None:
+                        return  # gave up for good, and said why (LinkFailed)
+                    problem = "cancelled" if runner.cancelled() else repr(runner.exception())
+                    raise RuntimeError(f"the link task ended unexpectedly ({problem})")
+                self._take_link_event(link, getter.result())
+                if link.state is LinkState.STREAMING:
+                    self._link_restarts = 0
         finally:
+            if getter is not None:
+                getter.cancel()
             link.stop()
             self._record(*session.end_records())
-            await runner
+            if not runner.done():
+                await runner
+
+    def _take_link_event(self, link: SensorLink, event) -> None:
+        if isinstance(event, ReadingsReceived):
+            update = self.session.feed(event.readings)
+            self._record(*update.records)
+            if self.active_stretch is not None:
+                snap = self.session.engine.snapshot
+                self.active_stretch.feed(event.readings, snap.flexion_deg, snap.lateral_deg)
+            for engine_event in update.events:
+                self.post_message(PostureEvent(engine_event))
+            for nudge in update.nudges:
+                self.post_message(NudgeDue(nudge))
+            if update.snapshot is not None:
+                self.post_message(PostureUpdated(update.snapshot, self.session.tally))
+        else:
+            self.post_message(LinkUpdated(event, link.stats))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A link worker that dies is shown, and the link started again."""
+        worker = event.worker
+        if worker.group != "link" or event.state is not WorkerState.ERROR:
+            return
+        sensor = self.link.sensor if self.link is not None else None
+        self.notify(
+            escape(f"The sensor link stopped unexpectedly: {worker.error}. Restarting it."),
+            title="Sensor", severity="error", timeout=10,
+        )
+        self.link_state = LinkState.RECONNECTING
+        if self.link is not None:
+            self.live.show_link(self.link_state, "restarting the link", self.sensor_info, self.link.stats)
+        if sensor is not None:
+            # Backs off when it keeps dying, so a persistent defect is not a storm.
+            delay_s = self.LINK_RESTART_S * 2 ** min(self._link_restarts, 5)
+            self._link_restarts += 1
+            self.set_timer(delay_s, lambda: self._run_link(sensor))
 
     # -- messages -------------------------------------------------------------------
 
+    def _calibration_screen(self) -> CalibrationScreen | None:
+        """The calibration screen when it is on top (and mounted), else None."""
+        screen = self.screen_stack[-1] if self.screen_stack else None
+        return screen if isinstance(screen, CalibrationScreen) and screen.is_mounted else None
+
     def on_posture_updated(self, message: PostureUpdated) -> None:
         self.live.show_snapshot(message.snapshot, message.tally)
-        if isinstance(self.screen, CalibrationScreen):
-            self.screen.show_status(self.session.engine.calibration_status())
+        if (screen := self._calibration_screen()) is not None:
+            screen.show_status(self.session.engine.calibration_status())
 
     def on_posture_event(self, message: PostureEvent) -> None:
         event = message.event
-        if isinstance(self.screen, CalibrationScreen):
-            self.screen.show_event(event)
+        if (screen := self._calibration_screen()) is not None:
+            screen.show_event(event)
         if isinstance(event, CalibrationCompleted):
             address = str(self.sensor_info.get("address", ""))
             if address:
@@ -317,10 +364,16 @@ class PostureApp(App):
         if isinstance(event, LinkStateChanged):
             self.link_state = event.state
             detail = event.detail
+            # One notice when an outage starts and one if it lasts: the retries
+            # in between only update the sensor panel.
             if event.state is LinkState.LOST:
                 self.notify(escape(f"Sensor lost: {event.detail or 'no answer'}. Still trying."), severity="error", timeout=10)
-            elif event.state is LinkState.RECONNECTING:
+            elif event.new_outage and event.state is LinkState.STALLED:
+                self.notify(escape(f"The sensor stopped sending data ({event.detail}); reconnecting..."), severity="warning", timeout=6)
+            elif event.new_outage:
                 self.notify("Sensor disconnected; reconnecting...", severity="warning", timeout=4)
+        elif isinstance(event, LinkRestarted):
+            self.notify(escape(f"Sensor link error: {event.reason}. Restarting the link."), title="Sensor", severity="error", timeout=10)
         elif isinstance(event, SensorConnected):
             if event.rate_hz:
                 self.session.set_rate(event.rate_hz)

@@ -18,7 +18,12 @@ CHART_POINTS = 600  # one per second: ten minutes
 
 
 class LiveScreen(Screen):
-    """Shows what the app knows; the app pushes updates in with the ``show_*`` methods."""
+    """Shows what the app knows; the app pushes updates in with the ``show_*`` methods.
+
+    Updates may come at any time: before the screen is composed, or while another
+    screen is on top. Each ``show_*`` keeps what it was given and paints it only
+    once the widgets exist; mounting paints the latest of everything.
+    """
 
     def __init__(self) -> None:
         super().__init__()
@@ -26,6 +31,12 @@ class LiveScreen(Screen):
         self._last_chart_s: float | None = None
         self.snapshot: PostureSnapshot | None = None
         self.linked = False
+        self._painted = False
+        self._thresholds: tuple[float, float] | None = None
+        self._tally: DayTally | None = None
+        self._link: tuple[LinkState, str, dict[str, object], LinkStats] | None = None
+        self._demo_keys = ""
+        self._nudge_status = ""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -50,14 +61,39 @@ class LiveScreen(Screen):
                 yield Static("", id="nudge-status", classes="caption")
         yield Footer()
 
+    def on_mount(self) -> None:
+        self._painted = True
+        if self._thresholds is not None:
+            self.set_thresholds(*self._thresholds)
+        if self._link is not None:
+            self.show_link(*self._link)
+        if self.snapshot is not None and self._tally is not None:
+            self._paint_snapshot(self.snapshot, self._tally)
+        self.show_demo_keys(self._demo_keys)
+        self.show_nudge_status(self._nudge_status)
+
     def set_thresholds(self, threshold_deg: float, clear_deg: float) -> None:
+        self._thresholds = (threshold_deg, clear_deg)
+        if not self._painted:
+            return
         gauge = self.query_one(TiltGauge)
         gauge.threshold_deg = threshold_deg
         gauge.clear_deg = clear_deg
         self.query_one(PostureFigure).threshold_deg = threshold_deg
 
     def show_snapshot(self, snapshot: PostureSnapshot, tally: DayTally) -> None:
-        self.snapshot = snapshot
+        self.snapshot, self._tally = snapshot, tally
+        # The chart keeps one point a second whether or not it is on screen.
+        new_point = snapshot.flexion_deg is not None and (
+            self._last_chart_s is None or snapshot.t_s - self._last_chart_s >= 1.0
+        )
+        if new_point:
+            self._last_chart_s = snapshot.t_s
+            self._chart.append(max(0.0, snapshot.flexion_deg))
+        if self._painted:
+            self._paint_snapshot(snapshot, tally, chart=new_point)
+
+    def _paint_snapshot(self, snapshot: PostureSnapshot, tally: DayTally, chart: bool = True) -> None:
         flexion = snapshot.flexion_deg
         self.query_one("#flexion", Digits).update("--" if flexion is None else f"{flexion:.0f}°")
         lateral = snapshot.lateral_deg
@@ -68,9 +104,7 @@ class LiveScreen(Screen):
         self.query_one(PostureFigure).flexion_deg = flexion
         self.query_one(TiltGauge).flexion_deg = flexion
         self._show_state()
-        if flexion is not None and (self._last_chart_s is None or snapshot.t_s - self._last_chart_s >= 1.0):
-            self._last_chart_s = snapshot.t_s
-            self._chart.append(max(0.0, flexion))
+        if chart and self._chart:
             self.query_one(FlexionChart).show(list(self._chart), self.query_one(TiltGauge).threshold_deg)
         self._show_today(snapshot, tally)
 
@@ -93,6 +127,9 @@ class LiveScreen(Screen):
 
     def show_link(self, state: LinkState, detail: str, sensor: dict[str, object], stats: LinkStats) -> None:
         self.linked = state is LinkState.STREAMING
+        self._link = (state, detail, dict(sensor), stats)
+        if not self._painted:
+            return
         battery = sensor.get("battery")
         rate = sensor.get("rate_hz")
         lines = [
@@ -109,7 +146,11 @@ class LiveScreen(Screen):
         self._show_state()
 
     def show_demo_keys(self, text: str) -> None:
-        self.query_one("#demo-keys", Static).update(text)
+        self._demo_keys = text
+        if self._painted:
+            self.query_one("#demo-keys", Static).update(text)
 
     def show_nudge_status(self, text: str) -> None:
-        self.query_one("#nudge-status", Static).update(text)
+        self._nudge_status = text
+        if self._painted:
+            self.query_one("#nudge-status", Static).update(text)

@@ -28,6 +28,7 @@ SUPPORTED_PERIODS_MS = (1, 2, 5, 10, 20, 80, 160, 640)
 
 class MicrobitSensor(SimulatedPeripheral):
     kind = "microbit"
+    rssi_dbm = -76
 
     def __init__(self, radio: VirtualRadio, *, name: str = "BBC micro:bit [zavet]", motion: MotionSource | None = None, seed: int = 0) -> None:
         super().__init__(radio, name)

@@ -88,6 +88,9 @@ class SimulatedPeripheral:
     """Base of every simulated sensor. Subclasses provide services and advertisement."""
 
     kind = "unknown"
+    #: Signal strength a scanner hears, in dBm. Each kind differs (the reference
+    #: sensor nearest), so scans order the simulated sensors the same way every run.
+    rssi_dbm = -60
 
     def __init__(self, radio: VirtualRadio, name: str) -> None:
         self.radio = radio
@@ -181,6 +184,22 @@ class SimulatedPeripheral:
                 self.restart_stream()
         else:
             self.stop_stream()
+
+    async def stall(self, seconds: float) -> None:
+        """Stop notifying for ``seconds`` while staying connected, as a sensor whose
+        sampling task hung does; then stream again with its counter restarted."""
+        connection = self.connection
+        self.pause_stream()
+        await asyncio.sleep(seconds)
+        if connection is not None and self.connection is connection:
+            self.resume_stream(connection)
+
+    def pause_stream(self) -> None:
+        self.stop_stream()
+
+    def resume_stream(self, connection: Connection) -> None:
+        if self._notifier_task is None:
+            self.restart_stream()
 
     def restart_stream(self) -> None:
         self.stop_stream()

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
+from bumble import hci
 from bumble.controller import Controller
 from bumble.device import Device
 from bumble.hci import Address
@@ -19,6 +20,68 @@ if TYPE_CHECKING:
 # Bumble's controller warns for every packet still in flight when a link drops;
 # on a virtual link that is expected noise, not a fault worth a log line.
 logging.getLogger("bumble.controller").setLevel(logging.ERROR)
+
+_controller_log = logging.getLogger("bumble.controller")
+_host_log = logging.getLogger("bumble.host")
+
+
+class _Controller(Controller):
+    """Bumble's controller, minus the debug line it formats for every packet even
+    when nobody logs it (colour codes and a full field dump: most of the cost of
+    moving a notification). With DEBUG on, Bumble's own code runs and logs."""
+
+    def on_hci_packet(self, packet: hci.HCI_Packet) -> None:
+        if _controller_log.isEnabledFor(logging.DEBUG):
+            super().on_hci_packet(packet)
+        elif isinstance(packet, hci.HCI_Command):
+            self.on_hci_command_packet(packet)
+        elif isinstance(packet, hci.HCI_AclDataPacket):
+            self.on_hci_acl_data_packet(packet)
+        else:
+            super().on_hci_packet(packet)
+
+    def send_hci_packet(self, packet: hci.HCI_Packet) -> None:
+        if _controller_log.isEnabledFor(logging.DEBUG):
+            super().send_hci_packet(packet)
+        elif isinstance(self.host, _Host):
+            # In-process: hand the packet over as it is, rather than as bytes the
+            # host parses back into the same packet.
+            asyncio.get_running_loop().call_soon(self.host.on_packet_object, packet)
+        elif self.host:
+            asyncio.get_running_loop().call_soon(self.host.on_packet, bytes(packet))
+
+
+class _Host(Host):
+    """Bumble's host, minus the same per-packet debug line (see :class:`_Controller`),
+    exchanging packet objects with its in-process controller."""
+
+    in_process_controller: _Controller | None = None
+
+    def on_packet_object(self, packet: hci.HCI_Packet) -> None:
+        """:meth:`Host.on_packet` for a packet that need not be parsed."""
+        if self.ready or (
+            isinstance(packet, hci.HCI_Command_Complete_Event)
+            and packet.command_opcode == hci.HCI_RESET_COMMAND
+        ):
+            self.on_hci_packet(packet)
+
+    def on_hci_packet(self, packet: hci.HCI_Packet) -> None:
+        if _host_log.isEnabledFor(logging.DEBUG) or self.snooper:
+            super().on_hci_packet(packet)
+        elif isinstance(packet, hci.HCI_Event):
+            self.on_hci_event_packet(packet)
+        elif isinstance(packet, hci.HCI_AclDataPacket):
+            self.on_hci_acl_data_packet(packet)
+        else:
+            super().on_hci_packet(packet)
+
+    def send_hci_packet(self, packet: hci.HCI_Packet) -> None:
+        if _host_log.isEnabledFor(logging.DEBUG) or self.snooper:
+            super().send_hci_packet(packet)
+        elif self.in_process_controller is not None:
+            asyncio.get_running_loop().call_soon(self.in_process_controller.on_hci_packet, packet)
+        elif self.hci_sink:
+            self.hci_sink.on_packet(bytes(packet))
 
 
 class VirtualRadio:
@@ -40,10 +103,10 @@ class VirtualRadio:
     def new_device(self, name: str) -> Device:
         self._count += 1
         address = f"F0:00:00:00:{self._count >> 8:02X}:{self._count & 0xFF:02X}"
-        controller = Controller(name, link=self.link, public_address=address)
-        return Device(
-            name=name, address=Address(address), host=Host(controller, AsyncPipeSink(controller))
-        )
+        controller = _Controller(name, link=self.link, public_address=address)
+        host = _Host(controller, AsyncPipeSink(controller))
+        host.in_process_controller = controller
+        return Device(name=name, address=Address(address), host=host)
 
     async def central(self) -> Device:
         """The companion's side of the link, powered on once and shared."""

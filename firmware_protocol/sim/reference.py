@@ -19,15 +19,14 @@ from ..frames import (
     DeviceInfo,
     Identify,
     Opcode,
-    RawSample,
     ResultCode,
-    SampleBatch,
     SensorConfig,
     StartStreaming,
     Status,
     StopStreaming,
     StreamState,
     decode_command,
+    pack_sample_frame,
     samples_per_frame,
 )
 from .faults import FaultPlan
@@ -53,6 +52,7 @@ class ReferenceSensor(SimulatedPeripheral):
     """
 
     kind = "reference"
+    rssi_dbm = -48
 
     def __init__(
         self,
@@ -67,6 +67,7 @@ class ReferenceSensor(SimulatedPeripheral):
         clock_drift_ppm: float = 0.0,
         faults: FaultPlan | None = None,
         has_vibration: bool = True,
+        clock_start_s: float = 0.0,
     ) -> None:
         super().__init__(radio, name)
         self.motion = motion if motion is not None else StillWearer()
@@ -74,6 +75,11 @@ class ReferenceSensor(SimulatedPeripheral):
         self.batch_size = batch_size
         self.serial = serial
         self.clock_drift_ppm = clock_drift_ppm
+        #: Device time at power-on (start near 2**32 ticks to see the clock wrap).
+        self.clock_start_s = clock_start_s
+        self._time_spikes: list[float] = []
+        #: Samples put into data notifications, over every stream.
+        self.samples_sent = 0
         self.faults = faults if faults is not None else FaultPlan()
         self.has_vibration = has_vibration
         self.battery = BatteryService(self, battery)
@@ -130,8 +136,33 @@ class ReferenceSensor(SimulatedPeripheral):
         return Status(StreamState.STREAMING if self.streaming else StreamState.IDLE)
 
     def device_ticks(self, loop_time_s: float) -> int:
-        elapsed = (loop_time_s - self.boot_s) * (1.0 + self.clock_drift_ppm * 1e-6)
+        elapsed = (loop_time_s - self.boot_s) * (1.0 + self.clock_drift_ppm * 1e-6) + self.clock_start_s
         return int(round(elapsed * TICK_HZ)) % (1 << 32)
+
+    def spike_clock(self, seconds: float) -> None:
+        """Stamp the next data frame ``seconds`` off its true time (a glitched read
+        of the device clock); the frames after it are right again."""
+        self._time_spikes.append(seconds)
+
+    async def reboot(self, *, drop_connection: bool = True) -> None:
+        """Restart the firmware: the clock starts again from zero and so does the
+        sample counter. A real reboot drops the connection; ``drop_connection=False``
+        restarts only the sampling (a firmware watchdog) with the link kept."""
+        connection = self.connection
+        self._stop_streaming()
+        self.boot_s = asyncio.get_running_loop().time()
+        self.clock_start_s = 0.0
+        if drop_connection:
+            await self.disconnect()
+        elif connection is not None:
+            self.resume_stream(connection)
+
+    def pause_stream(self) -> None:
+        self._stop_streaming()
+
+    def resume_stream(self, connection: Connection) -> None:
+        if not self.streaming:
+            self._stream_task = self.spawn(self._stream(connection))
 
     async def set_battery(self, level: int) -> None:
         await self.battery.set_level(level)
@@ -199,16 +230,15 @@ class ReferenceSensor(SimulatedPeripheral):
                     np.clip(np.rint(gyro_dps * gyro_scale), -32768, 32767),
                 ),
                 axis=1,
-            ).astype(int)
-            batch = SampleBatch(
-                seq=index % 65536,
-                t0_ticks=self.device_ticks(times_s[0]),
-                config=config,
-                samples=tuple(RawSample(*row) for row in raw.tolist()),
+            ).astype("<i2")
+            spike_s = self._time_spikes.pop(0) if self._time_spikes else 0.0
+            frame = pack_sample_frame(
+                index % 65536, self.device_ticks(times_s[0] + spike_s), config, raw.tobytes()
             )
-            for delay_s, payload in self.faults.apply(bytes(batch)):
+            self.samples_sent += count
+            for delay_s, payload in self.faults.apply(frame):
                 if delay_s:
-                    loop.call_later(delay_s, self.spawn, self.notify(self.data_char, payload))
+                    loop.call_later(delay_s, lambda p=payload: self.spawn(self.notify(self.data_char, p)))
                 else:
                     await self.notify(self.data_char, payload)
             index += count

@@ -35,6 +35,7 @@ RATE_HZ = 15.0
 
 class UprightGoSensor(SimulatedPeripheral):
     kind = "upright_go"
+    rssi_dbm = -70
 
     def __init__(self, radio: VirtualRadio, *, name: str = "UprightGO2", motion: MotionSource | None = None,
                  battery_index: int = 9, seed: int = 0) -> None:

@@ -39,6 +39,7 @@ def _int16(value: float, full_scale: float) -> int:
 
 class WitMotionSensor(SimulatedPeripheral):
     kind = "witmotion"
+    rssi_dbm = -62
 
     def __init__(
         self,
