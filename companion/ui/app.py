@@ -9,14 +9,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-from collections.abc import Callable
+import sqlite3
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from functools import partial
 from datetime import datetime
 from pathlib import Path
 
+from bleak.exc import BleakError
 from rich.markup import escape
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
+from textual.screen import Screen
 from textual.binding import Binding
 
 from firmware_protocol.sim import ReferenceSensor, VirtualRadio
@@ -34,24 +38,29 @@ from ..link import (
     ReadingsReceived,
     SensorConnected,
     SensorLink,
+    scan,
 )
+from ..coach import DayTally
+from ..history import HistoryError, HistoryStore
 from ..history.store import default_path as default_history_path
 from ..history.writer import HistoryWriter
 from ..live import LiveSession, load_frame, save_frame
 from ..notify import DesktopNotifications
 from ..settings import RememberedSensor, Settings, SettingsError, save, settings_path
 from .calibration_screen import CalibrationScreen
+from .help_screen import HelpScreen
 from .history_screen import HistoryScreen
 from .live_screen import LiveScreen
 from .messages import LinkUpdated, NudgeDue, PostureEvent, PostureUpdated
 from .sensor_screen import SensorScreen
 from .settings_screen import SettingsScreen
 from .snooze_screen import SnoozeScreen
-from .stretch_screen import StretchScreen
+from .stretch_screen import PLANS as STRETCH_PLANS, StretchScreen
 from ..coach.stretches import GuidedStretch, StretchKind, StretchPlan, StretchResult
 
 
 DEMO_OUT_OF_RANGE_S = 4.0
+BLUETOOTH_CHECK_S = 0.5
 
 
 @dataclass
@@ -81,16 +90,17 @@ class PostureApp(App):
     SUB_TITLE = "upper-back posture companion"
 
     BINDINGS = [
-        Binding("c", "calibrate", "Calibrate"),
-        Binding("r", "stretch", "Stretch"),
-        Binding("h", "history", "History"),
-        Binding("n", "sensors", "Sensors"),
-        Binding("comma", "settings", "Settings"),
-        Binding("z", "snooze", "Snooze"),
-        Binding("m", "quiet", "Quiet"),
-        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("question_mark", "help", "Help", tooltip="This list of keys"),
+        Binding("f1", "help", "Help", show=False),
+        Binding("c", "calibrate", "Calibrate", tooltip="Calibrate: sit upright, then lean forward"),
+        Binding("r", "stretch", "Stretch", tooltip="A guided stretch or the balance check"),
+        Binding("h", "history", "History", tooltip="History: your days, episodes and stretches"),
+        Binding("n", "sensors", "Sensors", tooltip="Sensors: scan, connect, forget"),
+        Binding("comma", "settings", "Settings", tooltip="Settings: thresholds, nudges, quiet hours"),
+        Binding("z", "snooze", "Snooze", tooltip="Snooze nudges for a while, or resume them"),
+        Binding("m", "quiet", "Quiet", show=False, tooltip="Quiet mode: keep tracking, no nudges (again: off)"),
+        Binding("ctrl+q", "quit", "Quit", priority=True, tooltip="Quit (the day so far is saved)"),
     ]
-    ENABLE_COMMAND_PALETTE = False
     DEMO_BINDINGS = [
         Binding("s", "demo('slouch')", "Slouch", show=False),
         Binding("u", "demo('sit_up')", "Sit up", show=False),
@@ -98,9 +108,9 @@ class PostureApp(App):
         Binding("t", "demo('stand')", "Stand", show=False),
         Binding("w", "demo('walk')", "Walk", show=False),
         Binding("d", "demo('sit_down')", "Sit down", show=False),
-        Binding("x", "drop_link", "Drop link", show=False),
+        Binding("x", "drop_link", "Drop link", show=False, tooltip="The sensor goes out of range for 4 s"),
     ]
-    DEMO_KEYS = "Demo wearer: s slouch · u sit up · b lean back · t stand · w walk · d sit down · x sensor out of range"
+    DEMO_KEYS = "s slouch    u sit up\nb lean back t stand\nw walk      d sit down\nx sensor out of range"
 
     def __init__(
         self,
@@ -114,6 +124,7 @@ class PostureApp(App):
         clock: Callable[[], datetime] = datetime.now,
         notifier: DesktopNotifications | None = None,
         history_path: Path | None = None,
+        notice: str = "",
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -134,14 +145,21 @@ class PostureApp(App):
         self.active_stretch: GuidedStretch | None = None
         self._demo_step = ""
         self.history: HistoryWriter | None = None
+        self.startup_notice = notice
+        self.tally = DayTally()  # the day's numbers, kept across link sessions
+        self._bluetooth_checked = False
 
     # -- start ----------------------------------------------------------------------
 
     async def on_mount(self) -> None:
         self.set_timer(5.0, self._freeze_startup_objects)
+        self.tally = self._today_from_history()
+        self.session.tally = self.tally
         self.history = HistoryWriter(self.history_path, on_error=self._history_problem_from_thread).start()
         await self.push_screen(self.live)
         self.live.set_thresholds(self.settings.posture.threshold_deg, self.settings.posture.clear_deg)
+        if self.startup_notice:
+            self.notify(escape(self.startup_notice), title="posture", timeout=15)
         if self.demo:
             self.demo_world = await start_demo_world()
             self.transport = BleTransport.virtual(self.demo_world.radio)
@@ -160,6 +178,22 @@ class PostureApp(App):
         # from pausing the UI for a tenth of a second now and then.
         gc.collect()
         gc.freeze()
+
+    def _today_from_history(self) -> DayTally:
+        """Today's numbers as earlier runs stored them (none when there is no history)."""
+        day = self.clock().date()
+        start = datetime.combine(day, datetime.min.time()).timestamp()
+        end = start + 86400.0
+        try:
+            store = HistoryStore(self.history_path, readonly=True)
+        except HistoryError:
+            return DayTally()
+        try:
+            return DayTally.from_history(store.episodes(start, end), store.alerts(start, end), store.bins(start, end))
+        except sqlite3.Error:
+            return DayTally()
+        finally:
+            store.close()
 
     def _history_problem_from_thread(self, message: str) -> None:
         try:
@@ -181,11 +215,16 @@ class PostureApp(App):
     # -- link -----------------------------------------------------------------------
 
     def connect_sensor(self, sensor: FoundSensor, *, remember: bool) -> None:
-        if remember:
+        # A simulated sensor lives only as long as this demo: never remember it.
+        if remember and self.demo_world is None:
             self._save(self._with_sensor(RememberedSensor(sensor.address, sensor.name, sensor.kind)))
         self.sensor_info = {"name": sensor.name, "kind": sensor.kind, "address": sensor.address}
         frame = load_frame(sensor.address)
         self.session = LiveSession(self.settings, frame=frame, clock=self.clock)
+        self.tally.new_session()
+        self.session.tally = self.tally
+        self._bluetooth_checked = False
+        self.live.show_notice("")
         self._run_link(sensor)
         if frame is None and self.calibrate_on_start:
             self.call_after_refresh(self.action_calibrate)
@@ -225,7 +264,8 @@ class PostureApp(App):
                     for nudge in update.nudges:
                         self.post_message(NudgeDue(nudge))
                     if update.snapshot is not None:
-                        self.post_message(PostureUpdated(update.snapshot, self.session.tally))
+                        at_s = self.session.wall_s(update.snapshot.t_s)
+                        self.post_message(PostureUpdated(update.snapshot, self.session.tally, at_s))
                 else:
                     self.post_message(LinkUpdated(event, link.stats))
         finally:
@@ -236,7 +276,7 @@ class PostureApp(App):
     # -- messages -------------------------------------------------------------------
 
     def on_posture_updated(self, message: PostureUpdated) -> None:
-        self.live.show_snapshot(message.snapshot, message.tally)
+        self.live.show_snapshot(message.snapshot, message.tally, message.at_s)
         if isinstance(self.screen, CalibrationScreen):
             self.screen.show_status(self.session.engine.calibration_status())
 
@@ -284,6 +324,11 @@ class PostureApp(App):
         if isinstance(event, LinkStateChanged):
             self.link_state = event.state
             detail = event.detail
+            if event.state is LinkState.STREAMING:
+                self.live.show_notice("")
+            elif message.stats.last_error and not self._bluetooth_checked and self.demo_world is None:
+                self._bluetooth_checked = True
+                self._check_bluetooth()
             if event.state is LinkState.LOST:
                 self.notify(escape(f"Sensor lost: {event.detail or 'no answer'}. Still trying."), severity="error", timeout=10)
             elif event.state is LinkState.RECONNECTING:
@@ -299,6 +344,19 @@ class PostureApp(App):
         elif isinstance(event, LinkFailed):
             self.notify(escape(event.reason), title="Sensor", severity="error", timeout=15)
         self.live.show_link(self.link_state, detail, self.sensor_info, message.stats)
+
+    @work(group="bluetooth-check", exit_on_error=False)
+    async def _check_bluetooth(self) -> None:
+        """The sensor cannot be reached: say so when it is because Bluetooth is missing."""
+        try:
+            await scan(self.transport, BLUETOOTH_CHECK_S)
+        except (BleakError, OSError) as exc:
+            name = self.sensor_info.get("name", "the sensor")
+            self.live.show_notice(
+                f"Bluetooth is not available on this computer ({escape(str(exc) or type(exc).__name__)}), "
+                f"so {escape(str(name))} cannot be reached. Switch Bluetooth on or plug in an adapter; "
+                "n picks another sensor; `posture demo` runs a simulated one."
+            )
 
     # -- actions --------------------------------------------------------------------
 
@@ -361,6 +419,29 @@ class PostureApp(App):
         moves = {"left": (0.0, 0.0, 45.0), "right": (0.0, 0.0, -38.0), "extension": (-10.0, 0.0, 0.0)}
         flexion, lateral, twist = moves.get(measure, (0.0, 0.0, 0.0))
         wearer.move_to(flexion, lateral, twist)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The command palette (Ctrl+P): every action of the app, by name."""
+        yield SystemCommand("Help", "Every key of every screen (?)", self.action_help)
+        yield SystemCommand("Calibrate", "Sit upright, then lean forward: sets your upright (c)", self.action_calibrate)
+        yield SystemCommand("Stretch", "Pick a guided stretch (r)", self.action_stretch)
+        for key, plan in STRETCH_PLANS.items():
+            yield SystemCommand(f"Stretch: {plan.title}", plan.summary, partial(self.action_stretch, key))
+        yield SystemCommand("History", "Your days: timeline, episodes, stretches (h)", self.action_history)
+        yield SystemCommand("Sensors", "Scan, connect, forget (n)", self.action_sensors)
+        yield SystemCommand("Settings", "Thresholds, nudges, quiet hours (,)", self.action_settings)
+        yield SystemCommand("Snooze nudges", "For 15, 30, 60 minutes or until tomorrow (z)", self.action_snooze)
+        yield SystemCommand("Quiet mode", "Keep tracking without nudges, or nudge again (m)", self.action_quiet)
+        if self.demo:
+            for binding in self.DEMO_BINDINGS:
+                assert isinstance(binding, Binding)
+                yield SystemCommand(f"Demo: {binding.description.lower()}", f"The simulated wearer ({binding.key})",
+                                    partial(self.run_action, binding.action))
+        yield SystemCommand("Quit", "Close the app (Ctrl+Q)", self.exit)
 
     def action_history(self) -> None:
         if self.history is not None:

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from collections import deque
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Digits, Footer, Header, Static
 
 from ..coach import DayTally
-from ..engine import PostureSnapshot
+from ..engine import EngineState, PostureSnapshot
 from ..link import LinkState, LinkStats
 from .widgets import FlexionChart, PostureFigure, TiltGauge, format_duration, state_text
 
 CHART_POINTS = 600  # one per second: ten minutes
+COMPACT_BELOW_ROWS = 30  # smaller terminals get the compact layout (80x24 fits)
+# No posture to plot: the calibration lean and a stretch are not slouching.
+CALIBRATION_RETURN_S = 10.0  # longest wait for the wearer to sit up after calibrating
+NOT_POSTURE = (EngineState.CALIBRATING, EngineState.UNCALIBRATED, EngineState.PAUSED)
 
 
 class LiveScreen(Screen):
@@ -22,10 +27,13 @@ class LiveScreen(Screen):
 
     def __init__(self) -> None:
         super().__init__()
-        self._chart: deque[float] = deque(maxlen=CHART_POINTS)
+        self._chart: deque[tuple[float, float]] = deque(maxlen=CHART_POINTS)
         self._last_chart_s: float | None = None
         self.snapshot: PostureSnapshot | None = None
         self.linked = False
+        # From a calibration until the wearer is back upright out of its forward
+        # lean: that lean is the calibration, not posture.
+        self._calibration_lean_until_s: float | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -38,17 +46,30 @@ class LiveScreen(Screen):
                         yield Static("side lean: --", id="lateral")
                     yield PostureFigure(id="figure")
                 yield TiltGauge(id="gauge")
+                yield Static("", id="notice")
                 yield Static("waiting for the sensor", id="state", classes="away")
                 yield Static("Last 10 minutes (forward flexion, 0-40°)", classes="caption")
                 yield FlexionChart(id="chart")
-                yield Static("", id="demo-keys", classes="caption")
             with Vertical(id="side"):
-                yield Static("Sensor", classes="panel-title")
+                yield Static("Sensor", id="connection-title", classes="panel-title")
                 yield Static("not connected", id="connection")
                 yield Static("Today", classes="panel-title")
                 yield Static("no data yet", id="today")
                 yield Static("", id="nudge-status", classes="caption")
-        yield Footer()
+                yield Static("Demo wearer", id="demo-title", classes="panel-title")
+                yield Static("", id="demo-keys")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#demo-title").display = False
+        self.query_one("#notice").display = False
+        self._fit(self.size.height)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(event.size.height)
+
+    def _fit(self, rows: int) -> None:
+        self.set_class(0 < rows < COMPACT_BELOW_ROWS, "compact")
 
     def set_thresholds(self, threshold_deg: float, clear_deg: float) -> None:
         gauge = self.query_one(TiltGauge)
@@ -56,7 +77,9 @@ class LiveScreen(Screen):
         gauge.clear_deg = clear_deg
         self.query_one(PostureFigure).threshold_deg = threshold_deg
 
-    def show_snapshot(self, snapshot: PostureSnapshot, tally: DayTally) -> None:
+    def show_snapshot(self, snapshot: PostureSnapshot, tally: DayTally, at_s: float | None = None) -> None:
+        """``at_s``: the snapshot's wall-clock time (Unix s), which places it on the
+        chart; sample time stands in when it is not known."""
         self.snapshot = snapshot
         flexion = snapshot.flexion_deg
         self.query_one("#flexion", Digits).update("--" if flexion is None else f"{flexion:.0f}°")
@@ -68,11 +91,27 @@ class LiveScreen(Screen):
         self.query_one(PostureFigure).flexion_deg = flexion
         self.query_one(TiltGauge).flexion_deg = flexion
         self._show_state()
-        if flexion is not None and (self._last_chart_s is None or snapshot.t_s - self._last_chart_s >= 1.0):
-            self._last_chart_s = snapshot.t_s
-            self._chart.append(max(0.0, flexion))
-            self.query_one(FlexionChart).show(list(self._chart), self.query_one(TiltGauge).threshold_deg)
+        at = snapshot.t_s if at_s is None else at_s
+        if self._last_chart_s is None or at - self._last_chart_s >= 1.0 or at < self._last_chart_s:
+            self._last_chart_s = at
+            if self._plots(snapshot, at):
+                self._chart.append((at, max(0.0, flexion or 0.0)))
+            self.query_one(FlexionChart).show(list(self._chart), at, self.query_one(TiltGauge).threshold_deg)
         self._show_today(snapshot, tally)
+
+    def _plots(self, snapshot: PostureSnapshot, at_s: float) -> bool:
+        """Whether this snapshot is posture to plot."""
+        if snapshot.state is EngineState.CALIBRATING:
+            self._calibration_lean_until_s = at_s + CALIBRATION_RETURN_S
+            return False
+        if snapshot.flexion_deg is None or snapshot.state in NOT_POSTURE:
+            return False
+        if self._calibration_lean_until_s is not None:
+            back_upright = snapshot.flexion_deg < self.query_one(TiltGauge).clear_deg
+            if not back_upright and at_s < self._calibration_lean_until_s:
+                return False
+            self._calibration_lean_until_s = None
+        return True
 
     def _show_state(self) -> None:
         text, style = state_text(self.snapshot, self.linked)
@@ -109,7 +148,14 @@ class LiveScreen(Screen):
         self._show_state()
 
     def show_demo_keys(self, text: str) -> None:
+        self.query_one("#demo-title").display = bool(text)
         self.query_one("#demo-keys", Static).update(text)
+
+    def show_notice(self, text: str) -> None:
+        """A standing line above the state (no Bluetooth, ...); empty hides it."""
+        notice = self.query_one("#notice", Static)
+        notice.update(text)
+        notice.display = bool(text)
 
     def show_nudge_status(self, text: str) -> None:
         self.query_one("#nudge-status", Static).update(text)
