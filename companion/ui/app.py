@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import signal
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -61,6 +62,9 @@ from ..coach.stretches import GuidedStretch, StretchKind, StretchPlan, StretchRe
 
 DEMO_OUT_OF_RANGE_S = 4.0
 BLUETOOTH_CHECK_S = 0.5
+CLOSING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGHUP", "SIGTERM") if hasattr(signal, name))
+# An open session that stored nothing for this long is not running anywhere.
+STALE_SESSION_S = 300.0
 
 
 @dataclass
@@ -148,11 +152,14 @@ class PostureApp(App):
         self.startup_notice = notice
         self.tally = DayTally()  # the day's numbers, kept across link sessions
         self._bluetooth_checked = False
+        self._signals_handled: list[int] = []
 
     # -- start ----------------------------------------------------------------------
 
     async def on_mount(self) -> None:
         self.set_timer(5.0, self._freeze_startup_objects)
+        self._close_on_signals()
+        self._repair_history()
         self.tally = self._today_from_history()
         self.session.tally = self.tally
         self.history = HistoryWriter(self.history_path, on_error=self._history_problem_from_thread).start()
@@ -178,6 +185,30 @@ class PostureApp(App):
         # from pausing the UI for a tenth of a second now and then.
         gc.collect()
         gc.freeze()
+
+    def _close_on_signals(self) -> None:
+        """A closed terminal (SIGHUP) or a service stop (SIGTERM) quits as Ctrl+Q does,
+        so the episode in progress and the session are written."""
+        loop = asyncio.get_running_loop()
+        for signum in CLOSING_SIGNALS:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signum, self.exit)
+                self._signals_handled.append(signum)
+
+    def _repair_history(self) -> None:
+        """Sessions a crash left open end at the last thing stored for them."""
+        try:
+            store = HistoryStore(self.history_path, readonly=False) if self.history_path.exists() else None
+        except HistoryError:
+            return  # the writer reports it
+        if store is None:
+            return
+        try:
+            store.close_stale_sessions(self.clock().timestamp(), STALE_SESSION_S)
+        except sqlite3.Error:
+            pass  # busy or read-only: tried again on the next start
+        finally:
+            store.close()
 
     def _today_from_history(self) -> DayTally:
         """Today's numbers as earlier runs stored them (none when there is no history)."""
@@ -207,6 +238,9 @@ class PostureApp(App):
                 self.history.put(record)
 
     async def on_unmount(self) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in self._signals_handled:
+            loop.remove_signal_handler(signum)
         if self.history is not None:
             self.history.close()
         if self.demo_world is not None:

@@ -106,8 +106,8 @@ class NoteScreen(ModalScreen[str | None]):
         self.current = current
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="snooze"):
-            yield Label("Note for this episode (Enter saves)", classes="panel-title")
+        with Vertical(id="note-box"):
+            yield Label("Note for this episode (Enter saves, Esc cancels)", classes="panel-title")
             yield Input(value=self.current, max_length=200, id="note")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
