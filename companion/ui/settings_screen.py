@@ -103,8 +103,14 @@ class SettingsScreen(Screen):
     def on_mount(self) -> None:
         self._show(self.app.settings)  # type: ignore[attr-defined]
 
+    _asking = False  # the discard question is open over this screen
+
     def on_screen_resume(self) -> None:
-        """The screen is kept between visits: show the settings as they are now."""
+        """The screen is kept between visits: show the settings as they are now
+        (but keep the edits when coming back from the discard question)."""
+        if self._asking:
+            self._asking = False
+            return
         self._show(self.app.settings)  # type: ignore[attr-defined]
 
     def _show(self, settings: Settings) -> None:
@@ -223,4 +229,5 @@ class SettingsScreen(Screen):
                 self._show(self.app.settings)  # type: ignore[attr-defined]
                 self.app.pop_screen()
 
+        self._asking = True
         self.app.push_screen(DiscardScreen(), chosen)
