@@ -75,22 +75,16 @@ async def test_the_command_palette_offers_the_apps_commands():
 
 
 async def test_the_startup_notice_shows_inside_the_app():
-    from companion.ui.app import PostureApp
+    from companion.engine import EngineSettings
+    from companion.ui.app import make_app
+    from tests.test_ui import calibrate_demo_sensor
 
-    class Still(StillLifeApp):
-        def __init__(self) -> None:
-            PostureApp.__init__(self, settings=Settings(), settings_file=settings_path(), notice="starting the simulated demo")
-            self.then = ""
-
-        async def on_mount(self) -> None:
-            await super().on_mount()
-            if self.startup_notice:
-                self.notify(self.startup_notice)
-
-    app = Still()
+    calibrate_demo_sensor()
+    notice = "No sensor remembered and no Bluetooth here: starting the simulated demo."
+    app = make_app(demo=True, settings=Settings(posture=EngineSettings()), notice=notice)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        assert any("starting the simulated demo" in n.message for n in app._notifications)
+        assert any(n.message == notice for n in app._notifications)
 
 
 async def open_settings(pilot, app) -> SettingsScreen:

@@ -145,7 +145,7 @@ class HistoryScreen(Screen):
                 yield Static("", id="stretches")
                 yield Static("Balance (rotation left / right)", classes="panel-title")
                 yield Static("", id="balance")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self._load()

@@ -35,7 +35,7 @@ class SensorScreen(Screen):
         table: DataTable = DataTable(cursor_type="row", id="sensors")
         table.add_columns("Name", "Kind", "Address", "Signal")
         yield table
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self._show_remembered()
