@@ -226,3 +226,49 @@ def test_stretch_texts_read_plainly():
     assert rotation.tender_variant.startswith("If your upper back is tender")
     assert StretchResult(StretchKind.BALANCE_CHECK, 20.0, lateral_rest_deg=-0.3).rest_lean_text() == "No side lean at rest (under 1°)."
     assert "3° to the left" in StretchResult(StretchKind.BALANCE_CHECK, 20.0, lateral_rest_deg=-3.2).rest_lean_text()
+
+
+async def test_a_stretch_result_stays_until_dismissed():
+    from companion.coach.stretches import BALANCE_PLAN, GuidedStretch
+    from companion.ui.stretch_screen import StretchScreen
+    from tests.test_snapshots import StillLifeApp
+
+    class Still(StillLifeApp):
+        def start_stretch(self, plan):
+            return GuidedStretch(plan, (0.0, 0.0, 1.0))
+
+        def finish_stretch(self, result, *, by_hand):
+            self.finished = result
+
+    app = Still()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = StretchScreen(BALANCE_PLAN.kind.value)
+        await app.push_screen(screen)
+        await pilot.pause()
+        timers = len(screen._timers)
+        seen = StretchResult(StretchKind.BALANCE_CHECK, 20.0, 40.0, 38.0, None, 0.2, seen_by_sensor=True)
+        screen.guided.result = lambda now: seen
+        screen._finish(1000.0)
+        await pilot.pause()
+        assert len(screen._timers) == timers  # nothing scheduled to close it
+        assert app.screen is screen
+        shown = str(screen.query_one("#stretch-step").render())
+        assert "Enter or Esc closes" in shown and "No side lean at rest" in shown
+        variant = str(screen.query_one("#stretch-variant").render())
+        assert "arms out" not in variant
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is not screen
+
+
+async def test_the_note_dialog_shows_its_whole_title_at_80_columns():
+    from companion.ui.history_screen import NoteScreen
+    from tests.test_snapshots import StillLifeApp
+
+    app = StillLifeApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.push_screen(NoteScreen(""))
+        await pilot.pause()
+        title = app.screen.query_one("Label")
+        assert title.region.width >= len(str(title.render()).strip())
+        assert "Enter saves" in str(title.render())
