@@ -153,6 +153,7 @@ class PostureApp(App):
         self.tally = DayTally()  # the day's numbers, kept across link sessions
         self._bluetooth_checked = False
         self._signals_handled: list[int] = []
+        self._open_sessions: list[LiveSession] = []  # started in the history, not yet ended
 
     # -- start ----------------------------------------------------------------------
 
@@ -241,6 +242,9 @@ class PostureApp(App):
         loop = asyncio.get_running_loop()
         for signum in self._signals_handled:
             loop.remove_signal_handler(signum)
+        # The link worker may be cancelled after this point: close its session
+        # (the episode in progress, the end) while the history still takes records.
+        self._end_session(self.session)
         if self.history is not None:
             self.history.close()
         if self.demo_world is not None:
@@ -283,6 +287,7 @@ class PostureApp(App):
         self.link = link
         session = self.session
         self._record(session.start_record(sensor.address, sensor.name, sensor.kind))
+        self._open_sessions.append(session)
         runner = asyncio.create_task(link.run())
         try:
             while True:
@@ -304,8 +309,14 @@ class PostureApp(App):
                     self.post_message(LinkUpdated(event, link.stats))
         finally:
             link.stop()
-            self._record(*session.end_records())
+            self._end_session(session)
             await runner
+
+    def _end_session(self, session: LiveSession) -> None:
+        """Write what closes a link session, once."""
+        if session in self._open_sessions:
+            self._open_sessions.remove(session)
+            self._record(*session.end_records())
 
     # -- messages -------------------------------------------------------------------
 

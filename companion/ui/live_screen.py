@@ -17,9 +17,10 @@ from .widgets import FlexionChart, PostureFigure, TiltGauge, format_duration, st
 
 CHART_POINTS = 600  # one per second: ten minutes
 COMPACT_BELOW_ROWS = 30  # smaller terminals get the compact layout (80x24 fits)
-# No posture to plot: the calibration lean and a stretch are not slouching.
+# No posture to plot: the calibration lean, a stretch, walking and standing up are
+# not slouching.
 CALIBRATION_RETURN_S = 10.0  # longest wait for the wearer to sit up after calibrating
-NOT_POSTURE = (EngineState.CALIBRATING, EngineState.UNCALIBRATED, EngineState.PAUSED)
+NOT_POSTURE = (EngineState.CALIBRATING, EngineState.UNCALIBRATED, EngineState.PAUSED, EngineState.MOVING)
 
 
 class LiveScreen(Screen):
