@@ -64,7 +64,8 @@ class NoAdapterScanner(BaseBleakScanner):
 async def test_a_remembered_sensor_without_bluetooth_says_so_on_the_live_screen():
     settings = Settings(sensor=RememberedSensor("F0:00:00:00:00:01", "Posture1", "reference"))
     transport = BleTransport(scanner_kwargs={"backend": NoAdapterScanner})
-    app = make_app(settings=settings, settings_file=settings_path(), transport=transport, calibrate_on_start=False)
+    _store_earlier_today(datetime.now())
+    app = make_app(settings=settings, settings_file=settings_path(), transport=transport)
     async with app.run_test(size=(80, 24)):
         notice = app.live.query_one("#notice")
         await wait_for(lambda: notice.display, timeout_s=15)
@@ -72,6 +73,8 @@ async def test_a_remembered_sensor_without_bluetooth_says_so_on_the_live_screen(
         assert "Bluetooth is not available" in text and "No Bluetooth adapters found" in text
         assert "posture demo" in text
         assert state_line(app) == "away"
+        assert app.screen is app.live  # calibration waits for readings instead of hanging
+        assert "slouch episodes    2" in str(app.live.query_one("#today").render())  # from the history
 
 
 def _store_earlier_today(now: datetime) -> None:

@@ -152,6 +152,7 @@ class PostureApp(App):
         self.startup_notice = notice
         self.tally = DayTally()  # the day's numbers, kept across link sessions
         self._bluetooth_checked = False
+        self._calibrate_when_streaming = False
         self._signals_handled: list[int] = []
         self._open_sessions: list[LiveSession] = []  # started in the history, not yet ended
 
@@ -166,6 +167,8 @@ class PostureApp(App):
         self.history = HistoryWriter(self.history_path, on_error=self._history_problem_from_thread).start()
         await self.push_screen(self.live)
         self.live.set_thresholds(self.settings.posture.threshold_deg, self.settings.posture.clear_deg)
+        if self.tally.tracked_s or self.tally.episodes:
+            self.live.show_today(self.tally)
         if self.startup_notice:
             self.notify(escape(self.startup_notice), title="posture", timeout=15)
         if self.demo:
@@ -264,8 +267,8 @@ class PostureApp(App):
         self._bluetooth_checked = False
         self.live.show_notice("")
         self._run_link(sensor)
-        if frame is None and self.calibrate_on_start:
-            self.call_after_refresh(self.action_calibrate)
+        # Calibration needs readings: it opens once the sensor streams.
+        self._calibrate_when_streaming = frame is None and self.calibrate_on_start
 
     def current_sensor(self) -> FoundSensor | None:
         """The sensor the link is (or keeps trying to be) connected to."""
@@ -371,6 +374,9 @@ class PostureApp(App):
             detail = event.detail
             if event.state is LinkState.STREAMING:
                 self.live.show_notice("")
+                if self._calibrate_when_streaming:
+                    self._calibrate_when_streaming = False
+                    self.call_after_refresh(self.action_calibrate)
             elif message.stats.last_error and not self._bluetooth_checked and self.demo_world is None:
                 self._bluetooth_checked = True
                 self._check_bluetooth()

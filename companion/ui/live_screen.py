@@ -98,7 +98,7 @@ class LiveScreen(Screen):
             if self._plots(snapshot, at):
                 self._chart.append((at, max(0.0, flexion or 0.0)))
             self.query_one(FlexionChart).show(list(self._chart), at, self.query_one(TiltGauge).threshold_deg)
-        self._show_today(snapshot, tally)
+        self.show_today(tally, snapshot.t_s)
 
     def _plots(self, snapshot: PostureSnapshot, at_s: float) -> bool:
         """Whether this snapshot is posture to plot."""
@@ -120,8 +120,9 @@ class LiveScreen(Screen):
         widget.update(text)
         widget.set_classes(style)
 
-    def _show_today(self, snapshot: PostureSnapshot, tally: DayTally) -> None:
-        since_break = tally.sitting_for_s(snapshot.t_s)
+    def show_today(self, tally: DayTally, now_s: float | None = None) -> None:
+        """``now_s``: sample time, for the sitting timer (none before the first reading)."""
+        since_break = 0.0 if now_s is None else tally.sitting_for_s(now_s)
         self.query_one("#today", Static).update(
             f"upright        {tally.upright_share:>5.0%}\n"
             f"slouch episodes {tally.episodes:>4}\n"
