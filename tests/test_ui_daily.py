@@ -277,3 +277,22 @@ async def test_the_note_dialog_shows_its_whole_title_at_80_columns():
         console = Console(width=80, height=24, file=io.StringIO(), record=True, color_system=None)
         console.print(app.screen._compositor.render_update(full=True))
         assert "Note for this episode (Enter saves, Esc cancels)" in console.export_text()  # not cut off
+
+
+async def test_todays_numbers_start_again_after_midnight():
+    from datetime import timedelta
+
+    from companion.ui.messages import PostureUpdated
+
+    calibrate_demo_sensor()
+    now = [datetime(2026, 3, 2, 23, 59, 50)]
+    app = make_app(demo=True, settings=Settings(), clock=lambda: now[0])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(lambda: state_line(app) == "upright")
+        app.tally.episodes = 3
+        now[0] += timedelta(seconds=20)
+        snapshot = app.session.engine.snapshot
+        app.post_message(PostureUpdated(snapshot, app.tally, now[0].timestamp()))
+        await pilot.pause()
+        assert app.tally.episodes == 0 and app.session.tally is app.tally
+        assert "slouch episodes    0" in str(app.live.query_one("#today").render())

@@ -153,6 +153,7 @@ class PostureApp(App):
         self.tally = DayTally()  # the day's numbers, kept across link sessions
         self._bluetooth_checked = False
         self._calibrate_when_streaming = False
+        self._tally_day = clock().date()
         self._signals_handled: list[int] = []
         self._open_sessions: list[LiveSession] = []  # started in the history, not yet ended
 
@@ -163,6 +164,7 @@ class PostureApp(App):
         self._close_on_signals()
         self._repair_history()
         self.tally = self._today_from_history()
+        self._tally_day = self.clock().date()
         self.session.tally = self.tally
         self.history = HistoryWriter(self.history_path, on_error=self._history_problem_from_thread).start()
         await self.push_screen(self.live)
@@ -315,6 +317,16 @@ class PostureApp(App):
             self._end_session(session)
             await runner
 
+    def _roll_over_day(self) -> bool:
+        """After midnight today's numbers start again; True when they just did."""
+        day = self.clock().date()
+        if day == self._tally_day:
+            return False
+        self._tally_day = day
+        self.tally = DayTally()
+        self.session.tally = self.tally
+        return True
+
     def _end_session(self, session: LiveSession) -> None:
         """Write what closes a link session, once."""
         if session in self._open_sessions:
@@ -324,7 +336,8 @@ class PostureApp(App):
     # -- messages -------------------------------------------------------------------
 
     def on_posture_updated(self, message: PostureUpdated) -> None:
-        self.live.show_snapshot(message.snapshot, message.tally, message.at_s)
+        tally = self.tally if self._roll_over_day() else message.tally
+        self.live.show_snapshot(message.snapshot, tally, message.at_s)
         if isinstance(self.screen, CalibrationScreen):
             self.screen.show_status(self.session.engine.calibration_status())
 
