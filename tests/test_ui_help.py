@@ -152,3 +152,20 @@ async def test_switches_say_on_or_off():
         screen.query_one("#field-nudges-bell").toggle()
         await pilot.pause()
         assert str(state.render()) == "off"
+
+
+async def test_a_demo_command_from_the_palette_moves_the_simulated_wearer():
+    from firmware_protocol.sim.wearer import Activity as WearerActivity
+
+    from tests.test_ui import calibrate_demo_sensor, demo_app, state_line, wait_for
+
+    calibrate_demo_sensor()
+    app = demo_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(lambda: state_line(app) == "upright")
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"demo: slouch")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(lambda: app.demo_world.wearer.current is WearerActivity.SLUMPING, timeout_s=5)

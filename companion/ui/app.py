@@ -13,7 +13,6 @@ import signal
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from functools import partial
 from datetime import datetime
 from pathlib import Path
 
@@ -49,6 +48,7 @@ from ..live import LiveSession, load_frame, save_frame
 from ..notify import DesktopNotifications
 from ..settings import RememberedSensor, Settings, SettingsError, save, settings_path
 from .calibration_screen import CalibrationScreen
+from .commands import app_commands
 from .help_screen import HelpScreen
 from .history_screen import HistoryScreen
 from .live_screen import LiveScreen
@@ -56,7 +56,7 @@ from .messages import LinkUpdated, NudgeDue, PostureEvent, PostureUpdated
 from .sensor_screen import SensorScreen
 from .settings_screen import SettingsScreen
 from .snooze_screen import SnoozeScreen
-from .stretch_screen import PLANS as STRETCH_PLANS, StretchScreen
+from .stretch_screen import StretchScreen
 from ..coach.stretches import GuidedStretch, StretchKind, StretchPlan, StretchResult
 
 
@@ -490,22 +490,7 @@ class PostureApp(App):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The command palette (Ctrl+P): every action of the app, by name."""
-        yield SystemCommand("Help", "Every key of every screen (?)", self.action_help)
-        yield SystemCommand("Calibrate", "Sit upright, then lean forward: sets your upright (c)", self.action_calibrate)
-        yield SystemCommand("Stretch", "Pick a guided stretch (r)", self.action_stretch)
-        for key, plan in STRETCH_PLANS.items():
-            yield SystemCommand(f"Stretch: {plan.title}", plan.summary, partial(self.action_stretch, key))
-        yield SystemCommand("History", "Your days: timeline, episodes, stretches (h)", self.action_history)
-        yield SystemCommand("Sensors", "Scan, connect, forget (n)", self.action_sensors)
-        yield SystemCommand("Settings", "Thresholds, nudges, quiet hours (,)", self.action_settings)
-        yield SystemCommand("Snooze nudges", "For 15, 30, 60 minutes or until tomorrow (z)", self.action_snooze)
-        yield SystemCommand("Quiet mode", "Keep tracking without nudges, or nudge again (m)", self.action_quiet)
-        if self.demo:
-            for binding in self.DEMO_BINDINGS:
-                assert isinstance(binding, Binding)
-                yield SystemCommand(f"Demo: {binding.description.lower()}", f"The simulated wearer ({binding.key})",
-                                    partial(self.run_action, binding.action))
-        yield SystemCommand("Quit", "Close the app (Ctrl+Q)", self.exit)
+        return app_commands(self)
 
     def action_history(self) -> None:
         if self.history is not None:
