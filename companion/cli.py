@@ -309,9 +309,8 @@ def cmd_app(args: argparse.Namespace, out: Output) -> int:
         make_app(settings=settings, sensor=asyncio.run(find())).run()
         return EXIT_OK
     demo = settings.sensor is None and not asyncio.run(_bluetooth_available())
-    if demo:
-        out.message("No sensor remembered and no Bluetooth here: starting the simulated demo.")
-    make_app(demo=demo, settings=settings).run()
+    notice = "No sensor remembered and no Bluetooth here: starting the simulated demo." if demo else ""
+    make_app(demo=demo, settings=settings, notice=notice).run()
     return EXIT_OK
 
 

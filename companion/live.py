@@ -96,8 +96,10 @@ class LiveSession:
         return SessionStarted(self.clock().timestamp(), address, name, kind)
 
     def end_records(self) -> list[Record]:
-        """What closes the session in the history: the bin in progress, the end time."""
-        return [*self._bins.flush(), SessionEnded(self.clock().timestamp())]
+        """What closes the session in the history: the slouch episode in progress,
+        the bin in progress, the end time."""
+        episodes = [r for r in map(lambda e: self._record_for(e, False), self.engine.pause()) if r is not None]
+        return [*episodes, *self._bins.flush(), SessionEnded(self.clock().timestamp())]
 
     def wall_s(self, t_s: float) -> float:
         """Sample time on the wall clock, anchored at the first reading."""

@@ -27,14 +27,18 @@ class StillLifeApp(PostureApp):
         super().__init__(settings=Settings(), settings_file=FIXED_SETTINGS_FILE)
         self.then = then
 
-    async def on_mount(self) -> None:
+    async def on_mount(self, event) -> None:
+        event.prevent_default()  # no link, no history: not the app's own start-up
+        await self.still_life()
+
+    async def still_life(self) -> None:
         await self.push_screen(self.live)
         self.live.set_thresholds(12.0, 8.0)
         tally = DayTally(tracked_s=5400, upright_s=4300, slouched_s=700, moving_s=400, episodes=4, alerts=2,
                          lean_alerts=1, sitting_since_s=0.0)
         flexion = [2, 3, 2, 4, 6, 9, 13, 15, 17, 16, 14, 9, 4, 2, 1, 0, -3, -2, 1, 2] * 6
         for second, value in enumerate(flexion):
-            snap = PostureSnapshot(float(second), float(value), 1.5, Activity.STILL, EngineState.UPRIGHT, 0.0, 30.0)
+            snap = PostureSnapshot(1400.0 + second, float(value), 1.5, Activity.STILL, EngineState.UPRIGHT, 0.0, 30.0)
             self.live.show_snapshot(snap, tally)
         now = PostureSnapshot(1520.0, 16.4, -3.2, Activity.STILL, EngineState.SLOUCHING, 12.0, 30.0)
         self.live.show_snapshot(now, tally)

@@ -109,8 +109,8 @@ async def test_settings_screen_names_bad_values_and_saves_good_ones():
         field.value = "80"
         await pilot.press("ctrl+s")
         await pilot.pause()
-        error = str(app.screen.query_one("#settings-error").render())
-        assert "[posture] threshold_deg = 80.0 is not allowed: a number from 5 to 40" in error
+        error = str(app.screen.query_one("#field-posture-threshold_deg-error").render())
+        assert "80 is not allowed: a number from 5 to 40" in error
         field.value = "15"
         await pilot.press("ctrl+s")
         await wait_for(lambda: not isinstance(app.screen, SettingsScreen))
@@ -129,8 +129,8 @@ async def test_sensor_screen_lists_connects_and_remembers():
         assert app.screen.found[0].address == DEMO_ADDRESS
         await pilot.press("enter")
         await wait_for(lambda: not isinstance(app.screen, SensorScreen))
-        remembered = tomllib.loads(settings_path().read_text())["sensor"]
-        assert remembered == {"address": DEMO_ADDRESS, "name": "Posture1", "kind": "reference"}
+        # A simulated sensor is connected but never remembered (tests/test_ui_daily.py).
+        assert not settings_path().exists()
         await wait_for(lambda: app.link_state is LinkState.STREAMING)
 
 

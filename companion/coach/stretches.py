@@ -92,21 +92,21 @@ CATALOGUE: dict[StretchKind, StretchPlan] = {
         "Standing trunk rotation",
         f"Turn as far as comfortable one way, then the other, twice. {PULLING_RULE}",
         _rotation_steps(2, seated=False),
-        "Tender upper back: keep your arms by your sides.",
+        "If your upper back is tender, keep your arms by your sides instead.",
     ),
     StretchKind.SHOULDER_SQUEEZE: StretchPlan(
         StretchKind.SHOULDER_SQUEEZE,
         "Shoulder-blade squeeze",
         f"Shoulder blades back and together, arms open, chest forward; hold 5 s, three times. {PULLING_RULE}",
         _squeeze_steps(False, 5.0, 3),
-        "Tender upper back: keep your arms by your sides and squeeze gently.",
+        "If your upper back is tender, keep your arms by your sides and squeeze gently.",
     ),
     StretchKind.OVERHEAD_SQUEEZE: StretchPlan(
         StretchKind.OVERHEAD_SQUEEZE,
         "Overhead squeeze",
         f"The same squeeze with your arms stretched above your head, for a deeper stretch. {PULLING_RULE}",
         _squeeze_steps(True, 5.0, 3),
-        "Tender upper back: do the shoulder-blade squeeze instead.",
+        "If your upper back is tender, do the shoulder-blade squeeze instead.",
     ),
 }
 
@@ -133,6 +133,15 @@ class StretchResult:
         if self.left_deg is None or self.right_deg is None:
             return None
         return self.left_deg - self.right_deg
+
+    def rest_lean_text(self) -> str:
+        """The resting side lean in words; under a degree reads as none."""
+        lean = self.lateral_rest_deg
+        if lean is None:
+            return ""
+        if round(abs(lean)) < 1:
+            return "No side lean at rest (under 1°)."
+        return f"At rest you lean {abs(lean):.0f}° to the {'right' if lean > 0 else 'left'}."
 
     def balance_text(self) -> str:
         """What one check shows, worded as an observation; one check is never a finding."""

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..engine import Activity, EngineState, LeanAlerted, PostureSnapshot, SlouchAlerted, SlouchStarted
 from ..engine.events import EngineEvent
 
+if TYPE_CHECKING:  # records only: importing the history package would load sqlite3
+    from ..history.records import Alert, Bin, Episode
+
 BREAK_WALK_S = 20.0  # this much walking counts as a break from sitting
 MAX_GAP_S = 5.0  # longer gaps between snapshots are time away, not tracked
+# Rising from a chair (or sitting down) tips the upper back well forward for about
+# a second while it turns fast: a transition that reaches this far is a change of
+# position, which ends the sitting period; a quick reach or glance stays below.
+POSITION_CHANGE_DEG = 30.0
 
 
 @dataclass
@@ -23,6 +32,32 @@ class DayTally:
     sitting_since_s: float | None = None
     _walking_s: float = 0.0
     _last_t: float | None = None
+    _transition_peak_deg: float | None = None
+
+    @classmethod
+    def from_history(cls, episodes: Iterable[Episode], alerts: Iterable[Alert], bins: Iterable[Bin]) -> DayTally:
+        """Today so far, as stored: what earlier runs of the app recorded."""
+        tally = cls()
+        tally.episodes = sum(1 for _ in episodes)
+        for alert in alerts:
+            if alert.kind == "slouch":
+                tally.alerts += 1
+            elif alert.kind == "lean":
+                tally.lean_alerts += 1
+        for b in bins:
+            tally.tracked_s += b.upright_s + b.slouched_s + b.moving_s
+            tally.upright_s += b.upright_s
+            tally.slouched_s += b.slouched_s
+            tally.moving_s += b.moving_s
+        return tally
+
+    def new_session(self) -> None:
+        """A new link session (another sensor, a restart) keeps the day's numbers;
+        its sample time starts afresh, so the sitting period does too."""
+        self._last_t = None
+        self.sitting_since_s = None
+        self._walking_s = 0.0
+        self._transition_peak_deg = None
 
     @property
     def upright_share(self) -> float:
@@ -44,15 +79,27 @@ class DayTally:
                     self.moving_s += dt
                 elif snapshot.state is EngineState.UPRIGHT:
                     self.upright_s += dt
+                self._follow_transition(snapshot)
                 if snapshot.activity is Activity.WALKING:
                     self._walking_s += dt
                     if self._walking_s >= BREAK_WALK_S:
                         self.sitting_since_s = None
                 else:
                     self._walking_s = 0.0
-                    if self.sitting_since_s is None:
+                    if self.sitting_since_s is None and snapshot.activity is not Activity.TRANSITION:
                         self.sitting_since_s = t
         self._last_t = t
+
+    def _follow_transition(self, snapshot: PostureSnapshot) -> None:
+        """A stand-up (or sit-down) transition restarts the sitting period."""
+        if snapshot.activity is Activity.TRANSITION:
+            flexion = snapshot.flexion_deg if snapshot.flexion_deg is not None else float("-inf")
+            peak = self._transition_peak_deg
+            self._transition_peak_deg = flexion if peak is None else max(peak, flexion)
+            return
+        if self._transition_peak_deg is not None and self._transition_peak_deg >= POSITION_CHANGE_DEG:
+            self.sitting_since_s = None
+        self._transition_peak_deg = None
 
     def on_event(self, event: EngineEvent) -> None:
         if isinstance(event, SlouchStarted):

@@ -455,6 +455,29 @@ class HistoryStore:
             self.db.execute("ROLLBACK")
             raise
 
+    def close_stale_sessions(self, now: float, stale_s: float) -> int:
+        """End the sessions a crash left open: each ends at the last thing stored
+        for it. A session that stored something within ``stale_s`` of ``now`` may
+        still be running elsewhere and is left alone. Returns how many were closed."""
+        last = (
+            "MAX(s.started_at,"
+            " COALESCE((SELECT MAX(start + seconds) FROM bins WHERE session_id = s.id), 0),"
+            " COALESCE((SELECT MAX(end) FROM episodes WHERE session_id = s.id), 0),"
+            " COALESCE((SELECT MAX(at) FROM alerts WHERE session_id = s.id), 0),"
+            " COALESCE((SELECT MAX(at + duration_s) FROM stretches WHERE session_id = s.id), 0))"
+        )
+        rows = self.db.execute(f"SELECT s.id, {last} FROM sessions s WHERE s.ended_at IS NULL").fetchall()
+        stale = [(ended, sid) for sid, ended in rows if ended < now - stale_s]
+        if stale:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                self.db.executemany("UPDATE sessions SET ended_at = ? WHERE id = ?", stale)
+                self.db.execute("COMMIT")
+            except sqlite3.Error:
+                self.db.execute("ROLLBACK")
+                raise
+        return len(stale)
+
     # -- reading ----------------------------------------------------------------------
 
     def bins(self, start: float, end: float) -> list[Bin]:

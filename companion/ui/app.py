@@ -9,14 +9,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-from collections.abc import Callable
+import signal
+import sqlite3
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
+from bleak.exc import BleakError
 from rich.markup import escape
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
+from textual.screen import Screen
 from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
@@ -36,7 +40,10 @@ from ..link import (
     ReadingsReceived,
     SensorConnected,
     SensorLink,
+    scan,
 )
+from ..coach import DayTally
+from ..history import HistoryError, HistoryStore
 from ..history.store import default_path as default_history_path
 from ..paths import data_dir
 from ..history.writer import HistoryWriter
@@ -44,6 +51,8 @@ from ..live import LiveSession, load_frame, save_frame
 from ..notify import DesktopNotifications
 from ..settings import RememberedSensor, Settings, SettingsError, save, settings_path
 from .calibration_screen import CalibrationScreen
+from .commands import app_commands
+from .help_screen import HelpScreen
 from .history_screen import HistoryScreen
 from .live_screen import LiveScreen
 from .messages import LinkUpdated, NudgeDue, PostureEvent, PostureUpdated
@@ -55,6 +64,10 @@ from ..coach.stretches import GuidedStretch, StretchKind, StretchPlan, StretchRe
 
 
 DEMO_OUT_OF_RANGE_S = 4.0
+BLUETOOTH_CHECK_S = 0.5
+CLOSING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGHUP", "SIGTERM") if hasattr(signal, name))
+# An open session that stored nothing for this long is not running anywhere.
+STALE_SESSION_S = 300.0
 
 
 @dataclass
@@ -84,16 +97,17 @@ class PostureApp(App):
     SUB_TITLE = "upper-back posture companion"
 
     BINDINGS = [
-        Binding("c", "calibrate", "Calibrate"),
-        Binding("r", "stretch", "Stretch"),
-        Binding("h", "history", "History"),
-        Binding("n", "sensors", "Sensors"),
-        Binding("comma", "settings", "Settings"),
-        Binding("z", "snooze", "Snooze"),
-        Binding("m", "quiet", "Quiet"),
-        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("question_mark", "help", "Help", tooltip="This list of keys"),
+        Binding("f1", "help", "Help", show=False),
+        Binding("c", "calibrate", "Calibrate", tooltip="Calibrate: sit upright, then lean forward"),
+        Binding("r", "stretch", "Stretch", tooltip="A guided stretch or the balance check"),
+        Binding("h", "history", "History", tooltip="History: your days, episodes and stretches"),
+        Binding("n", "sensors", "Sensors", tooltip="Sensors: scan, connect, forget"),
+        Binding("comma", "settings", "Settings", tooltip="Settings: thresholds, nudges, quiet hours"),
+        Binding("z", "snooze", "Snooze", tooltip="Snooze nudges for a while, or resume them"),
+        Binding("m", "quiet", "Quiet", show=False, tooltip="Quiet mode: keep tracking, no nudges (again: off)"),
+        Binding("ctrl+q", "quit", "Quit", priority=True, tooltip="Quit (the day so far is saved)"),
     ]
-    ENABLE_COMMAND_PALETTE = False
     DEMO_BINDINGS = [
         Binding("s", "demo('slouch')", "Slouch", show=False),
         Binding("u", "demo('sit_up')", "Sit up", show=False),
@@ -101,9 +115,9 @@ class PostureApp(App):
         Binding("t", "demo('stand')", "Stand", show=False),
         Binding("w", "demo('walk')", "Walk", show=False),
         Binding("d", "demo('sit_down')", "Sit down", show=False),
-        Binding("x", "drop_link", "Drop link", show=False),
+        Binding("x", "drop_link", "Drop link", show=False, tooltip="The sensor goes out of range for 4 s"),
     ]
-    DEMO_KEYS = "Demo wearer: s slouch · u sit up · b lean back · t stand · w walk · d sit down · x sensor out of range"
+    DEMO_KEYS = "s slouch    u sit up\nb lean back t stand\nw walk      d sit down\nx sensor out of range"
 
     def __init__(
         self,
@@ -117,6 +131,7 @@ class PostureApp(App):
         clock: Callable[[], datetime] = datetime.now,
         notifier: DesktopNotifications | None = None,
         history_path: Path | None = None,
+        notice: str = "",
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -139,6 +154,13 @@ class PostureApp(App):
         self.history: HistoryWriter | None = None
         self.home_lock = None
         self._link_restarts = 0  # link workers restarted since streaming last worked
+        self.startup_notice = notice
+        self.tally = DayTally()  # the day's numbers, kept across link sessions
+        self._bluetooth_checked = False
+        self._calibrate_when_streaming = False
+        self._tally_day = clock().date()
+        self._signals_handled: list[int] = []
+        self._open_sessions: list[LiveSession] = []  # started in the history, not yet ended
 
     # -- start ----------------------------------------------------------------------
 
@@ -146,9 +168,18 @@ class PostureApp(App):
         self.set_timer(5.0, self._freeze_startup_objects)
         if not self.demo and not self._lock_home():
             return
+        self._close_on_signals()
+        self._repair_history()
+        self.tally = self._today_from_history()
+        self._tally_day = self.clock().date()
+        self.session.tally = self.tally
         self.history = HistoryWriter(self.history_path, on_error=self._history_problem_from_thread).start()
         await self.push_screen(self.live)
         self.live.set_thresholds(self.settings.posture.threshold_deg, self.settings.posture.clear_deg)
+        if self.tally.tracked_s or self.tally.episodes:
+            self.live.show_today(self.tally)
+        if self.startup_notice:
+            self.notify(escape(self.startup_notice), title="posture", timeout=15)
         if self.demo:
             self.demo_world = await start_demo_world()
             self.transport = BleTransport.virtual(self.demo_world.radio)
@@ -179,6 +210,46 @@ class PostureApp(App):
         gc.collect()
         gc.freeze()
 
+    def _close_on_signals(self) -> None:
+        """A closed terminal (SIGHUP) or a service stop (SIGTERM) quits as Ctrl+Q does,
+        so the episode in progress and the session are written."""
+        loop = asyncio.get_running_loop()
+        for signum in CLOSING_SIGNALS:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signum, self.exit)
+                self._signals_handled.append(signum)
+
+    def _repair_history(self) -> None:
+        """Sessions a crash left open end at the last thing stored for them."""
+        try:
+            store = HistoryStore(self.history_path, readonly=False) if self.history_path.exists() else None
+        except HistoryError:
+            return  # the writer reports it
+        if store is None:
+            return
+        try:
+            store.close_stale_sessions(self.clock().timestamp(), STALE_SESSION_S)
+        except sqlite3.Error:
+            pass  # busy or read-only: tried again on the next start
+        finally:
+            store.close()
+
+    def _today_from_history(self) -> DayTally:
+        """Today's numbers as earlier runs stored them (none when there is no history)."""
+        day = self.clock().date()
+        start = datetime.combine(day, datetime.min.time()).timestamp()
+        end = start + 86400.0
+        try:
+            store = HistoryStore(self.history_path, readonly=True)
+        except HistoryError:
+            return DayTally()
+        try:
+            return DayTally.from_history(store.episodes(start, end), store.alerts(start, end), store.bins(start, end))
+        except sqlite3.Error:
+            return DayTally()
+        finally:
+            store.close()
+
     def _history_problem_from_thread(self, message: str) -> None:
         try:
             self.call_from_thread(self.show_history_problem, message)
@@ -200,6 +271,12 @@ class PostureApp(App):
                 self.history.put(record)
 
     async def on_unmount(self) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in self._signals_handled:
+            loop.remove_signal_handler(signum)
+        # The link worker may be cancelled after this point: close its session
+        # (the episode in progress, the end) while the history still takes records.
+        self._end_session(self.session)
         if self.history is not None:
             self.history.close()
         if self.home_lock is not None:
@@ -210,14 +287,19 @@ class PostureApp(App):
     # -- link -----------------------------------------------------------------------
 
     def connect_sensor(self, sensor: FoundSensor, *, remember: bool) -> None:
-        if remember:
+        # A simulated sensor lives only as long as this demo: never remember it.
+        if remember and self.demo_world is None:
             self._save(self._with_sensor(RememberedSensor(sensor.address, sensor.name, sensor.kind)))
         self.sensor_info = {"name": sensor.name, "kind": sensor.kind, "address": sensor.address}
         frame = load_frame(sensor.address)
         self.session = LiveSession(self.settings, frame=frame, clock=self.clock)
+        self.tally.new_session()
+        self.session.tally = self.tally
+        self._bluetooth_checked = False
+        self.live.show_notice("")
         self._run_link(sensor)
-        if frame is None and self.calibrate_on_start:
-            self.call_after_refresh(self.action_calibrate)
+        # Calibration needs readings: it opens once the sensor streams.
+        self._calibrate_when_streaming = frame is None and self.calibrate_on_start
 
     def current_sensor(self) -> FoundSensor | None:
         """The sensor the link is (or keeps trying to be) connected to."""
@@ -242,6 +324,7 @@ class PostureApp(App):
         self.link = link
         session = self.session
         self._record(session.start_record(sensor.address, sensor.name, sensor.kind))
+        self._open_sessions.append(session)
         runner = asyncio.create_task(link.run())
         getter: asyncio.Future | None = None
         try:
@@ -262,7 +345,7 @@ class PostureApp(App):
             if getter is not None:
                 getter.cancel()
             link.stop()
-            self._record(*session.end_records())
+            self._end_session(session)
             if not runner.done():
                 await runner
 
@@ -278,7 +361,8 @@ class PostureApp(App):
             for nudge in update.nudges:
                 self.post_message(NudgeDue(nudge))
             if update.snapshot is not None:
-                self.post_message(PostureUpdated(update.snapshot, self.session.tally))
+                at_s = self.session.wall_s(update.snapshot.t_s)
+                self.post_message(PostureUpdated(update.snapshot, self.session.tally, at_s))
         else:
             self.post_message(LinkUpdated(event, link.stats))
 
@@ -301,6 +385,22 @@ class PostureApp(App):
             self._link_restarts += 1
             self.set_timer(delay_s, lambda: self._run_link(sensor))
 
+    def _roll_over_day(self) -> bool:
+        """After midnight today's numbers start again; True when they just did."""
+        day = self.clock().date()
+        if day == self._tally_day:
+            return False
+        self._tally_day = day
+        self.tally = DayTally()
+        self.session.tally = self.tally
+        return True
+
+    def _end_session(self, session: LiveSession) -> None:
+        """Write what closes a link session, once."""
+        if session in self._open_sessions:
+            self._open_sessions.remove(session)
+            self._record(*session.end_records())
+
     # -- messages -------------------------------------------------------------------
 
     def _calibration_screen(self) -> CalibrationScreen | None:
@@ -309,7 +409,8 @@ class PostureApp(App):
         return screen if isinstance(screen, CalibrationScreen) and screen.is_mounted else None
 
     def on_posture_updated(self, message: PostureUpdated) -> None:
-        self.live.show_snapshot(message.snapshot, message.tally)
+        tally = self.tally if self._roll_over_day() else message.tally
+        self.live.show_snapshot(message.snapshot, tally, message.at_s)
         if (screen := self._calibration_screen()) is not None:
             screen.show_status(self.session.engine.calibration_status())
 
@@ -366,6 +467,14 @@ class PostureApp(App):
             detail = event.detail
             # One notice when an outage starts and one if it lasts: the retries
             # in between only update the sensor panel.
+            if event.state is LinkState.STREAMING:
+                self.live.show_notice("")
+                if self._calibrate_when_streaming:
+                    self._calibrate_when_streaming = False
+                    self.call_after_refresh(self.action_calibrate)
+            elif message.stats.last_error and not self._bluetooth_checked and self.demo_world is None:
+                self._bluetooth_checked = True
+                self._check_bluetooth()
             if event.state is LinkState.LOST:
                 self.notify(escape(f"Sensor lost: {event.detail or 'no answer'}. Still trying."), severity="error", timeout=10)
             elif event.new_outage and event.state is LinkState.STALLED:
@@ -385,6 +494,19 @@ class PostureApp(App):
         elif isinstance(event, LinkFailed):
             self.notify(escape(event.reason), title="Sensor", severity="error", timeout=15)
         self.live.show_link(self.link_state, detail, self.sensor_info, message.stats)
+
+    @work(group="bluetooth-check", exit_on_error=False)
+    async def _check_bluetooth(self) -> None:
+        """The sensor cannot be reached: say so when it is because Bluetooth is missing."""
+        try:
+            await scan(self.transport, BLUETOOTH_CHECK_S)
+        except (BleakError, OSError) as exc:
+            name = self.sensor_info.get("name", "the sensor")
+            self.live.show_notice(
+                f"Bluetooth is not available on this computer ({escape(str(exc) or type(exc).__name__)}), "
+                f"so {escape(str(name))} cannot be reached. Switch Bluetooth on or plug in an adapter; "
+                "n picks another sensor; `posture demo` runs a simulated one."
+            )
 
     # -- actions --------------------------------------------------------------------
 
@@ -447,6 +569,14 @@ class PostureApp(App):
         moves = {"left": (0.0, 0.0, 45.0), "right": (0.0, 0.0, -38.0), "extension": (-10.0, 0.0, 0.0)}
         flexion, lateral, twist = moves.get(measure, (0.0, 0.0, 0.0))
         wearer.move_to(flexion, lateral, twist)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The command palette (Ctrl+P): every action of the app, by name."""
+        return app_commands(self)
 
     def action_history(self) -> None:
         if self.history is not None:

@@ -117,8 +117,8 @@ class NoteScreen(ModalScreen[str | None]):
         self.current = current
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="snooze"):
-            yield Label("Note for this episode (Enter saves)", classes="panel-title")
+        with Vertical(id="note-box"):
+            yield Label("Note for this episode (Enter saves, Esc cancels)", classes="panel-title")
             yield Input(value=self.current, max_length=200, id="note")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -156,7 +156,7 @@ class HistoryScreen(Screen):
                 yield Static("", id="stretches")
                 yield Static("Balance (rotation left / right)", classes="panel-title")
                 yield Static("", id="balance")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self._load()

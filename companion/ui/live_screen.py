@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from collections import deque
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Digits, Footer, Header, Static
 
 from ..coach import DayTally
-from ..engine import PostureSnapshot
+from ..engine import EngineState, PostureSnapshot
 from ..link import LinkState, LinkStats
 from .widgets import FlexionChart, PostureFigure, TiltGauge, format_duration, state_text
 
 CHART_POINTS = 600  # one per second: ten minutes
+COMPACT_BELOW_ROWS = 30  # smaller terminals get the compact layout (80x24 fits)
+# No posture to plot: the calibration lean, a stretch, walking and standing up are
+# not slouching.
+CALIBRATION_RETURN_S = 10.0  # longest wait for the wearer to sit up after calibrating
+NOT_POSTURE = (EngineState.CALIBRATING, EngineState.UNCALIBRATED, EngineState.PAUSED, EngineState.MOVING)
 
 
 class LiveScreen(Screen):
@@ -27,16 +33,23 @@ class LiveScreen(Screen):
 
     def __init__(self) -> None:
         super().__init__()
-        self._chart: deque[float] = deque(maxlen=CHART_POINTS)
+        self._chart: deque[tuple[float, float]] = deque(maxlen=CHART_POINTS)
         self._last_chart_s: float | None = None
         self.snapshot: PostureSnapshot | None = None
         self.linked = False
+        # From a calibration until the wearer is back upright out of its forward
+        # lean: that lean is the calibration, not posture.
+        self._calibration_lean_until_s: float | None = None
+        self._threshold_deg = 12.0
+        self._clear_deg = 8.0
         self._painted = False
-        self._thresholds: tuple[float, float] | None = None
-        self._tally: DayTally | None = None
-        self._link: tuple[LinkState, str, dict[str, object], LinkStats] | None = None
-        self._demo_keys = ""
-        self._nudge_status = ""
+        # The latest call of each show_* method, painted at mount.
+        self._latest: dict[str, tuple] = {}
+
+    def _paints_now(self, name: str, *args: object) -> bool:
+        """Keep the latest call of ``name``; whether the widgets exist to paint it now."""
+        self._latest[name] = args
+        return self._painted
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -49,31 +62,37 @@ class LiveScreen(Screen):
                         yield Static("side lean: --", id="lateral")
                     yield PostureFigure(id="figure")
                 yield TiltGauge(id="gauge")
+                yield Static("", id="notice")
                 yield Static("waiting for the sensor", id="state", classes="away")
                 yield Static("Last 10 minutes (forward flexion, 0-40°)", classes="caption")
                 yield FlexionChart(id="chart")
-                yield Static("", id="demo-keys", classes="caption")
             with Vertical(id="side"):
-                yield Static("Sensor", classes="panel-title")
+                yield Static("Sensor", id="connection-title", classes="panel-title")
                 yield Static("not connected", id="connection")
                 yield Static("Today", classes="panel-title")
                 yield Static("no data yet", id="today")
                 yield Static("", id="nudge-status", classes="caption")
-        yield Footer()
+                yield Static("Demo wearer", id="demo-title", classes="panel-title")
+                yield Static("", id="demo-keys")
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
+        self.query_one("#demo-title").display = False
+        self.query_one("#notice").display = False
+        self._fit(self.size.height)
         self._painted = True
-        if self._thresholds is not None:
-            self.set_thresholds(*self._thresholds)
-        if self._link is not None:
-            self.show_link(*self._link)
-        if self.snapshot is not None and self._tally is not None:
-            self._paint_snapshot(self.snapshot, self._tally)
-        self.show_demo_keys(self._demo_keys)
-        self.show_nudge_status(self._nudge_status)
+        self.set_thresholds(self._threshold_deg, self._clear_deg)
+        for name, args in list(self._latest.items()):
+            getattr(self, f"_paint_{name}")(*args)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(event.size.height)
+
+    def _fit(self, rows: int) -> None:
+        self.set_class(0 < rows < COMPACT_BELOW_ROWS, "compact")
 
     def set_thresholds(self, threshold_deg: float, clear_deg: float) -> None:
-        self._thresholds = (threshold_deg, clear_deg)
+        self._threshold_deg, self._clear_deg = threshold_deg, clear_deg
         if not self._painted:
             return
         gauge = self.query_one(TiltGauge)
@@ -81,19 +100,21 @@ class LiveScreen(Screen):
         gauge.clear_deg = clear_deg
         self.query_one(PostureFigure).threshold_deg = threshold_deg
 
-    def show_snapshot(self, snapshot: PostureSnapshot, tally: DayTally) -> None:
-        self.snapshot, self._tally = snapshot, tally
+    def show_snapshot(self, snapshot: PostureSnapshot, tally: DayTally, at_s: float | None = None) -> None:
+        """``at_s``: the snapshot's wall-clock time (Unix s), which places it on the
+        chart; sample time stands in when it is not known."""
+        self.snapshot = snapshot
         # The chart keeps one point a second whether or not it is on screen.
-        new_point = snapshot.flexion_deg is not None and (
-            self._last_chart_s is None or snapshot.t_s - self._last_chart_s >= 1.0
-        )
+        at = snapshot.t_s if at_s is None else at_s
+        new_point = self._last_chart_s is None or at - self._last_chart_s >= 1.0 or at < self._last_chart_s
         if new_point:
-            self._last_chart_s = snapshot.t_s
-            self._chart.append(max(0.0, snapshot.flexion_deg))
-        if self._painted:
-            self._paint_snapshot(snapshot, tally, chart=new_point)
+            self._last_chart_s = at
+            if self._plots(snapshot, at):
+                self._chart.append((at, max(0.0, snapshot.flexion_deg or 0.0)))
+        if self._paints_now("snapshot", snapshot, tally, at, True):
+            self._paint_snapshot(snapshot, tally, at, new_point)
 
-    def _paint_snapshot(self, snapshot: PostureSnapshot, tally: DayTally, chart: bool = True) -> None:
+    def _paint_snapshot(self, snapshot: PostureSnapshot, tally: DayTally, at: float, chart: bool) -> None:
         flexion = snapshot.flexion_deg
         self.query_one("#flexion", Digits).update("--" if flexion is None else f"{flexion:.0f}°")
         lateral = snapshot.lateral_deg
@@ -104,18 +125,39 @@ class LiveScreen(Screen):
         self.query_one(PostureFigure).flexion_deg = flexion
         self.query_one(TiltGauge).flexion_deg = flexion
         self._show_state()
-        if chart and self._chart:
-            self.query_one(FlexionChart).show(list(self._chart), self.query_one(TiltGauge).threshold_deg)
-        self._show_today(snapshot, tally)
+        if chart:
+            self.query_one(FlexionChart).show(list(self._chart), at, self._threshold_deg)
+        self.show_today(tally, snapshot.t_s)
+
+    def _plots(self, snapshot: PostureSnapshot, at_s: float) -> bool:
+        """Whether this snapshot is posture to plot."""
+        if snapshot.state is EngineState.CALIBRATING:
+            self._calibration_lean_until_s = at_s + CALIBRATION_RETURN_S
+            return False
+        if snapshot.flexion_deg is None or snapshot.state in NOT_POSTURE:
+            return False
+        if self._calibration_lean_until_s is not None:
+            back_upright = snapshot.flexion_deg < self._clear_deg
+            if not back_upright and at_s < self._calibration_lean_until_s:
+                return False
+            self._calibration_lean_until_s = None
+        return True
 
     def _show_state(self) -> None:
+        if not self._painted:
+            return
         text, style = state_text(self.snapshot, self.linked)
         widget = self.query_one("#state", Static)
         widget.update(text)
         widget.set_classes(style)
 
-    def _show_today(self, snapshot: PostureSnapshot, tally: DayTally) -> None:
-        since_break = tally.sitting_for_s(snapshot.t_s)
+    def show_today(self, tally: DayTally, now_s: float | None = None) -> None:
+        """``now_s``: sample time, for the sitting timer (none before the first reading)."""
+        if self._paints_now("today", tally, now_s):
+            self._paint_today(tally, now_s)
+
+    def _paint_today(self, tally: DayTally, now_s: float | None) -> None:
+        since_break = 0.0 if now_s is None else tally.sitting_for_s(now_s)
         self.query_one("#today", Static).update(
             f"upright        {tally.upright_share:>5.0%}\n"
             f"slouch episodes {tally.episodes:>4}\n"
@@ -127,9 +169,10 @@ class LiveScreen(Screen):
 
     def show_link(self, state: LinkState, detail: str, sensor: dict[str, object], stats: LinkStats) -> None:
         self.linked = state is LinkState.STREAMING
-        self._link = (state, detail, dict(sensor), stats)
-        if not self._painted:
-            return
+        if self._paints_now("link", state, detail, dict(sensor), stats):
+            self._paint_link(state, detail, sensor, stats)
+
+    def _paint_link(self, state: LinkState, detail: str, sensor: dict[str, object], stats: LinkStats) -> None:
         battery = sensor.get("battery")
         rate = sensor.get("rate_hz")
         lines = [
@@ -146,11 +189,26 @@ class LiveScreen(Screen):
         self._show_state()
 
     def show_demo_keys(self, text: str) -> None:
-        self._demo_keys = text
-        if self._painted:
-            self.query_one("#demo-keys", Static).update(text)
+        if self._paints_now("demo_keys", text):
+            self._paint_demo_keys(text)
+
+    def _paint_demo_keys(self, text: str) -> None:
+        self.query_one("#demo-title").display = bool(text)
+        self.query_one("#demo-keys", Static).update(text)
+
+    def show_notice(self, text: str) -> None:
+        """A standing line above the state (no Bluetooth, ...); empty hides it."""
+        if self._paints_now("notice", text):
+            self._paint_notice(text)
+
+    def _paint_notice(self, text: str) -> None:
+        notice = self.query_one("#notice", Static)
+        notice.update(text)
+        notice.display = bool(text)
 
     def show_nudge_status(self, text: str) -> None:
-        self._nudge_status = text
-        if self._painted:
-            self.query_one("#nudge-status", Static).update(text)
+        if self._paints_now("nudge_status", text):
+            self._paint_nudge_status(text)
+
+    def _paint_nudge_status(self, text: str) -> None:
+        self.query_one("#nudge-status", Static).update(text)

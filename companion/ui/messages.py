@@ -19,6 +19,7 @@ class PostureUpdated(Message):
 
     snapshot: PostureSnapshot
     tally: DayTally
+    at_s: float | None = None  # wall-clock time of the snapshot (Unix s)
 
 
 @dataclass

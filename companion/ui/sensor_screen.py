@@ -35,7 +35,7 @@ class SensorScreen(Screen):
         table: DataTable = DataTable(cursor_type="row", id="sensors")
         table.add_columns("Name", "Kind", "Address", "Signal")
         yield table
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self._show_remembered()
@@ -70,7 +70,9 @@ class SensorScreen(Screen):
             label = driver_for_kind(sensor.kind).label
             signal = "connected" if current is not None and sensor.address == current.address else f"{sensor.rssi} dBm"
             table.add_row(sensor.name, label, sensor.address, signal, key=sensor.address)
-        status = f"{len(found)} sensor(s) found. Enter connects and remembers." if found else "No supported sensor found. Is it switched on and near? r scans again."
+        simulated = getattr(self.app, "demo_world", None) is not None
+        remembers = "connects (a simulated sensor is not remembered)" if simulated else "connects and remembers"
+        status = f"{len(found)} sensor(s) found. Enter {remembers}." if found else "No supported sensor found. Is it switched on and near? r scans again."
         self.query_one("#scan-status", Static).update(status)
         if found:
             table.focus()

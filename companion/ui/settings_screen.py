@@ -8,8 +8,8 @@ from rich.markup import escape
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, VerticalScroll
-from textual.screen import Screen
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static, Switch
 
 from ..engine import DELAY_CHOICES_S
@@ -40,6 +40,41 @@ def _widget_id(dotted: str) -> str:
     return "field-" + dotted.replace(".", "-")
 
 
+def _shown(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def problem(exc: SettingsError) -> str:
+    """What is wrong, without the file's section and key (the label is beside it)."""
+    message = str(exc)
+    if " is not allowed: " in message:
+        value, allowed = message.split(" = ", 1)[-1].split(" is not allowed: ", 1)
+        return f"{value.strip(chr(39))} is not allowed: {allowed}"
+    return message.split("] ", 1)[-1]
+
+
+class DiscardScreen(ModalScreen[str]):
+    """Esc with unsaved edits: save them, discard them, or keep editing."""
+
+    BINDINGS = [
+        Binding("s", "dismiss('save')", "Save"),
+        Binding("d", "dismiss('discard')", "Discard"),
+        Binding("escape,k", "dismiss('keep')", "Keep editing"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="discard"):
+            yield Label("Unsaved changes", classes="panel-title")
+            yield Static("s saves them, d discards them, Esc keeps editing.")
+            with Horizontal(id="discard-buttons"):
+                yield Button("Save", id="save", variant="primary")
+                yield Button("Discard", id="discard-button", variant="error")
+                yield Button("Keep editing", id="keep")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss({"save": "save", "discard-button": "discard"}.get(event.button.id or "", "keep"))
+
+
 class SettingsScreen(Screen):
     BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "back", "Back")]
 
@@ -48,24 +83,37 @@ class SettingsScreen(Screen):
         yield Header()
         with VerticalScroll(id="settings"):
             yield Static(f"Editing {self.app.settings_file}", classes="caption")  # type: ignore[attr-defined]
-            with Grid(id="settings-grid"):
-                for dotted, label, kind in FIELDS:
-                    yield Label(label)
-                    value = _get(settings, dotted)
-                    wid = _widget_id(dotted)
+            yield Static("", id="settings-error")
+            for dotted, label, kind in FIELDS:
+                value = _get(settings, dotted)
+                wid = _widget_id(dotted)
+                with Horizontal(classes="setting-row"):
+                    yield Label(label, classes="setting-label")
                     if kind == "bool":
                         yield Switch(value=value, id=wid)
+                        yield Label("on" if value else "off", id=f"{wid}-state", classes="switch-state")
                     elif kind == "delay":
                         yield Select([(f"{d} s", d) for d in DELAY_CHOICES_S], value=int(value), allow_blank=False, id=wid)
                     else:
-                        yield Input(value=f"{value:g}" if isinstance(value, float) else str(value), id=wid)
-            yield Static("", id="settings-error")
+                        yield Input(value=_shown(value), id=wid, select_on_focus=True)
+                yield Static("", id=f"{wid}-error", classes="field-error")
             yield Button("Save", id="save", variant="primary")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self._show(self.app.settings)  # type: ignore[attr-defined]
+
+    _asking = False  # the discard question is open over this screen
 
     def on_screen_resume(self) -> None:
-        """The screen is kept between visits: show the settings as they are now."""
-        settings: Settings = self.app.settings  # type: ignore[attr-defined]
+        """The screen is kept between visits: show the settings as they are now
+        (but keep the edits when coming back from the discard question)."""
+        if self._asking:
+            self._asking = False
+            return
+        self._show(self.app.settings)  # type: ignore[attr-defined]
+
+    def _show(self, settings: Settings) -> None:
         for dotted, _label, kind in FIELDS:
             widget = self.query_one(f"#{_widget_id(dotted)}")
             value = _get(settings, dotted)
@@ -74,9 +122,38 @@ class SettingsScreen(Screen):
             elif kind == "delay":
                 widget.value = int(value)  # type: ignore[attr-defined]
             else:
-                widget.value = f"{value:g}" if isinstance(value, float) else str(value)  # type: ignore[attr-defined]
-        self.query_one("#settings-error", Static).update("")
+                widget.value = _shown(value)  # type: ignore[attr-defined]
+        self._clear_errors()
+        self.query_one("#settings").scroll_home(animate=False)
+        first = self.query_one(f"#{_widget_id(FIELDS[0][0])}", Input)
+        first.focus()
+        first.selection = type(first.selection)(0, len(first.value))  # typing replaces the value
 
+    def on_switch_changed(self, event: Switch.Changed) -> None:
+        if event.switch.id:
+            self.query_one(f"#{event.switch.id}-state", Label).update("on" if event.value else "off")
+
+    def _clear_errors(self) -> None:
+        self.query_one("#settings-error", Static).update("")
+        self.query_one("#settings-error", Static).set_classes("")
+        self.query_one("#settings-error", Static).display = False
+        for dotted, _label, _kind in FIELDS:
+            field_error = self.query_one(f"#{_widget_id(dotted)}-error", Static)
+            field_error.update("")
+            field_error.display = False
+
+    def edited(self) -> bool:
+        """Whether any field differs from the settings in force."""
+        settings: Settings = self.app.settings  # type: ignore[attr-defined]
+        for dotted, _label, kind in FIELDS:
+            current = _get(settings, dotted)
+            read = self._read(dotted, kind)
+            if kind in ("bool", "delay"):
+                if read != (int(current) if kind == "delay" else current):
+                    return True
+            elif str(read) != _shown(current) and read != current:
+                return True
+        return False
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "save":
             self.action_save()
@@ -96,32 +173,61 @@ class SettingsScreen(Screen):
             return int(number) if kind == "int" and number.is_integer() else number
         return text
 
-    def action_save(self) -> None:
+    def action_save(self) -> bool:
+        """Check every field, then write the file; on a bad value nothing is written."""
         settings: Settings = self.app.settings  # type: ignore[attr-defined]
-        error = self.query_one("#settings-error", Static)
+        self._clear_errors()
         try:
             for dotted, _label, kind in FIELDS:
                 settings = with_value(settings, dotted, self._read(dotted, kind))
             path = save(settings, self.app.settings_file)  # type: ignore[attr-defined]
         except SettingsError as exc:
-            error.update(Text(str(exc)))
-            error.set_classes("alerted")
-            self.notify(escape(str(exc)), title="Settings not saved", severity="error", timeout=10)
-            if exc.key:
-                try:
-                    self.query_one(f"#{_widget_id(exc.key)}").focus()
-                except Exception:
-                    pass
-            return
+            self._show_error(exc)
+            return False
         except OSError as exc:
+            error = self.query_one("#settings-error", Static)
             error.update(Text(f"Could not save: {exc}"))
             error.set_classes("alerted")
-            self.notify(escape(f"Could not save: {exc}"), title="Settings not saved", severity="error", timeout=10)
-            return
-        error.update("")
+            error.display = True
+            self.notify(escape(f"Settings not saved: {exc}"), title="Settings not saved", severity="error", timeout=10)
+            return False
         self.app.apply_settings(settings)  # type: ignore[attr-defined]
-        self.notify(f"Saved to {path}")
+        self.notify(escape(f"Saved to {path}"))
         self.app.pop_screen()
+        return True
+
+    def _show_error(self, exc: SettingsError) -> None:
+        labels = {dotted: label for dotted, label, _kind in FIELDS}
+        label = labels.get(exc.key)
+        what = problem(exc)
+        if label is None:  # a rule across fields, e.g. quiet hours need both ends
+            error = self.query_one("#settings-error", Static)
+            error.update(Text(what))
+            error.set_classes("alerted")
+            error.display = True
+            self.notify(escape(f"Not saved: {what}"), severity="error", timeout=10)
+            return
+        widget = self.query_one(f"#{_widget_id(exc.key)}")
+        if isinstance(widget, Input) and " is not allowed: " in what:
+            what = f"{widget.value.strip() or 'empty'} is not allowed: {what.split(' is not allowed: ', 1)[1]}"
+        field_error = self.query_one(f"#{_widget_id(exc.key)}-error", Static)
+        field_error.update(Text(what))
+        field_error.display = True
+        widget.focus()
+        self.call_after_refresh(field_error.scroll_visible, animate=False)
+        self.notify(escape(f"{label.split(' (')[0]}: {what}. Nothing was saved."), title="Settings", severity="error", timeout=10)
 
     def action_back(self) -> None:
-        self.app.pop_screen()
+        if not self.edited():
+            self.app.pop_screen()
+            return
+
+        def chosen(choice: str | None) -> None:
+            if choice == "save":
+                self.action_save()
+            elif choice == "discard":
+                self._show(self.app.settings)  # type: ignore[attr-defined]
+                self.app.pop_screen()
+
+        self._asking = True
+        self.app.push_screen(DiscardScreen(), chosen)

@@ -18,7 +18,8 @@ class StretchScreen(ModalScreen[StretchResult | None]):
     """Pick a stretch, follow its steps; the app feeds the sensor's readings in."""
 
     BINDINGS = [
-        Binding("escape", "stop", "Stop"),
+        Binding("escape", "stop", "Stop / close"),
+        Binding("enter", "close_result", "Close the result", show=False),
         Binding("d", "done_by_hand", "Mark done by hand"),
     ]
 
@@ -33,6 +34,7 @@ class StretchScreen(ModalScreen[StretchResult | None]):
             yield Label("Stretch", id="stretch-title", classes="panel-title")
             yield OptionList(*[Option(f"{plan.title}: {plan.summary}", id=key) for key, plan in PLANS.items()], id="stretch-choice")
             yield Static("", id="stretch-step")
+            yield Static("", id="stretch-variant", classes="caption")
             yield ProgressBar(total=100, show_eta=False, id="stretch-progress")
             yield Static("", id="stretch-measure")
             yield Static(NOT_MEDICAL, classes="caption")
@@ -56,8 +58,8 @@ class StretchScreen(ModalScreen[StretchResult | None]):
         self.guided = guided
         self.query_one(OptionList).display = False
         self.query_one(ProgressBar).display = True
-        tender = f"\n{plan.tender_variant}" if plan.tender_variant else ""
-        self.query_one("#stretch-title", Label).update(f"{plan.title}{tender}")
+        self.query_one("#stretch-title", Label).update(plan.title)
+        self.query_one("#stretch-variant", Static).update(plan.tender_variant)
 
     def _refresh(self) -> None:
         guided = self.guided
@@ -85,22 +87,22 @@ class StretchScreen(ModalScreen[StretchResult | None]):
         assert self.guided is not None
         self.result = self.guided.result(now)
         self.app.finish_stretch(self.result, by_hand=False)  # type: ignore[attr-defined]
-        lines = ["Done: the sensor saw it." if self.result.seen_by_sensor else
+        lines = ["Done: the sensor saw it. Enter or Esc closes." if self.result.seen_by_sensor else
                  "The sensor did not see this stretch done. Press d if you did it anyway, Esc to close."]
         if self.result.extension_deg is not None:
             lines.append(f"Back extension {self.result.extension_deg:.0f}°.")
         if self.result.left_deg is not None:
             lines.append(self.result.balance_text())
         if self.result.lateral_rest_deg is not None:
-            side = "right" if self.result.lateral_rest_deg > 0 else "left"
-            lines.append(f"Resting side lean {abs(self.result.lateral_rest_deg):.0f}° to the {side}.")
+            lines.append(self.result.rest_lean_text())
         self.query_one("#stretch-step", Static).update("\n".join(lines))
+        self.query_one("#stretch-variant", Static).update("")
         self.query_one(ProgressBar).update(progress=100)
-        if self.result.seen_by_sensor:
-            self.set_timer(4.0, self._close)
+        # The result stays until dismissed: it is what the person came for.
 
-    def _close(self) -> None:
-        self.dismiss(self.result)
+    def action_close_result(self) -> None:
+        if self.result is not None:
+            self.dismiss(self.result)
 
     def action_done_by_hand(self) -> None:
         if self.result is not None and not self.result.seen_by_sensor:

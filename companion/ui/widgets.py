@@ -48,26 +48,27 @@ class PostureFigure(Static):
     flexion_deg: reactive[float | None] = reactive(None)
     threshold_deg: reactive[float] = reactive(12.0)
 
-    HEIGHT = 9
+    HEIGHT = 9  # rows when there is room; fewer in the compact layout
 
     def render(self) -> Text:
         width = max(12, self.size.width or 24)
-        rows = [[" "] * width for _ in range(self.HEIGHT)]
+        height = max(5, min(self.HEIGHT, self.size.height or self.HEIGHT))
+        rows = [[" "] * width for _ in range(height)]
         hip_x = width // 2 - 3
         angle = math.radians(self.flexion_deg or 0.0)
         # Seat and chair back.
         for x in range(hip_x - 6, hip_x + 6):
             if 0 <= x < width:
-                rows[self.HEIGHT - 1][x] = "▀"
-        for y in range(self.HEIGHT - 5, self.HEIGHT - 1):
+                rows[height - 1][x] = "▀"
+        for y in range(height - 5, height - 1):
             if 0 <= hip_x - 5 < width:
                 rows[y][hip_x - 5] = "▌"
         # Spine from the hip up, leaning forward (to the right) with flexion.
-        spine = self.HEIGHT - 3
+        spine = height - 3
         char = "│" if abs(self.flexion_deg or 0) < 8 else ("╱" if angle > 0 else "╲")
         x = float(hip_x)
         for step in range(spine):
-            y = self.HEIGHT - 2 - step
+            y = height - 2 - step
             x = hip_x + math.tan(angle) * (step + 1) * 2.0
             xi = int(round(x))
             if 0 <= xi < width:
@@ -114,38 +115,75 @@ class TiltGauge(Static):
 
 
 class FlexionChart(Static):
-    """Forward flexion over the last minutes on a fixed scale (0-40 deg), so a calm
-    stretch looks calm: bars above the threshold are red, the rest green."""
+    """Forward flexion over a fixed window of wall-clock time (the last ten minutes)
+    on a fixed scale (0-40 deg), so a calm stretch looks calm and one minute of data
+    fills one tenth of the width: bars above the threshold are red, the rest green,
+    time without posture data (away, calibrating, a stretch) stays blank. The last
+    row marks the time, minutes before now."""
 
     TOP_DEG = 40.0
+    WINDOW_S = 600.0
     BLOCKS = " ▁▂▃▄▅▆▇█"
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.values: list[float] = []
+        self.points: list[tuple[float, float]] = []  # (wall-clock s, flexion deg), oldest first
+        self.now_s: float | None = None
         self.threshold_deg = 12.0
 
-    def show(self, values: list[float], threshold_deg: float) -> None:
-        self.values = values
+    def show(self, points: list[tuple[float, float]], now_s: float, threshold_deg: float) -> None:
+        self.points = points
+        self.now_s = now_s
         self.threshold_deg = threshold_deg
         self.refresh()
+
+    def columns(self, width: int) -> list[float | None]:
+        """The largest flexion in each column's share of the window (None: no data)."""
+        columns: list[float | None] = [None] * width
+        if self.now_s is None:
+            return columns
+        start = self.now_s - self.WINDOW_S
+        per_column = self.WINDOW_S / width
+        for at, value in self.points:
+            index = int((at - start) / per_column)
+            if at < start or at > self.now_s or index < 0:
+                continue
+            index = min(width - 1, index)
+            current = columns[index]
+            columns[index] = value if current is None else max(current, value)
+        return columns
+
+    def axis(self, width: int) -> Text:
+        """Minute marks: -10m at the left edge, now at the right."""
+        labels = [" "] * width
+        for minutes_ago in range(10, 0, -2):
+            col = int(round((self.WINDOW_S - minutes_ago * 60) / self.WINDOW_S * (width - 1)))
+            label = f"-{minutes_ago}m"
+            start = max(0, min(width - len(label), col - (0 if minutes_ago == 10 else len(label) // 2)))
+            labels[start : start + len(label)] = label
+        labels[width - 3 :] = "now"
+        return Text("".join(labels), style="dim")
 
     def render(self) -> Text:
         width = max(10, self.size.width or 60)
         height = max(2, self.size.height or 4)
-        if not self.values:
-            return Text("no data yet", style="dim")
-        # Each column shows the largest value of its share of the points.
-        per_column = max(1, -(-len(self.values) // width))
-        columns = [max(self.values[i : i + per_column]) for i in range(0, len(self.values), per_column)]
-        levels = height * 8
+        bars = height - 1
+        if not self.points:
+            rows = [Text("no posture data in the last 10 minutes", style="dim")] + [Text("")] * (bars - 1)
+            return Text("\n").join([*rows, self.axis(width)])
+        levels = bars * 8
         rows = []
-        for row in range(height):
+        columns = self.columns(width)
+        for row in range(bars):
             line = Text()
-            floor = (height - 1 - row) * 8
+            floor = (bars - 1 - row) * 8
             for value in columns:
-                filled = int(round(max(0.0, min(value, self.TOP_DEG)) / self.TOP_DEG * levels))
+                if value is None:
+                    line.append(" ")
+                    continue
+                filled = max(1, int(round(max(0.0, min(value, self.TOP_DEG)) / self.TOP_DEG * levels)))
                 part = max(0, min(8, filled - floor))
                 line.append(self.BLOCKS[part], style="red" if value > self.threshold_deg else "green")
             rows.append(line)
+        rows.append(self.axis(width))
         return Text("\n").join(rows)
