@@ -344,3 +344,26 @@ def seated_scores(trials: list[SeatedTrial], threshold_deg: float = REFERENCE_TH
     out["trials"] = float(len(trials))
     out["slips"] = float(sum(t.slips for t in trials))
     return out
+
+
+def slips_in_recordings(paths) -> tuple[int, float]:
+    """Slip detections (RecalibrationNeeded) over whole real recordings, and their
+    total hours. Slips do not depend on the body frame, so any frame serves; after a
+    detection the engine is given its frame again, as a wearer recalibrating would."""
+    from .engine.events import RecalibrationNeeded
+    from .recording import read_readings
+
+    slips, seconds = 0, 0.0
+    frame = BodyFrame((0.0, 0.0, 1.0), (1.0, 0.0, 0.0))
+    for path in paths:
+        readings = list(read_readings(path))
+        if len(readings) < 2:
+            continue
+        seconds += readings[-1].t_s - readings[0].t_s
+        engine = PostureEngine(frame=frame)
+        for i in range(0, len(readings), 10):
+            for event in engine.process(readings[i : i + 10]):
+                if isinstance(event, RecalibrationNeeded):
+                    slips += 1
+                    engine.set_frame(frame)
+    return slips, seconds / 3600.0

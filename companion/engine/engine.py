@@ -35,7 +35,8 @@ SLIP_TICKS = 4
 UPRIGHT_HOLD_S = 4.0
 LEAN_MIN_DEG = 12.0
 LEAN_HOLD_S = 1.0
-CALIBRATION_GRACE_S = 5.0  # time to sit back up after the guided lean
+CALIBRATION_GRACE_S = 5.0
+RECOVERY_S = 5.0  # the filter's rejection timeout  # time to sit back up after the guided lean
 _ZERO = (0.0, 0.0, 0.0)
 
 
@@ -148,21 +149,10 @@ class PostureEngine:
     ) -> None:
         self.settings = settings
         self.rate_hz = rate_hz
-        ahrs_settings = imufusion.AhrsSettings()
-        ahrs_settings.convention = imufusion.CONVENTION_NWU
-        ahrs_settings.gain = 0.5
-        ahrs_settings.gyroscope_range = gyro_range_dps
-        ahrs_settings.acceleration_rejection = 10.0
-        ahrs_settings.rejection_timeout = int(5 * rate_hz)
-        ahrs_settings.sample_rate = rate_hz
+        self._gyro_range_dps = gyro_range_dps
         self._ahrs = imufusion.Ahrs()
-        self._ahrs.set_settings(ahrs_settings)
-        bias_settings = imufusion.BiasSettings()
-        bias_settings.sample_rate = rate_hz
-        bias_settings.stationary_threshold = 3.0
-        bias_settings.stationary_period = 3.0
         self._bias = imufusion.Bias()
-        self._bias.set_settings(bias_settings)
+        self._tune(rate_hz)
         self._gate = ActivityGate()
         self.detector = SlouchDetector(settings)
         self.frame = frame
@@ -170,6 +160,7 @@ class PostureEngine:
         self._needs_recalibration = False
         self._paused = False
         self._slip_ticks = 0
+        self._still_ref: np.ndarray | None = None
         self._first_t: float | None = None
         self.has_gyro = True
         self._judge_from_s = float("-inf")
@@ -179,6 +170,32 @@ class PostureEngine:
         self._last_tick_t: float | None = None
         self.gravity = np.array([0.0, 0.0, 1.0])
         self._latest: tuple[float, float | None, float | None, Activity] = (0.0, None, None, Activity.STILL)
+
+    def _tune(self, rate_hz: float) -> None:
+        ahrs_settings = imufusion.AhrsSettings()
+        ahrs_settings.convention = imufusion.CONVENTION_NWU
+        ahrs_settings.gain = 0.5
+        ahrs_settings.gyroscope_range = self._gyro_range_dps
+        ahrs_settings.acceleration_rejection = 10.0
+        # Seconds (imufusion >= 1.3.1): after this long rejecting the accelerometer
+        # the filter snaps back to it, so a real change is followed within ~5 s.
+        ahrs_settings.rejection_timeout = RECOVERY_S
+        ahrs_settings.sample_rate = rate_hz
+        self._ahrs.set_settings(ahrs_settings)
+        bias_settings = imufusion.BiasSettings()
+        bias_settings.sample_rate = rate_hz
+        bias_settings.stationary_threshold = 3.0
+        bias_settings.stationary_period = 3.0
+        self._bias.set_settings(bias_settings)
+
+    def set_rate(self, rate_hz: float) -> None:
+        """Retune the filter to the sensor's actual rate, keeping its orientation, the
+        body frame, a calibration in progress and any slouch under way."""
+        if abs(rate_hz - self.rate_hz) < 1e-9:
+            return
+        self.rate_hz = rate_hz
+        self._tune(rate_hz)
+        self._samples_per_tick = max(1, round(TICK_S * rate_hz))
 
     # -- control ------------------------------------------------------------------
 
@@ -297,23 +314,38 @@ class PostureEngine:
             flexion, lateral = self.frame.angles_deg(gravity)
             # Without a gyroscope every tilt looks like a jump without a turn.
             if self.has_gyro and not self._needs_recalibration and self._calibration is None:
-                events += self._check_slip(t_s, activity)
+                events += self._check_slip(t_s, activity, accel_mean)
             judging = not (self._needs_recalibration or self._paused or self._calibration is not None)
             if judging and t_s >= self._judge_from_s:
                 events += self.detector.update(t_s, flexion, lateral, activity)
         self._publish(t_s, flexion, lateral, activity)
 
-    def _check_slip(self, t_s: float, activity: Activity) -> list[EngineEvent]:
+    def _check_slip(self, t_s: float, activity: Activity, accel_mean: tuple[float, float, float]) -> list[EngineEvent]:
         """Gravity jumped while the wearer sat still and the gyroscope saw no turn:
-        the sensor moved on the back. Ask for recalibration instead of alerting."""
+        the sensor moved on the back. Ask for recalibration instead of alerting.
+
+        The filter disagreeing with the accelerometer is not enough on its own: a
+        single corrupt gyroscope sample (seen in real recordings: 1500 deg/s for one
+        sample) turns the filter while the accelerometer stays put. A slip needs the
+        accelerometer itself to have moved away from where it last agreed with the
+        filter at rest."""
         if activity is not Activity.STILL:
             self._slip_ticks = 0
             return []
         error = self._ahrs.get_internal_states().acceleration_error
-        self._slip_ticks = self._slip_ticks + 1 if error > SLIP_ERROR_DEG else 0
+        direction = np.array(accel_mean)
+        direction /= max(1e-9, float(np.linalg.norm(direction)))
+        if error <= SLIP_ERROR_DEG:
+            self._slip_ticks = 0
+            self._still_ref = direction
+            return []
+        ref = self._still_ref
+        moved = ref is not None and math.degrees(math.acos(max(-1.0, min(1.0, float(direction @ ref))))) > SLIP_ERROR_DEG
+        self._slip_ticks = self._slip_ticks + 1 if moved else 0
         if self._slip_ticks < SLIP_TICKS:
             return []
         self._needs_recalibration = True
+        self._still_ref = None
         events: list[EngineEvent] = self.detector.end_now(t_s)
         events.append(
             RecalibrationNeeded(t_s, f"the sensor seems to have moved on your back ({error:.0f} deg without a matching turn)")
