@@ -22,9 +22,12 @@ from .calibration import BodyFrame, CalibrationError
 from .events import (
     CalibrationCompleted,
     CalibrationProgress,
+    DataGap,
     EngineEvent,
+    GyroscopeMismatch,
     RecalibrationNeeded,
 )
+from .gyrocheck import GyroCheck
 from .settings import EngineSettings
 from .slouch import SlouchDetector
 
@@ -38,10 +41,6 @@ LEAN_HOLD_S = 1.0
 CALIBRATION_GRACE_S = 5.0
 RECOVERY_S = 5.0  # the filter's rejection timeout  # time to sit back up after the guided lean
 _ZERO = (0.0, 0.0, 0.0)
-
-
-def _no_gyro(_gyro: None) -> tuple[float, float, float]:
-    return _ZERO
 
 
 class EngineState(enum.Enum):
@@ -161,6 +160,12 @@ class PostureEngine:
         self._paused = False
         self._slip_ticks = 0
         self._still_ref: np.ndarray | None = None
+        self._last_sample_t = 0.0
+        self._gyro_check: GyroCheck | None = GyroCheck()
+        self._gyro_signs: tuple[float, float, float] | None = None
+        self.gyro_mismatch: GyroscopeMismatch | None = None
+        #: Called with (t_s, flexion, lateral, activity, state) after every tick, if set.
+        self.tick_listener = None
         self._first_t: float | None = None
         self.has_gyro = True
         self._judge_from_s = float("-inf")
@@ -248,13 +253,24 @@ class PostureEngine:
         if self._first_t is None:
             self._first_t = readings[0].t_s
             self.has_gyro = readings[0].gyro_dps is not None
+            self._last_sample_t = readings[0].t_s
+        if self._gyro_check is not None or self._gyro_signs is not None or not self.has_gyro:
+            # Rare paths (first minutes, faulty or absent gyroscope): per-sample Python work.
+            return self._process_checked(readings, events)
         bias_update = self._bias.update
-        if readings[0].gyro_dps is None:  # accelerometer-only sensor: no gyro, no bias
-            bias_update = _no_gyro
         ahrs_update = self._ahrs.update_no_magnetometer
         per_tick = self._samples_per_tick
+        gap_s = self.settings.gap_s
+        last = self._last_sample_t
         sa, sx, sy, sz, n = self._sums
         for r in readings:
+            t = r.t_s
+            if t - last > gap_s:
+                self._sums = [sa, sx, sy, sz, n]
+                self._gap(last, t, events)
+                sa = sx = sy = sz = 0.0
+                n = 0
+            last = t
             a = r.accel_g
             ahrs_update(bias_update(r.gyro_dps), a)
             ax, ay, az = a
@@ -264,11 +280,70 @@ class PostureEngine:
             sz += az
             n += 1
             if n == per_tick:
-                self._tick(r.t_s, sa / n, (sx / n, sy / n, sz / n), events)
+                self._tick(t, sa / n, (sx / n, sy / n, sz / n), events)
                 sa = sx = sy = sz = 0.0
                 n = 0
+        self._last_sample_t = last
         self._sums = [sa, sx, sy, sz, n]
         return events
+
+    def _process_checked(self, readings: Sequence[ImuReading], events: list[EngineEvent]) -> list[EngineEvent]:
+        """The same loop, also summing the gyroscope for the self-check, applying sign
+        corrections, or feeding a zero rate when there is no usable gyroscope."""
+        bias_update = self._bias.update
+        ahrs_update = self._ahrs.update_no_magnetometer
+        per_tick = self._samples_per_tick
+        gap_s = self.settings.gap_s
+        last = self._last_sample_t
+        sa, sx, sy, sz, n = self._sums
+        for r in readings:
+            t = r.t_s
+            if t - last > gap_s:
+                self._sums = [sa, sx, sy, sz, n]
+                self._gap(last, t, events)
+                sa = sx = sy = sz = 0.0
+                n = 0
+            last = t
+            a = r.accel_g
+            g = r.gyro_dps
+            if g is None or not self.has_gyro:
+                g = _ZERO
+            else:
+                signs = self._gyro_signs
+                if signs is not None:
+                    g = (g[0] * signs[0], g[1] * signs[1], g[2] * signs[2])
+                check = self._gyro_check
+                if check is not None:
+                    check.add_rate(g)
+                g = bias_update(g)
+            ahrs_update(g, a)
+            ax, ay, az = a
+            sa += ax * ax + ay * ay + az * az
+            sx += ax
+            sy += ay
+            sz += az
+            n += 1
+            if n == per_tick:
+                self._tick(t, sa / n, (sx / n, sy / n, sz / n), events)
+                sa = sx = sy = sz = 0.0
+                n = 0
+        self._last_sample_t = last
+        self._sums = [sa, sx, sy, sz, n]
+        return events
+
+    def _gap(self, last_s: float, next_s: float, events: list[EngineEvent]) -> None:
+        """Silence in sample time: end any episode at the last sample, count the gap as
+        not worn, and start the filter and the hold timers afresh."""
+        events += self.detector.end_now(last_s)
+        events.append(DataGap(next_s, last_s, next_s))
+        self._sums = [0.0, 0.0, 0.0, 0.0, 0]
+        self._ahrs.restart()
+        self._first_t = next_s
+        self._last_tick_t = None
+        self._still_ref = None
+        self._slip_ticks = 0
+        if self._gyro_check is not None:
+            self._gyro_check.reset_tick()
 
     def _tick(
         self, t_s: float, accel_square_mean: float, accel_mean: tuple[float, float, float],
@@ -293,6 +368,12 @@ class PostureEngine:
         # Spread of the acceleration vector within the tick: the gait's bounce.
         spread = math.sqrt(max(0.0, accel_square_mean - (mx * mx + my * my + mz * mz)))
         activity = self._gate.update(turn_rate, spread)
+        check = self._gyro_check
+        if check is not None:
+            verdict = check.tick(t_s, accel_mean, activity is Activity.WALKING)
+            if verdict is not None:
+                self._gyro_check = None
+                self._apply_gyro_verdict(t_s, verdict, events)
         # Still: the mean acceleration is gravity, and unlike the filter it does not
         # lag a slow slump (the bias estimator absorbs very slow turns). Moving: the
         # filter, which rides through the accelerations of the movement.
@@ -373,6 +454,21 @@ class PostureEngine:
 
     def _publish(self, t_s: float, flexion: float | None, lateral: float | None, activity: Activity) -> None:
         self._latest = (t_s, flexion, lateral, activity)
+        if self.tick_listener is not None:
+            self.tick_listener(t_s, flexion, lateral, activity, self._state())
+
+    def _apply_gyro_verdict(self, t_s: float, verdict: GyroscopeMismatch, events: list[EngineEvent]) -> None:
+        if verdict.action == "ok":
+            return
+        self.gyro_mismatch = verdict
+        events.append(verdict)
+        if verdict.action == "corrected":
+            self._gyro_signs = verdict.signs
+        else:
+            self.has_gyro = False  # accelerometer only from here on: no gyro, no slip check
+        # The filter followed the faulty gyroscope so far: start it again.
+        self._ahrs.restart()
+        self._first_t = t_s
 
     @property
     def snapshot(self) -> PostureSnapshot:
