@@ -9,7 +9,7 @@ by the correlation of its prediction with the measurement:
 
 - the sensor's own signs correlate best and the scale is plausible: all is well;
 - another pattern correlates clearly best: the axes are corrected with it;
-- nothing fits (or the scale is off by more than 2x): the gyroscope is set aside
+- nothing fits (or the scale is off by more than 3x): the gyroscope is set aside
   and the engine runs on the accelerometer alone.
 
 Public recordings show such sensors (correlation -0.56 to -0.94 with the
@@ -27,13 +27,13 @@ from .events import GyroscopeMismatch
 
 EVIDENCE_DEG = 60.0  # summed tilt change over moving ticks before a verdict
 MOVE_DEG = 0.5  # a tick's tilt change that counts as movement
-JUMP_DEG = 5.0  # faster than 20 deg/s: a jump (a slip, a knock), not a posture change
+JUMP_DEG = 15.0  # faster than 60 deg/s: a jump (a slip, a knock), not a posture change
 GIVE_UP_S = 15 * 60.0  # no verdict after this long: the wearer sat too still to tell
 GOOD_CORRELATION = 0.5
 CORRECTABLE_CORRELATION = 0.6
 CLEAR_MARGIN = 0.2
 TIE = 0.05
-SCALE_RANGE = (0.5, 2.0)
+SCALE_RANGE = (0.33, 3.0)
 
 SIGNS = np.array(list(itertools.product((1.0, -1.0), repeat=3)))  # row 0 is (1, 1, 1)
 
@@ -77,11 +77,14 @@ class GyroCheck:
         dt = t_s - prev[0]
         dg = u - prev[1]
         moved = math.degrees(float(np.linalg.norm(dg)))
-        if MOVE_DEG <= moved <= JUMP_DEG and dt > 0:
-            w = np.radians(np.array((sx, sy, sz)) / n)
-            mid = u + prev[1]
-            mid /= float(np.linalg.norm(mid))
-            predicted = np.cross(mid, SIGNS * w) * dt
+        w = np.radians(np.array((sx, sy, sz)) / n)
+        mid = u + prev[1]
+        mid /= float(np.linalg.norm(mid))
+        predicted = np.cross(mid, SIGNS * w) * dt
+        # Select on both the measured and the predicted change, so that neither's
+        # noise alone picks the ticks (that would bias the scale).
+        size = max(moved, math.degrees(float(np.linalg.norm(predicted[0]))))
+        if MOVE_DEG <= size and moved <= JUMP_DEG and dt > 0:
             self._s += predicted @ dg
             self._p += np.einsum("ij,ij->i", predicted, predicted)
             self._d += float(dg @ dg)
