@@ -83,7 +83,8 @@ class LiveSession:
     def set_rate(self, rate_hz: float) -> None:
         """The sensor's actual rate, once connected: the filter is tuned to it."""
         if abs(rate_hz - self.engine.rate_hz) > 0.5:
-            self.engine = PostureEngine(self.settings.posture, rate_hz=rate_hz, frame=self.engine.frame)
+            # Retuned in place: a calibration in progress and a slouch under way go on.
+            self.engine.set_rate(rate_hz)
 
     def apply_settings(self, settings: Settings) -> None:
         """New thresholds apply from the next tick; calibration and the day's numbers stay."""

@@ -370,7 +370,7 @@ class PostureEngine:
         activity = self._gate.update(turn_rate, spread)
         check = self._gyro_check
         if check is not None:
-            verdict = check.tick(t_s, accel_mean, activity is Activity.WALKING)
+            verdict = check.tick(t_s, accel_mean, spread, activity is Activity.WALKING)
             if verdict is not None:
                 self._gyro_check = None
                 self._apply_gyro_verdict(t_s, verdict, events)

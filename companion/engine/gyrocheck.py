@@ -9,8 +9,11 @@ by the correlation of its prediction with the measurement:
 
 - the sensor's own signs correlate best and the scale is plausible: all is well;
 - another pattern correlates clearly best: the axes are corrected with it;
-- nothing fits (or the scale is off by more than 3x): the gyroscope is set aside
-  and the engine runs on the accelerometer alone.
+- the own signs correlate negatively with no clear correction, or the fit is clear
+  but the scale is off by more than 3x: the gyroscope is set aside and the engine
+  runs on the accelerometer alone;
+- anything else is inconclusive: evidence keeps accumulating, and after
+  GIVE_UP_S the gyroscope is kept.
 
 Public recordings show such sensors (correlation -0.56 to -0.94 with the
 accelerometer); the sensors in ../shared/data correlate at +0.89 to +0.97.
@@ -27,11 +30,14 @@ from .events import GyroscopeMismatch
 
 EVIDENCE_DEG = 60.0  # summed tilt change over moving ticks before a verdict
 MOVE_DEG = 0.5  # a tick's tilt change that counts as movement
+QUASI_STATIC_G = 0.05
 JUMP_DEG = 15.0  # faster than 60 deg/s: a jump (a slip, a knock), not a posture change
 GIVE_UP_S = 15 * 60.0  # no verdict after this long: the wearer sat too still to tell
 GOOD_CORRELATION = 0.5
 CORRECTABLE_CORRELATION = 0.6
-CLEAR_MARGIN = 0.2
+CLEAR_MARGIN = 0.4
+WRONG_WAY_CORRELATION = -0.3
+SCALE_CORRELATION = 0.8  # the scale is only judged on a clear fit
 TIE = 0.05
 SCALE_RANGE = (0.33, 3.0)
 
@@ -60,7 +66,7 @@ class GyroCheck:
         self._prev = None
         self._rate = [0.0, 0.0, 0.0, 0]
 
-    def tick(self, t_s: float, accel_mean: tuple[float, float, float], walking: bool) -> GyroscopeMismatch | None:
+    def tick(self, t_s: float, accel_mean: tuple[float, float, float], spread_g: float, walking: bool) -> GyroscopeMismatch | None:
         if self._started is None:
             self._started = t_s
         sx, sy, sz, n = self._rate
@@ -72,7 +78,10 @@ class GyroCheck:
         u /= norm
         prev = self._prev
         self._prev = (t_s, u)
-        if prev is None or walking:
+        # Only quasi-static ticks: there the mean acceleration is gravity. Walking,
+        # jolts and fast moves add accelerations the gyroscope has no part in.
+        quasi_static = spread_g < QUASI_STATIC_G and abs(norm - 1.0) < QUASI_STATIC_G
+        if prev is None or walking or not quasi_static:
             return self._verdict(t_s) if t_s - self._started >= GIVE_UP_S else None
         dt = t_s - prev[0]
         dg = u - prev[1]
@@ -93,38 +102,43 @@ class GyroCheck:
             return self._verdict(t_s)
         return None
 
-    def _verdict(self, t_s: float) -> GyroscopeMismatch:
+    def _verdict(self, t_s: float) -> GyroscopeMismatch | None:
+        """A verdict, or None to keep gathering evidence (until GIVE_UP_S)."""
+        final = self._started is not None and t_s - self._started >= GIVE_UP_S
         if self._evidence_deg < EVIDENCE_DEG / 2 or self._d <= 0:
-            return GyroscopeMismatch(t_s, "ok", (1.0, 1.0, 1.0), float("nan"), "not enough movement to check")
+            return GyroscopeMismatch(t_s, "ok", (1.0, 1.0, 1.0), float("nan"), "not enough movement to check") if final else None
         correlation = self._s / np.sqrt(np.maximum(self._p, 1e-12) * self._d)
         order = np.argsort(-correlation)
         best, second = int(order[0]), int(order[1])
         own = float(correlation[0])
+        top = float(correlation[best])
         scale = float(self._s[0] / self._p[0]) if self._p[0] > 0 else 0.0
         # Flipping the axis that stays along gravity changes no prediction, so patterns
         # can tie: the sensor's own signs win any tie.
-        if own >= GOOD_CORRELATION and own >= float(correlation[best]) - TIE:
-            if SCALE_RANGE[0] <= scale <= SCALE_RANGE[1]:
+        if own >= top - TIE:
+            if own >= SCALE_CORRELATION and not SCALE_RANGE[0] <= scale <= SCALE_RANGE[1]:
+                return GyroscopeMismatch(
+                    t_s, "ignored", (1.0, 1.0, 1.0), own,
+                    f"the gyroscope turns {1 / scale if scale else 0:.1f}x as far as the accelerometer tilts: "
+                    "it is set aside and posture is read from the accelerometer alone",
+                )
+            if own >= GOOD_CORRELATION or final:
                 return GyroscopeMismatch(t_s, "ok", (1.0, 1.0, 1.0), own, "gyroscope agrees with the accelerometer")
-            return GyroscopeMismatch(
-                t_s, "ignored", (1.0, 1.0, 1.0), own,
-                f"the gyroscope turns {1 / scale if scale else 0:.1f}x as far as the accelerometer tilts: "
-                "it is set aside and posture is read from the accelerometer alone",
-            )
+            return None
         signs = tuple(float(v) for v in SIGNS[best])
-        if (
-            correlation[best] >= CORRECTABLE_CORRELATION
-            and correlation[best] - own >= CLEAR_MARGIN
-            and correlation[best] - correlation[second] >= TIE
-        ):
+        if top >= CORRECTABLE_CORRELATION and top - own >= CLEAR_MARGIN and top - float(correlation[second]) >= TIE:
             axes = ", ".join(name for name, v in zip("xyz", signs) if v < 0)
             return GyroscopeMismatch(
-                t_s, "corrected", signs, float(correlation[best]),
+                t_s, "corrected", signs, top,
                 f"the gyroscope's {axes} axis turns the wrong way (correlation {own:+.2f} with the accelerometer): "
                 "corrected",
             )
-        return GyroscopeMismatch(
-            t_s, "ignored", (1.0, 1.0, 1.0), own,
-            f"the gyroscope does not match the accelerometer (correlation {own:+.2f}): it is set aside and "
-            "posture is read from the accelerometer alone",
-        )
+        if own <= WRONG_WAY_CORRELATION:
+            return GyroscopeMismatch(
+                t_s, "ignored", (1.0, 1.0, 1.0), own,
+                f"the gyroscope turns against the accelerometer (correlation {own:+.2f}): it is set aside and "
+                "posture is read from the accelerometer alone",
+            )
+        if final:
+            return GyroscopeMismatch(t_s, "ok", (1.0, 1.0, 1.0), own, "inconclusive; the gyroscope is kept")
+        return None
