@@ -42,9 +42,12 @@ UPRIGHT_S = 4  # seconds of stillness for upright, as the guided calibration hol
 #: Inferring forward from the data alone (no --lean, no recorded calibration, no
 #: sensor prior) needs this much still time bent at least BEND_EVIDENCE_DEG one way,
 #: and three times more of it on that side than on the other.
-BEND_EVIDENCE_S = 60
-BEND_EVIDENCE_DEG = 15.0
+#: The angle is deeper than a chair lets anyone recline, so a long recline (or a
+#: long 20 deg slouch) never passes as the evidence for forward.
+BEND_EVIDENCE_S = 20
+BEND_EVIDENCE_DEG = 30.0
 BEND_SIDE_RATIO = 3.0
+NOT_WALKING_G = 0.10
 #: Forward in sensor axes for sensors whose case fixes how they sit on the back.
 MOUNTING_FORWARD = {"upright_go": (1.0, 0.0, 0.0)}
 
@@ -214,21 +217,35 @@ def first_still_period(seconds: _Seconds) -> tuple[float, float]:
     )
 
 
-def forward_from_data(up: np.ndarray, seconds: _Seconds) -> BodyFrame:
-    """Last resort: forward from still seconds bent away from upright, only with
-    enough evidence on one side (see BEND_EVIDENCE_*); never from a few samples."""
+def forward_from_data(up: np.ndarray, seconds: _Seconds, settings: EngineSettings) -> tuple[BodyFrame, str]:
+    """Last resort: forward from seconds bent far away from upright, only with enough
+    evidence on one side (see BEND_EVIDENCE_*); never from a few samples.
+
+    A recording that never tilts as far as the threshold in any direction needs no
+    forward direction: nothing in it can be a slouch, whichever way is forward."""
     up = up / np.linalg.norm(up)
-    g = seconds.mean[seconds.still]
-    if len(g) == 0:
-        raise CalibrationError("no still moments to learn the forward direction from; give --lean START:END")
+    usable = seconds.spread < NOT_WALKING_G
+    g = seconds.mean[usable]
     g = g / np.linalg.norm(g, axis=1, keepdims=True)
     tangent = g - np.outer(g @ up, up)
-    bent = np.linalg.norm(tangent, axis=1) >= math.sin(math.radians(BEND_EVIDENCE_DEG))
+    tilt = np.degrees(np.arcsin(np.clip(np.linalg.norm(tangent, axis=1), 0.0, 1.0)))
+    if len(tilt) == 0 or float(tilt.max()) < settings.clear_deg:
+        helper = np.array([1.0, 0.0, 0.0]) if abs(up[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
+        forward = helper - (helper @ up) * up
+        return (
+            BodyFrame.from_dict({"up": list(up), "forward": list(forward)}),
+            f"nowhere (the recording never tilts {settings.clear_deg:g} deg from upright)",
+        )
+    bent = tilt >= BEND_EVIDENCE_DEG
+    hint = (
+        "give --lean START:END (a few seconds of leaning forward), or record with `posture record` "
+        "after calibrating"
+    )
     if bent.sum() < BEND_EVIDENCE_S:
         raise CalibrationError(
-            f"only {int(bent.sum())} s bent {BEND_EVIDENCE_DEG:g} deg or more from upright; "
-            f"{BEND_EVIDENCE_S} s are needed to tell forward from the data: give --lean START:END "
-            "(a few seconds of leaning forward)"
+            f"cannot tell which way is forward: the recording tilts up to {tilt.max():.0f} deg from upright, "
+            f"but only {int(bent.sum())} s of it {BEND_EVIDENCE_DEG:g} deg or more "
+            f"({BEND_EVIDENCE_S} s needed); {hint}"
         )
     tb = tangent[bent]
     _, vectors = np.linalg.eigh(tb.T @ tb)
@@ -237,12 +254,12 @@ def forward_from_data(up: np.ndarray, seconds: _Seconds) -> BodyFrame:
     positive, negative = int((along > 0).sum()), int((along < 0).sum())
     if max(positive, negative) < BEND_SIDE_RATIO * max(1, min(positive, negative)):
         raise CalibrationError(
-            f"the recording bends both ways ({positive} s and {negative} s): cannot tell forward from back; "
-            "give --lean START:END"
+            f"cannot tell which way is forward: the recording bends far both ways ({positive} s and "
+            f"{negative} s); {hint}"
         )
     # Leaning forward moves the up direction toward the wearer's back.
     backward = main if positive > negative else -main
-    return BodyFrame.from_dict({"up": list(up), "forward": list(-backward)})
+    return BodyFrame.from_dict({"up": list(up), "forward": list(-backward)}), "data"
 
 
 def _lean_frame(up: np.ndarray, lean: np.ndarray, prior: np.ndarray | None) -> BodyFrame:
@@ -316,8 +333,7 @@ def analyze(
         frame = BodyFrame.from_dict({"up": list(up), "forward": list(prior)})
         forward_from = f"{kind} mounting"
     else:
-        frame = forward_from_data(up, seconds)
-        forward_from = "data"
+        frame, forward_from = forward_from_data(up, seconds, settings)
 
     engine = PostureEngine(settings, rate_hz=rate, frame=frame)
     result = Analysis(rate, (round(window[0], 3), round(window[1], 3)), frame, forward_from)

@@ -394,7 +394,11 @@ class PostureEngine:
         if self.frame is not None:
             flexion, lateral = self.frame.angles_deg(gravity)
             # Without a gyroscope every tilt looks like a jump without a turn.
-            if self.has_gyro and not self._needs_recalibration and self._calibration is None:
+            # A slip is judged against the gyroscope: not while the self-check doubts it.
+            if (
+                self.has_gyro and (self._gyro_check is None or self._gyro_check.trusted_so_far())
+                and not self._needs_recalibration and self._calibration is None
+            ):
                 events += self._check_slip(t_s, activity, accel_mean)
             judging = not (self._needs_recalibration or self._paused or self._calibration is not None)
             if judging and t_s >= self._judge_from_s:

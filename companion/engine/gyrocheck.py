@@ -29,6 +29,7 @@ import numpy as np
 from .events import GyroscopeMismatch
 
 EVIDENCE_DEG = 60.0  # summed tilt change over moving ticks before a verdict
+DOUBT_EVIDENCE_DEG = 10.0  # movement needed before the check may doubt the gyroscope
 MOVE_DEG = 0.5  # a tick's tilt change that counts as movement
 QUASI_STATIC_G = 0.05
 JUMP_DEG = 15.0  # faster than 60 deg/s: a jump (a slip, a knock), not a posture change
@@ -101,6 +102,13 @@ class GyroCheck:
         if self._evidence_deg >= EVIDENCE_DEG or t_s - self._started >= GIVE_UP_S:
             return self._verdict(t_s)
         return None
+
+    def trusted_so_far(self) -> bool:
+        """No reason yet to doubt the gyroscope: too little movement to tell, or the
+        movement so far agrees."""
+        if self._evidence_deg < DOUBT_EVIDENCE_DEG or self._d <= 0 or self._p[0] <= 0:
+            return True
+        return float(self._s[0] / math.sqrt(self._p[0] * self._d)) >= GOOD_CORRELATION
 
     def _verdict(self, t_s: float) -> GyroscopeMismatch | None:
         """A verdict, or None to keep gathering evidence (until GIVE_UP_S)."""
