@@ -100,8 +100,9 @@ class _Lines:
     def _fail(self, line: int, problem: str) -> RecordingError:
         return RecordingError(f"{self.path}, line {line}: {problem}")
 
-    def block(self) -> list[bytes] | None:
-        """The next complete lines (about 1 MiB of them), or None at the end."""
+    def block(self) -> tuple[bytes, int] | None:
+        """The next complete lines (about 1 MiB of them) as bytes, with the number
+        of the first; None at the end. Checked for binary data and long lines."""
         while True:
             try:
                 data = self.handle.read(CHUNK_BYTES)
@@ -116,29 +117,41 @@ class _Lines:
                 cut = data.rfind(b"\n")
                 body, self._rest = data[: cut + 1], data[cut + 1 :]
                 if len(self._rest) > MAX_LINE_BYTES:
+                    self._check(body)
                     raise self._fail(self.line + body.count(b"\n") + 1,
                                      f"a line longer than {MAX_LINE_BYTES} bytes: not a recording")
                 if not body:
                     continue
-            lines = body.split(b"\n")
-            if lines[-1] == b"":
-                lines.pop()
-            self._check(lines)
-            return lines
+            first = self.line + 1
+            self._check(body)
+            self.line += body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
+            return body, first
 
-    def _check(self, lines: list[bytes]) -> None:
-        for offset, raw in enumerate(lines):
-            number = self.line + offset + 1
-            if len(raw) > MAX_LINE_BYTES:
-                raise self._fail(number, f"a line of {len(raw)} bytes (at most {MAX_LINE_BYTES}): not a recording")
-            if b"\0" in raw:
-                raise self._fail(number, "binary data (NUL bytes): not a CSV recording")
+    def push_back(self, body: bytes, lines: int) -> None:
+        """Return the tail of a block (``lines`` lines) to be read again."""
+        self._rest = body + self._rest
+        self.line -= lines
+
+    def _check(self, body: bytes) -> None:
+        """Binary data and over-long lines, found with numpy over the whole block."""
+        problems: list[tuple[int, str]] = []
+        nul = body.find(b"\0")
+        if nul >= 0:
+            problems.append((body.count(b"\n", 0, nul), "binary data (NUL bytes): not a CSV recording"))
         try:
-            b"\n".join(lines).decode("utf-8")
+            body.decode("utf-8")
         except UnicodeDecodeError as exc:
-            where = b"\n".join(lines)[: exc.start].count(b"\n")
-            raise self._fail(self.line + where + 1, "binary data (not UTF-8 text): not a CSV recording") from None
-        self.line += len(lines)
+            problems.append((body.count(b"\n", 0, exc.start), "binary data (not UTF-8 text): not a CSV recording"))
+        raw = np.frombuffer(body, dtype=np.uint8)
+        ends = np.flatnonzero(raw == 10)
+        lengths = np.diff(np.concatenate(([-1], ends, [len(raw)]))) - 1
+        long = np.flatnonzero(lengths > MAX_LINE_BYTES)
+        if len(long):
+            i = int(long[0])
+            problems.append((i, f"a line of {int(lengths[i])} bytes (at most {MAX_LINE_BYTES}): not a recording"))
+        if problems:
+            offset, problem = min(problems)
+            raise self._fail(self.line + offset + 1, problem)
 
 
 def read_metadata(path: Path) -> dict[str, object]:
@@ -173,8 +186,7 @@ def read_chunks(path: Path) -> Iterator[Chunk]:
             block = lines.block()
             if block is None:
                 break
-            first = lines.line - len(block) + 1
-            yield from _parse(path, block, first, index, state)
+            yield from _parse(path, block[0], block[1], index, state)
         if state.count == 0:
             raise RecordingError(f"{path}, line {header_line + 1}: no samples after the header")
 
@@ -193,11 +205,13 @@ def _header(path: Path, lines: _Lines) -> tuple[int, list[int]]:
         block = lines.block()
         if block is None:
             raise RecordingError(f"{path}: the file is empty")
-        for offset, raw in enumerate(block):
+        body, first = block
+        rows = body.split(b"\n")
+        for offset, raw in enumerate(rows):
             text = raw.decode("utf-8").strip()
             if not text or text.startswith("#"):
                 continue
-            number = lines.line - len(block) + offset + 1
+            number = first + offset
             names = [h.strip().lower() for h in text.split(",")]
             missing = [h for h in HEADER if h not in names]
             if missing:
@@ -205,24 +219,32 @@ def _header(path: Path, lines: _Lines) -> tuple[int, list[int]]:
                     f"{path}, line {number}: missing column(s) {', '.join(missing)}; "
                     f"expected a header starting {','.join(HEADER)}"
                 )
-            rest = block[offset + 1 :]
-            lines.line -= len(rest)
-            lines._rest = b"".join(r + b"\n" for r in rest) + lines._rest
+            rest = b"\n".join(rows[offset + 1 :])
+            lines.push_back(rest, lines.line - number)
             return number, [names.index(h) for h in HEADER]
 
 
-def _parse(path: Path, block: list[bytes], first: int, index: list[int], state: _State) -> Iterator[Chunk]:
-    numbers = np.arange(first, first + len(block))
-    keep = [i for i, raw in enumerate(block) if raw.strip() and not raw.lstrip().startswith(b"#")]
-    if not keep:
+def _parse(path: Path, body: bytes, first: int, index: list[int], state: _State) -> Iterator[Chunk]:
+    text = body.decode("utf-8")
+    if "#" in text or "\n\n" in text or text.startswith("\n") or "\r" in text:
+        # Comments, blank lines or CRLF: map rows to line numbers the slow way (rare).
+        lines = text.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        keep = [i for i, line in enumerate(lines) if line.strip() and not line.lstrip().startswith("#")]
+        numbers = first + np.array(keep, dtype=np.int64)
+        text = "\n".join(lines[i].rstrip("\r") for i in keep)
+    else:
+        count = text.count("\n") + (0 if text.endswith("\n") else 1)
+        numbers = first + np.arange(count)
+    if len(numbers) == 0:
         return
-    rows = [block[i] for i in keep]
-    numbers = numbers[keep]
     try:
-        data = np.loadtxt(rows, delimiter=",", usecols=index, dtype=float, ndmin=2, comments=None)
-    except ValueError:
+        data = np.loadtxt(io.StringIO(text), delimiter=",", usecols=index, dtype=float, ndmin=2, comments=None)
+    except (ValueError, IndexError):
         data = None
-    if data is None or data.shape != (len(rows), 7):
+    if data is None or data.shape != (len(numbers), 7):
+        rows = text.split("\n")
         _find_bad_row(path, rows, numbers, index)
         raise RecordingError(f"{path}, line {numbers[0]}: unreadable numbers")  # pragma: no cover
     t, accel, gyro = data[:, 0], data[:, 1:4], data[:, 4:7]
@@ -265,14 +287,14 @@ def _parse(path: Path, block: list[bytes], first: int, index: list[int], state: 
     yield Chunk(t, accel / G_MS2, gyro if state.has_gyro else None, int(numbers[0]))
 
 
-def _find_bad_row(path: Path, rows: list[bytes], numbers: np.ndarray, index: list[int]) -> None:
+def _find_bad_row(path: Path, rows: list[str], numbers: np.ndarray, index: list[int]) -> None:
     for raw, number in zip(rows, numbers.tolist()):
-        cells = raw.decode("utf-8").rstrip("\r").split(",")
+        cells = raw.rstrip("\r").split(",")
         try:
             [float(cells[i]) for i in index]
         except (ValueError, IndexError):
             raise RecordingError(
-                f"{path}, line {number}: expected 7 numbers in {','.join(HEADER)}, got {raw.decode('utf-8').strip()!r}"
+                f"{path}, line {number}: expected 7 numbers in {','.join(HEADER)}, got {raw.strip()!r}"
             ) from None
 
 
