@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import math
+from operator import mul
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -39,7 +40,8 @@ UPRIGHT_HOLD_S = 4.0
 LEAN_MIN_DEG = 12.0
 LEAN_HOLD_S = 1.0
 CALIBRATION_GRACE_S = 5.0
-RECOVERY_S = 5.0  # the filter's rejection timeout  # time to sit back up after the guided lean
+RECOVERY_S = 5.0  # the filter's rejection timeout
+_SLIP_COS = math.cos(math.radians(SLIP_ERROR_DEG))  # time to sit back up after the guided lean
 _ZERO = (0.0, 0.0, 0.0)
 
 
@@ -159,8 +161,9 @@ class PostureEngine:
         self._needs_recalibration = False
         self._paused = False
         self._slip_ticks = 0
-        self._still_ref: np.ndarray | None = None
+        self._still_ref: tuple[float, float, float] | None = None
         self._last_sample_t = 0.0
+        self._pending: list[ImuReading] = []
         self._gyro_check: GyroCheck | None = GyroCheck()
         self._gyro_signs: tuple[float, float, float] | None = None
         self.gyro_mismatch: GyroscopeMismatch | None = None
@@ -171,7 +174,7 @@ class PostureEngine:
         self._judge_from_s = float("-inf")
         self._samples_per_tick = max(1, round(TICK_S * rate_hz))
         self._sums = [0.0, 0.0, 0.0, 0.0, 0]
-        self._quaternion = np.array([1.0, 0.0, 0.0, 0.0])
+        self._quaternion = (1.0, 0.0, 0.0, 0.0)
         self._last_tick_t: float | None = None
         self.gravity = np.array([0.0, 0.0, 1.0])
         self._latest: tuple[float, float | None, float | None, Activity] = (0.0, None, None, Activity.STILL)
@@ -247,6 +250,12 @@ class PostureEngine:
     # -- data ---------------------------------------------------------------------
 
     def process(self, readings: Sequence[ImuReading]) -> list[EngineEvent]:
+        """Feed readings in time order; returns the events of the ticks completed.
+
+        Samples are taken a tick at a time: the filter runs per sample exactly as a
+        bare imufusion loop does, and the tick's acceleration sums (and the self-check's
+        rate sums) are taken over the tick's samples by C-level sum/zip, not Python
+        arithmetic per sample. Samples short of a full tick wait for the next call."""
         events: list[EngineEvent] = []
         if not readings:
             return events
@@ -254,38 +263,57 @@ class PostureEngine:
             self._first_t = readings[0].t_s
             self.has_gyro = readings[0].gyro_dps is not None
             self._last_sample_t = readings[0].t_s
-        if self._gyro_check is not None or self._gyro_signs is not None or not self.has_gyro:
-            # Rare paths (first minutes, faulty or absent gyroscope): per-sample Python work.
-            return self._process_checked(readings, events)
+        if self._gyro_signs is not None or not self.has_gyro:
+            return self._flush_to_checked(readings, events)
+        buf = self._pending + list(readings) if self._pending else readings
         bias_update = self._bias.update
         ahrs_update = self._ahrs.update_no_magnetometer
-        per_tick = self._samples_per_tick
+        per = self._samples_per_tick
         gap_s = self.settings.gap_s
         last = self._last_sample_t
-        sa, sx, sy, sz, n = self._sums
-        for r in readings:
-            t = r.t_s
-            if t - last > gap_s:
-                self._sums = [sa, sx, sy, sz, n]
-                self._gap(last, t, events)
-                sa = sx = sy = sz = 0.0
-                n = 0
-            last = t
-            a = r.accel_g
-            ahrs_update(bias_update(r.gyro_dps), a)
-            ax, ay, az = a
-            sa += ax * ax + ay * ay + az * az
-            sx += ax
-            sy += ay
-            sz += az
-            n += 1
-            if n == per_tick:
-                self._tick(t, sa / n, (sx / n, sy / n, sz / n), events)
-                sa = sx = sy = sz = 0.0
-                n = 0
+        count = len(buf)
+        i = 0
+        while count - i >= per:
+            sl = buf[i : i + per]
+            end = sl[-1]
+            if end.t_s - last > gap_s:
+                # A silence somewhere in this tick: find it, feed what came before.
+                prev = last
+                for j, r in enumerate(sl):
+                    if r.t_s - prev > gap_s:
+                        break
+                    prev = r.t_s
+                for r in sl[:j]:
+                    ahrs_update(bias_update(r.gyro_dps), r.accel_g)
+                self._gap(prev, sl[j].t_s, events)
+                i += j
+                last = sl[j].t_s
+                continue
+            for r in sl:
+                ahrs_update(bias_update(r.gyro_dps), r.accel_g)
+            xs, ys, zs = zip(*[r.accel_g for r in sl])
+            check = self._gyro_check
+            if check is not None:
+                gx, gy, gz = zip(*[r.gyro_dps for r in sl])
+                check.add_rates(sum(gx), sum(gy), sum(gz), per)
+            square = sum(map(mul, xs, xs)) + sum(map(mul, ys, ys)) + sum(map(mul, zs, zs))
+            self._tick(end.t_s, square / per, (sum(xs) / per, sum(ys) / per, sum(zs) / per), events)
+            last = end.t_s
+            i += per
+            if self._gyro_signs is not None or not self.has_gyro:
+                # The self-check just corrected or set aside the gyroscope.
+                self._pending = []
+                self._last_sample_t = last
+                return self._flush_to_checked(buf[i:], events)
+        self._pending = list(buf[i:])
         self._last_sample_t = last
-        self._sums = [sa, sx, sy, sz, n]
         return events
+
+    def _flush_to_checked(self, readings: Sequence[ImuReading], events: list[EngineEvent]) -> list[EngineEvent]:
+        if self._pending:
+            readings = self._pending + list(readings)
+            self._pending = []
+        return self._process_checked(readings, events)
 
     def _process_checked(self, readings: Sequence[ImuReading], events: list[EngineEvent]) -> list[EngineEvent]:
         """The same loop, also summing the gyroscope for the self-check, applying sign
@@ -352,14 +380,15 @@ class PostureEngine:
         assert self._first_t is not None
         if t_s - self._first_t < STARTUP_S:
             # The filter is still converging from its initial guess: its turns are not the wearer's.
-            self._quaternion = self._ahrs.get_quaternion()
+            self._quaternion = tuple(self._ahrs.get_quaternion().tolist())
             self._last_tick_t = t_s
             self._publish(t_s, None, None, Activity.STILL)
             return
         # How fast the trunk turned since the last tick, from the filter's orientation
         # (bias-corrected): cheaper than summing the gyroscope per sample.
-        quaternion = self._ahrs.get_quaternion()
-        dot = min(1.0, abs(float(quaternion @ self._quaternion)))
+        w, x, y, z = quaternion = self._ahrs.get_quaternion().tolist()
+        pw, px, py, pz = self._quaternion
+        dot = min(1.0, abs(w * pw + x * px + y * py + z * pz))
         self._quaternion = quaternion
         elapsed = TICK_S if self._last_tick_t is None else max(1e-3, t_s - self._last_tick_t)
         self._last_tick_t = t_s
@@ -418,14 +447,17 @@ class PostureEngine:
             self._slip_ticks = 0
             return []
         error = self._ahrs.get_internal_states().acceleration_error
-        direction = np.array(accel_mean)
-        direction /= max(1e-9, float(np.linalg.norm(direction)))
+        ax, ay, az = accel_mean
+        norm = math.sqrt(ax * ax + ay * ay + az * az) or 1e-9
+        direction = (ax / norm, ay / norm, az / norm)
         if error <= SLIP_ERROR_DEG:
             self._slip_ticks = 0
             self._still_ref = direction
             return []
         ref = self._still_ref
-        moved = ref is not None and math.degrees(math.acos(max(-1.0, min(1.0, float(direction @ ref))))) > SLIP_ERROR_DEG
+        moved = ref is not None and (
+            direction[0] * ref[0] + direction[1] * ref[1] + direction[2] * ref[2] < _SLIP_COS
+        )
         self._slip_ticks = self._slip_ticks + 1 if moved else 0
         if self._slip_ticks < SLIP_TICKS:
             return []

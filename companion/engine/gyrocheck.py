@@ -62,6 +62,14 @@ class GyroCheck:
         r[2] += g[2]
         r[3] += 1
 
+    def add_rates(self, x: float, y: float, z: float, n: int) -> None:
+        """Summed rates of n samples."""
+        r = self._rate
+        r[0] += x
+        r[1] += y
+        r[2] += z
+        r[3] += n
+
     def reset_tick(self) -> None:
         """After a gap the previous direction is stale."""
         self._prev = None
