@@ -50,6 +50,12 @@ class SlouchDetector:
 
     def update(self, t_s: float, flexion_deg: float, lateral_deg: float, activity: Activity) -> list[EngineEvent]:
         s = self.settings
+        if (
+            activity is Activity.STILL and self.onset_s is None and self._lean_onset is None
+            and self._walking_since is None and flexion_deg <= s.threshold_deg
+            and -s.lateral_threshold_deg < lateral_deg < s.lateral_threshold_deg
+        ):
+            return []  # sitting well, nothing under way: the common tick, nothing can change
         events: list[EngineEvent] = []
         if activity is Activity.TRANSITION:
             self._quiet_until = t_s + s.transition_quiet_s
