@@ -320,3 +320,73 @@ def test_set_rate_keeps_a_calibration_in_progress():
         events += session.feed(rs[i : i + 5]).events
     assert session.engine.frame is not None
     assert session.engine.rate_hz == 15.0
+
+
+# -- guided calibration end to end through the link --------------------------------
+
+
+@pytest.mark.parametrize("kind", ["reference", "witmotion", "upright", "microbit"])
+def test_guided_calibration_completes_through_the_link_on_every_sensor_kind(kind):
+    """The live session starts at 50 Hz and learns the sensor's rate on connection;
+    the calibration started before must still complete (Upright GO and micro:bit
+    run at ~15 Hz)."""
+    from firmware_protocol.sim.clock import run_virtual
+    from firmware_protocol.sim.wearer import Script, SimulatedWearer
+
+    from companion.engine import CalibrationCompleted
+    from companion.link import ReadingsReceived, SensorConnected
+    from companion.live import LiveSession
+    from companion.settings import Settings
+    from companion.simulation import ALL_KINDS, simulated_radio
+
+    factory = {cls.__module__.rsplit(".", 1)[-1]: cls for cls in ALL_KINDS}[kind]
+
+    async def main():
+        wearer = SimulatedWearer(Script().sit(3).calibration().sit(20), seed=4)
+        session = LiveSession(Settings())
+        session.engine.start_calibration()
+        completed = []
+        rate = None
+        async with simulated_radio(lambda radio: factory(radio, motion=wearer)) as (radio, _):
+            from companion.simulation import link_session
+
+            async with link_session(radio) as link:
+                loop = asyncio.get_running_loop()
+                deadline = loop.time() + 40.0
+                while loop.time() < deadline and not completed:
+                    event = await asyncio.wait_for(link.link.events.get(), 10.0)
+                    if isinstance(event, SensorConnected):
+                        rate = event.rate_hz
+                        if rate:
+                            session.set_rate(rate)
+                    elif isinstance(event, ReadingsReceived):
+                        update = session.feed(event.readings)
+                        completed += [e for e in update.events if isinstance(e, CalibrationCompleted)]
+        return completed, rate, session
+
+    import asyncio
+
+    completed, rate, session = run_virtual(main())
+    assert completed, f"calibration never completed on {kind} at {rate} Hz"
+    assert session.engine.frame is not None
+    if rate:
+        assert session.engine.rate_hz == pytest.approx(rate)
+
+
+def test_a_gap_in_the_live_session_is_passed_on_and_no_alert_fires_after_it():
+    from datetime import datetime
+
+    from companion.live import LiveSession
+    from companion.settings import Settings
+
+    session = LiveSession(Settings(), frame=BodyFrame.from_dict(upright_frame(np.eye(3))),
+                          clock=lambda: datetime(2026, 3, 2, 10, 0))
+    schedule = Schedule().hold(10, ramp_s=0.5).hold(25, flexion=25, ramp_s=0.5).hold(10, flexion=25, ramp_s=0.0)
+    rs = _with_gap(readings(schedule, np.eye(3)), 35.5, 600.0)
+    events, nudges = [], []
+    for i in range(0, len(rs), 10):
+        update = session.feed(rs[i : i + 10])
+        events += update.events
+        nudges += update.nudges
+    assert len(kinds(events, DataGap)) == 1
+    assert not [n for n in nudges if n.kind in ("slouch", "stretch")]
