@@ -419,3 +419,14 @@ def rotation_ranges(readings: Sequence[ImuReading], frame: BodyFrame, start_s: f
     angle = np.cumsum(rates - np.median(rates)) * dt
     swing = angle - float(np.median(angle))
     return float(swing.max()), float(-swing.min())
+
+
+def upright_only_frame(source: Source) -> BodyFrame:
+    """A frame whose ``up`` is the recording's stillest second (lowest acceleration
+    spread) and whose forward is arbitrary: for measures about the trunk axis only,
+    such as rotation ranges, which need no forward direction."""
+    seconds = _seconds(_chunks(source))
+    up = seconds.mean[int(np.argmin(seconds.spread))]
+    up = up / np.linalg.norm(up)
+    helper = np.array([1.0, 0.0, 0.0]) if abs(up[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
+    return BodyFrame.from_dict({"up": list(up), "forward": list(helper - (helper @ up) * up)})
