@@ -234,7 +234,7 @@ def forward_from_data(up: np.ndarray, seconds: _Seconds, settings: EngineSetting
         forward = helper - (helper @ up) * up
         return (
             BodyFrame.from_dict({"up": list(up), "forward": list(forward)}),
-            f"nowhere (the recording never tilts {settings.clear_deg:g} deg from upright)",
+            f"not needed (the recording never tilts {settings.clear_deg:g} deg from upright)",
         )
     bent = tilt >= BEND_EVIDENCE_DEG
     hint = (

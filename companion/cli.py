@@ -243,7 +243,8 @@ async def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
     out.result(
         f"{args.file}: {result.samples} samples, {result.duration_s:.0f} s at {result.rate_hz:.1f} Hz "
         f"({result.worn_s:.0f} s worn, {len(result.gaps)} gap(s)); "
-        f"upright from {result.calibration[0]:g}-{result.calibration[1]:g} s, forward from the {result.forward_from}"
+        f"upright from {result.calibration[0]:g}-{result.calibration[1]:g} s, forward "
+        f"{result.forward_from if result.forward_from.startswith('not needed') else 'from the ' + result.forward_from}"
     )
     out.result(f"threshold {settings.threshold_deg:g} deg, alert after {settings.delay_s:g} s")
     if not result.episodes:

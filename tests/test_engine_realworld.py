@@ -390,3 +390,13 @@ def test_a_gap_in_the_live_session_is_passed_on_and_no_alert_fires_after_it():
         nudges += update.nudges
     assert len(kinds(events, DataGap)) == 1
     assert not [n for n in nudges if n.kind in ("slouch", "stretch")]
+
+
+@pytest.mark.parametrize(("name", "mounting"), MOUNT)
+def test_rotation_and_reaching_are_neither_slouch_nor_lean(name, mounting):
+    schedule = Schedule().hold(10).hold(90, rotation=40).hold(60, rotation=-40).hold(5)
+    for _ in range(8):  # reach for something on the desk and come back
+        schedule.hold(2, flexion=35, ramp_s=1.0).hold(6, ramp_s=1.0)
+    engine, events = run(readings(schedule, mounting), BodyFrame.from_dict(upright_frame(mounting)))
+    assert not kinds(events, SlouchAlerted) and not kinds(events, LeanAlerted)
+    assert not kinds(events, SlouchStarted)
