@@ -263,6 +263,8 @@ class PostureEngine:
             self._first_t = readings[0].t_s
             self.has_gyro = readings[0].gyro_dps is not None
             self._last_sample_t = readings[0].t_s
+            if not self.has_gyro:
+                self._gyro_check = None  # nothing to check
         if self._gyro_signs is not None or not self.has_gyro:
             return self._flush_to_checked(readings, events)
         buf = self._pending + list(readings) if self._pending else readings
