@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import enum
 import math
-from operator import mul
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -252,10 +251,10 @@ class PostureEngine:
     def process(self, readings: Sequence[ImuReading]) -> list[EngineEvent]:
         """Feed readings in time order; returns the events of the ticks completed.
 
-        Samples are taken a tick at a time: the filter runs per sample exactly as a
-        bare imufusion loop does, and the tick's acceleration sums (and the self-check's
-        rate sums) are taken over the tick's samples by C-level sum/zip, not Python
-        arithmetic per sample. Samples short of a full tick wait for the next call."""
+        Samples are taken a tick at a time, so that the per-sample loop is the bare
+        imufusion loop plus four running sums, and gaps are looked for once per tick
+        (a silence longer than gap_s makes the tick's span longer than gap_s).
+        Samples short of a full tick wait for the next call."""
         events: list[EngineEvent] = []
         if not readings:
             return events
@@ -291,15 +290,20 @@ class PostureEngine:
                 i += j
                 last = sl[j].t_s
                 continue
+            sa = sx = sy = sz = 0.0
             for r in sl:
-                ahrs_update(bias_update(r.gyro_dps), r.accel_g)
-            xs, ys, zs = zip(*[r.accel_g for r in sl])
+                a = r.accel_g
+                ahrs_update(bias_update(r.gyro_dps), a)
+                ax, ay, az = a
+                sa += ax * ax + ay * ay + az * az
+                sx += ax
+                sy += ay
+                sz += az
             check = self._gyro_check
             if check is not None:
                 gx, gy, gz = zip(*[r.gyro_dps for r in sl])
                 check.add_rates(sum(gx), sum(gy), sum(gz), per)
-            square = sum(map(mul, xs, xs)) + sum(map(mul, ys, ys)) + sum(map(mul, zs, zs))
-            self._tick(end.t_s, square / per, (sum(xs) / per, sum(ys) / per, sum(zs) / per), events)
+            self._tick(end.t_s, sa / per, (sx / per, sy / per, sz / per), events)
             last = end.t_s
             i += per
             if self._gyro_signs is not None or not self.has_gyro:
