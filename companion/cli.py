@@ -192,7 +192,10 @@ async def cmd_record(args: argparse.Namespace, out: Output) -> int:
             if not found:
                 raise CliError(f"No supported sensor found within {args.timeout:g} s.")
             sensor = found[0]
-            out.message(f"Recording from {sensor.name} ({sensor.kind}) to {path}...")
+            out.message(
+                f"Recording from {sensor.name} ({sensor.kind}) to {path}... "
+                "Sit upright and still for the first few seconds: analyze takes upright from them."
+            )
             link = SensorLink(sensor, transport)
             from .live import load_frame
 

@@ -105,6 +105,9 @@ def test_record_simulated_writes_the_documented_format(tmp_path):
     assert result.returncode == 0, result.stderr
     readings = list(read_readings(path))
     assert len(readings) >= 50
+    from companion.recording import read_metadata
+
+    assert read_metadata(path)["kind"] == "reference"  # analyze judges it as the live session would
     magnitudes = [np.linalg.norm(r.accel_g) for r in readings]
     assert statistics.median(magnitudes) == pytest.approx(1.0, abs=0.05)
 
