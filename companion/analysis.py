@@ -400,13 +400,6 @@ def _collect(result: Analysis, engine: PostureEngine) -> None:
         )
 
 
-def sample_rate(readings: Sequence[ImuReading]) -> float:
-    steps = [b.t_s - a.t_s for a, b in zip(readings[:2000], readings[1:2001])]
-    if not steps:
-        raise CalibrationError("the recording needs at least two samples")
-    return 1.0 / statistics.median(steps)
-
-
 def rotation_ranges(readings: Sequence[ImuReading], frame: BodyFrame, start_s: float) -> tuple[float, float]:
     """Left and right rotation range (deg) from ``start_s`` on: the angular rate about
     the trunk axis, bias taken as the phase's median rate, integrated, measured from
@@ -415,7 +408,8 @@ def rotation_ranges(readings: Sequence[ImuReading], frame: BodyFrame, start_s: f
     rates = np.array([np.dot(r.gyro_dps, up) for r in readings if r.t_s >= start_s and r.gyro_dps is not None])
     if len(rates) < 2:
         return 0.0, 0.0
-    dt = 1.0 / sample_rate(readings)
+    steps = [b.t_s - a.t_s for a, b in zip(readings[:2000], readings[1:2001])]
+    dt = statistics.median(steps) if steps else 0.02
     angle = np.cumsum(rates - np.median(rates)) * dt
     swing = angle - float(np.median(angle))
     return float(swing.max()), float(-swing.min())
