@@ -8,7 +8,7 @@ import statistics
 from collections.abc import Iterator
 from pathlib import Path
 
-from companion.analysis import analyze, rotation_ranges
+from companion.analysis import rotation_ranges, upright_only_frame
 from companion.coach.stretches import BALANCE_TYPICAL_DEG, CATALOGUE, NOISE_DEG, StretchKind, balance_trend
 from companion.evaluation import measure_stretch, stretch_script
 from companion.recording import read_readings
@@ -46,7 +46,7 @@ def run() -> Iterator[Metric]:
     for path in trials:
         readings = list(read_readings(path))
         start = readings[-1].t_s - (readings[-1].t_s - readings[0].t_s) / 4
-        left, right = rotation_ranges(readings, analyze(readings).frame, start)
+        left, right = rotation_ranges(readings, upright_only_frame(readings), start)
         lefts.append(left)
         rights.append(right)
         people.append(path.name.split("_")[1])

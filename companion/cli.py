@@ -225,12 +225,22 @@ async def cmd_record(args: argparse.Namespace, out: Output) -> int:
     except OSError as exc:
         raise CliError(f"cannot write {path}: {exc.strerror or exc}", EXIT_USAGE) from exc
     with handle:
-        write_header(handle)
         async with open_transport(args.simulate, wearer=args.simulate) as transport:
             found = await _scan(transport, args.timeout)
             sensor = _choose(found, args)
-            out.message(f"Recording from {sensor.name} ({sensor.kind}, {sensor.address}) to {path}...")
+            out.message(
+                f"Recording from {sensor.name} ({sensor.kind}, {sensor.address}) to {path}... "
+                "Sit upright and still for the first few seconds: analyze takes upright from them."
+            )
             link = SensorLink(sensor, transport)
+            from .live import load_frame
+
+            # What analyze needs to judge the recording as the live session would.
+            metadata: dict[str, object] = {"kind": sensor.kind, "rate_hz": link.driver.rate_hz}
+            frame = load_frame(sensor.address)
+            if frame is not None:
+                metadata["calibration"] = frame.as_dict()
+            write_header(handle, metadata)
             written = 0
             quiet = Output(json=False, quiet_readings=True)
 
@@ -251,7 +261,7 @@ async def cmd_record(args: argparse.Namespace, out: Output) -> int:
 async def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
     from .analysis import analyze
     from .engine import CalibrationError, EngineSettings, SettingError
-    from .recording import RecordingError, read_readings
+    from .recording import RecordingError
 
     try:
         settings = EngineSettings(threshold_deg=args.threshold, delay_s=args.delay)
@@ -259,19 +269,21 @@ async def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
         option = {"threshold_deg": "--threshold", "delay_s": "--delay"}.get(exc.key, exc.key)
         raise CliError(f"{option} {exc.value:g} is not allowed: {exc.allowed}", EXIT_USAGE) from exc
     try:
-        readings = list(read_readings(Path(args.file)))
-        result = analyze(readings, settings, calibration=args.calibrate)
+        result = analyze(Path(args.file), settings, calibration=args.calibrate, lean=args.lean)
     except RecordingError as exc:
         raise CliError(str(exc), EXIT_USAGE) from exc
     except CalibrationError as exc:
-        raise CliError(f"cannot calibrate: {exc}", EXIT_USAGE) from exc
+        raise CliError(f"{args.file}: cannot calibrate: {exc}", EXIT_USAGE) from exc
+    for notice in result.notices:
+        out.message(f"{args.file}: {notice}")
     if args.json:
         out.result(json.dumps(result.as_json()))
         return EXIT_OK
-    duration = readings[-1].t_s - readings[0].t_s
     out.result(
-        f"{args.file}: {len(readings)} samples, {duration:.0f} s at {result.rate_hz:.1f} Hz; "
-        f"upright from {result.calibration[0]:g}-{result.calibration[1]:g} s"
+        f"{args.file}: {result.samples} samples, {result.duration_s:.0f} s at {result.rate_hz:.1f} Hz "
+        f"({result.worn_s:.0f} s worn, {len(result.gaps)} gap(s)); "
+        f"upright from {result.calibration[0]:g}-{result.calibration[1]:g} s, forward "
+        f"{result.forward_from if result.forward_from.startswith('not needed') else 'from the ' + result.forward_from}"
     )
     out.result(f"threshold {settings.threshold_deg:g} deg, alert after {settings.delay_s:g} s")
     if not result.episodes:
@@ -527,7 +539,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("analyze", cmd_analyze, "Replay a recording through the posture engine, with other thresholds if wanted.")
     p.add_argument("file", metavar="FILE.csv", help="recording with header t,ax,ay,az,gx,gy,gz")
-    p.add_argument("--calibrate", type=_window, metavar="START:END", help="take upright from this window (default: the first still period)")
+    p.add_argument("--calibrate", type=_window, metavar="START:END", help="take upright from this window (default: the recorded calibration, else the first 4 s of sitting still)")
+    p.add_argument("--lean", type=_window, metavar="START:END", help="take forward from this window of leaning forward, as the guided calibration does")
     p.add_argument("--threshold", type=float, default=12.0, metavar="DEG", help="forward flexion beyond upright that counts (default 12)")
     p.add_argument("--delay", type=float, default=30.0, metavar="S", help="seconds held before an alert: 5, 15, 30, 60 or 120 (default 30)")
     p.add_argument("--json", action="store_true", help="frames (one per second), episodes and alerts as JSON")

@@ -7,6 +7,7 @@ matched against the script's slouch episodes.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -219,3 +220,150 @@ def gate_by_label(path) -> dict[str, dict[str, float]]:
         if label:
             counts[label][engine.snapshot.activity.value] += 1
     return {label: {k: v / sum(c.values()) for k, v in c.items()} for label, c in counts.items()}
+
+
+# -- real seated postures (../shared/data/seated-postures) --------------------------
+
+SEATED_LABELS = ("upright", "slouching", "forward", "backward", "left", "right")
+SEATED_MUST_ALERT = {"upright": False, "slouching": True, "forward": True, "backward": False}
+SEATED_DELAY_S = 15.0  # the longest offered delay that fits a 30 s trial after the filter's start-up
+REFERENCE_THRESHOLD_DEG = 12.0
+
+
+def _seated_trial(path) -> np.ndarray:
+    """A trial as an array of rows t, ax, ay, az (g), gx, gy, gz (deg/s)."""
+    import gzip
+
+    with gzip.open(path, "rt") as handle:
+        data = np.loadtxt(handle, delimiter=",", skiprows=1, usecols=range(7), ndmin=2)
+    data[:, 1:4] /= 9.80665
+    return data
+
+
+def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
+    cos = float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+    return math.degrees(math.acos(max(-1.0, min(1.0, cos))))
+
+
+@dataclass
+class SeatedTrial:
+    person: str
+    label: str
+    alerted: bool
+    lean_alerted: bool
+    flexion_deg: float  # the engine's mean over the trial
+    lateral_deg: float
+    reference_flexion_deg: float  # elevation of the trial's mean gravity along the lean direction
+    slips: int
+
+
+def seated_trials(root, settings: EngineSettings | None = None) -> list[SeatedTrial]:
+    """Every trial not used for calibration, run through the engine with a body frame
+    built per person as the guided calibration builds it: upright from one upright
+    trial, forward from one forward-bending trial (the first that leans at least the
+    guided minimum of 12 deg; failing that, the person's largest forward trial, as a
+    wearer asked to lean further would end up giving)."""
+    import re
+    from pathlib import Path
+
+    from .engine.engine import LEAN_MIN_DEG
+    from .engine.events import RecalibrationNeeded
+
+    settings = settings or EngineSettings(delay_s=SEATED_DELAY_S)
+    by_person: dict[str, dict[str, list[Path]]] = {}
+    for path in sorted(Path(root).glob("sub*_*_trial*_T4.csv.gz")):
+        match = re.match(r"sub(\d+)_([a-z]+)_trial\d+", path.name)
+        if match and match[2] in SEATED_LABELS:
+            by_person.setdefault(match[1], {}).setdefault(match[2], []).append(path)
+    trials: list[SeatedTrial] = []
+    for person, files in sorted(by_person.items()):
+        if not files.get("upright") or not files.get("forward"):
+            continue
+        data = {path: _seated_trial(path) for paths in files.values() for path in paths}
+        upright_file = files["upright"][0]
+        up = data[upright_file][:, 1:4].mean(axis=0)
+        leans = [(_angle_deg(up, data[p][:, 1:4].mean(axis=0)), p) for p in files["forward"]]
+        enough = [lean for lean in leans if lean[0] >= LEAN_MIN_DEG]
+        lean_file = (enough[0] if enough else max(leans))[1]
+        frame = BodyFrame.from_lean(up, data[lean_file][:, 1:4].mean(axis=0))
+        for label in SEATED_LABELS:
+            for path in files.get(label, []):
+                if path in (upright_file, lean_file):
+                    continue
+                rows = data[path]
+                engine = PostureEngine(settings, rate_hz=50.0, frame=frame)
+                readings = [
+                    ImuReading(r[0], (r[1], r[2], r[3]), (r[4], r[5], r[6]), i) for i, r in enumerate(rows.tolist())
+                ]
+                events: list[EngineEvent] = []
+                flexions, laterals = [], []
+                for i in range(0, len(readings), 10):
+                    events += engine.process(readings[i : i + 10])
+                    snap = engine.snapshot
+                    if snap.flexion_deg is not None:
+                        flexions.append(snap.flexion_deg)
+                        laterals.append(snap.lateral_deg)
+                reference, _ = frame.angles_deg(rows[:, 1:4].mean(axis=0))
+                trials.append(
+                    SeatedTrial(
+                        person, label,
+                        any(isinstance(e, SlouchAlerted) for e in events),
+                        any(type(e).__name__ == "LeanAlerted" for e in events),
+                        float(np.mean(flexions)) if flexions else float("nan"),
+                        float(np.mean(laterals)) if laterals else float("nan"),
+                        reference,
+                        sum(isinstance(e, RecalibrationNeeded) for e in events),
+                    )
+                )
+    return trials
+
+
+def seated_scores(trials: list[SeatedTrial], threshold_deg: float = REFERENCE_THRESHOLD_DEG) -> dict[str, float]:
+    """Accuracy over the four alert labels for the engine and the bare reference, the
+    per-label alert rates, mean angles, and how often side bends lean the right way."""
+    out: dict[str, float] = {}
+    scored = [t for t in trials if t.label in SEATED_MUST_ALERT]
+    if not scored:
+        return out
+    out["accuracy"] = sum(t.alerted == SEATED_MUST_ALERT[t.label] for t in scored) / len(scored)
+    out["reference_accuracy"] = sum(
+        (t.reference_flexion_deg > threshold_deg) == SEATED_MUST_ALERT[t.label] for t in scored
+    ) / len(scored)
+    for label in SEATED_LABELS:
+        mine = [t for t in trials if t.label == label]
+        if not mine:
+            continue
+        out[f"{label}_alert_rate"] = sum(t.alerted for t in mine) / len(mine)
+        out[f"{label}_flexion_deg"] = float(np.nanmean([t.flexion_deg for t in mine]))
+        out[f"{label}_lateral_deg"] = float(np.nanmean([t.lateral_deg for t in mine]))
+    sides = [t for t in trials if t.label in ("left", "right")]
+    if sides:
+        out["side_bend_correct_side"] = sum(
+            (t.lateral_deg > 0) == (t.label == "right") for t in sides
+        ) / len(sides)
+    out["trials"] = float(len(trials))
+    out["slips"] = float(sum(t.slips for t in trials))
+    return out
+
+
+def slips_in_recordings(paths) -> tuple[int, float]:
+    """Slip detections (RecalibrationNeeded) over whole real recordings, and their
+    total hours. Slips do not depend on the body frame, so any frame serves; after a
+    detection the engine is given its frame again, as a wearer recalibrating would."""
+    from .engine.events import RecalibrationNeeded
+    from .recording import read_readings
+
+    slips, seconds = 0, 0.0
+    frame = BodyFrame((0.0, 0.0, 1.0), (1.0, 0.0, 0.0))
+    for path in paths:
+        readings = list(read_readings(path))
+        if len(readings) < 2:
+            continue
+        seconds += readings[-1].t_s - readings[0].t_s
+        engine = PostureEngine(frame=frame)
+        for i in range(0, len(readings), 10):
+            for event in engine.process(readings[i : i + 10]):
+                if isinstance(event, RecalibrationNeeded):
+                    slips += 1
+                    engine.set_frame(frame)
+    return slips, seconds / 3600.0

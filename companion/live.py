@@ -21,6 +21,7 @@ from .engine import (
     PostureSnapshot,
     RecalibrationNeeded,
     SlouchAlerted,
+    SlouchReminded,
 )
 from .engine.events import EngineEvent, SlouchEnded
 from .history.bins import BinAccumulator
@@ -83,7 +84,8 @@ class LiveSession:
     def set_rate(self, rate_hz: float) -> None:
         """The sensor's actual rate, once connected: the filter is tuned to it."""
         if abs(rate_hz - self.engine.rate_hz) > 0.5:
-            self.engine = PostureEngine(self.settings.posture, rate_hz=rate_hz, frame=self.engine.frame)
+            # Retuned in place: a calibration in progress and a slouch under way go on.
+            self.engine.set_rate(rate_hz)
 
     def apply_settings(self, settings: Settings) -> None:
         """New thresholds apply from the next tick; calibration and the day's numbers stay."""
@@ -195,7 +197,7 @@ class LiveSession:
     def _record_for(self, event: EngineEvent, delivered: bool) -> Record | None:
         if isinstance(event, SlouchEnded):
             return Episode(self.wall_s(event.start_s), self.wall_s(event.end_s), event.peak_deg, event.mean_deg, event.alerted)
-        if isinstance(event, SlouchAlerted):
+        if isinstance(event, (SlouchAlerted, SlouchReminded)):
             return Alert(self.wall_s(event.t_s), "slouch", event.flexion_deg, delivered)
         if isinstance(event, LeanAlerted):
             return Alert(self.wall_s(event.t_s), "lean", event.lateral_deg, delivered)
@@ -207,6 +209,10 @@ class LiveSession:
         if isinstance(event, SlouchAlerted):
             return Nudge("slouch", "Sit up", f"You have been slouching for {self.settings.posture.delay_s:g} s "
                          f"({event.flexion_deg:.0f} deg forward). Roll your shoulders back and sit tall.", 1)
+        if isinstance(event, SlouchReminded):
+            minutes = (event.t_s - event.onset_s) / 60
+            return Nudge("slouch", "Still slouching", f"You have been slouching for {minutes:.0f} minutes "
+                         f"({event.flexion_deg:.0f} deg forward). Sit tall, or stand up for a moment.", 1)
         if isinstance(event, LeanAlerted):
             return Nudge("lean", "Leaning to the side", f"You have leaned {event.side} ({abs(event.lateral_deg):.0f} deg) for a minute.", 1)
         if isinstance(event, RecalibrationNeeded):

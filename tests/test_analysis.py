@@ -70,7 +70,9 @@ def test_analyze_json_reports_frames_episodes_and_alerts(tmp_path):
     wearer = SimulatedWearer(script, seed=2)
     path = tmp_path / "day.csv"
     write_recording(path, wearer)
-    result = posture("analyze", str(path), "--json")
+    # It bends both ways (a slump, then a recline): forward comes from the slump.
+    lean = ("--lean", "45:55")
+    result = posture("analyze", str(path), "--json", *lean)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert set(data) >= {"frames", "episodes", "alerts"}
@@ -84,8 +86,8 @@ def test_analyze_json_reports_frames_episodes_and_alerts(tmp_path):
     assert episode["peak_deg"] == pytest.approx(20.4, abs=1.5)
     assert [a["kind"] for a in data["alerts"]] == ["slouch"]
     # What-if: a higher threshold sees no slouch, a shorter delay still alerts.
-    assert json.loads(posture("analyze", str(path), "--json", "--threshold", "25").stdout)["episodes"] == []
-    quick = json.loads(posture("analyze", str(path), "--json", "--delay", "5").stdout)
+    assert json.loads(posture("analyze", str(path), "--json", "--threshold", "25", *lean).stdout)["episodes"] == []
+    quick = json.loads(posture("analyze", str(path), "--json", "--delay", "5", *lean).stdout)
     assert quick["alerts"][0]["t_s"] < data["alerts"][0]["t_s"] - 20
 
 
@@ -103,6 +105,9 @@ def test_record_simulated_writes_the_documented_format(tmp_path):
     assert result.returncode == 0, result.stderr
     readings = list(read_readings(path))
     assert len(readings) >= 50
+    from companion.recording import read_metadata
+
+    assert read_metadata(path)["kind"] == "reference"  # analyze judges it as the live session would
     magnitudes = [np.linalg.norm(r.accel_g) for r in readings]
     assert statistics.median(magnitudes) == pytest.approx(1.0, abs=0.05)
 
@@ -118,7 +123,24 @@ def test_real_trunk_movements_register_as_flexion_and_lean(shared_data):
     """Three forward bends, three side bends each way, then rotations, per trial."""
     rotation_phase_flexion = []
     for path in _trials(shared_data):
-        result = analyze(list(read_readings(path)), EngineSettings())
+        readings = list(read_readings(path))
+        # These trials move almost throughout (no 4 s of stillness, forward bends of a
+        # few seconds): analyze needs the windows, as a user would pick them from a plot.
+        # Upright: the quietest half second; forward: the deepest tilt
+        # from it in the first third, where the protocol has its forward bends.
+        t = np.array([r.t_s for r in readings])
+        accel = np.array([r.accel_g for r in readings])
+        gyro = np.linalg.norm(np.array([r.gyro_dps for r in readings]), axis=1)
+        starts = np.arange(t[0], t[-1] - 0.5, 0.1)
+        quiet = float(min(starts, key=lambda s: np.sqrt(np.mean(gyro[(t >= s) & (t <= s + 0.5)] ** 2))))
+        up = accel[(t >= quiet) & (t <= quiet + 0.5)].mean(axis=0)
+        unit = accel / np.linalg.norm(accel, axis=1, keepdims=True)
+        tilt = np.degrees(np.arccos(np.clip(unit @ (up / np.linalg.norm(up)), -1, 1)))
+        first_third = t <= t[0] + (t[-1] - t[0]) / 3
+        deepest = float(t[np.argmax(np.where(first_third, tilt, 0.0))])
+        result = analyze(
+            readings, EngineSettings(), calibration=(quiet, quiet + 0.5), lean=(deepest - 0.25, deepest + 0.25)
+        )
         flexion = np.array([f["flexion_deg"] for f in result.frames])
         lateral = np.array([f["lateral_deg"] for f in result.frames])
         assert flexion.max() > 30, path.name  # forward bends: well beyond the 12 deg threshold

@@ -61,12 +61,12 @@ def test_catalogue_follows_the_guidance():
 
 def rotation_ranges(path) -> tuple[float, float]:
     """Left and right range of the trial's rotation phase (its last quarter)."""
-    from companion.analysis import analyze
     from companion.analysis import rotation_ranges as ranges
+    from companion.analysis import upright_only_frame
 
     readings = list(read_readings(path))
     start = readings[-1].t_s - (readings[-1].t_s - readings[0].t_s) / 4
-    return ranges(readings, analyze(readings).frame, start)
+    return ranges(readings, upright_only_frame(readings), start)
 
 
 def test_real_rotation_trials_give_left_and_right_ranges(shared_data):

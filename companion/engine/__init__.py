@@ -10,18 +10,21 @@ from .engine import EngineState, PostureEngine, PostureSnapshot
 from .events import (
     CalibrationCompleted,
     CalibrationProgress,
+    DataGap,
     EngineEvent,
+    GyroscopeMismatch,
     LeanAlerted,
     RecalibrationNeeded,
     SlouchAlerted,
     SlouchEnded,
+    SlouchReminded,
     SlouchStarted,
 )
 from .settings import DELAY_CHOICES_S, EngineSettings, SettingError
 
 __all__ = [
     "Activity", "BodyFrame", "CalibrationCompleted", "CalibrationError", "CalibrationProgress",
-    "DELAY_CHOICES_S", "EngineEvent", "EngineSettings", "EngineState", "LeanAlerted",
+    "DataGap", "DELAY_CHOICES_S", "GyroscopeMismatch", "SlouchReminded", "EngineEvent", "EngineSettings", "EngineState", "LeanAlerted",
     "PostureEngine", "PostureSnapshot", "RecalibrationNeeded", "SettingError", "SlouchAlerted",
     "SlouchEnded", "SlouchStarted",
 ]

@@ -56,35 +56,6 @@ class BodyFrame:
         backward = leaning - (leaning @ up) * up
         return cls(_floats(up), _floats(_unit(-backward)))
 
-    @classmethod
-    def from_excursions(cls, up: np.ndarray, gravities: np.ndarray) -> BodyFrame:
-        """From gravity upright and a stretch of gravity readings with posture changes.
-
-        People bend forward far more, and further, than they lean back or sideways:
-        the main direction of tilt away from upright is the sagittal plane, and the
-        side with the larger excursions is forward.
-        """
-        up = _unit(up)
-        g = np.asarray(gravities, float)
-        g = g / np.linalg.norm(g, axis=1, keepdims=True)
-        tangent = g - np.outer(g @ up, up)
-        tilt = np.linalg.norm(tangent, axis=1)
-        if float(tilt.max(initial=0.0)) < math.sin(math.radians(MIN_LEAN_DEG)):
-            raise CalibrationError("no forward bend in the data to learn the forward direction from")
-        # Two orthonormal axes spanning the plane perpendicular to up.
-        a = _unit(np.cross(up, [1.0, 0.0, 0.0]) if abs(up[0]) < 0.9 else np.cross(up, [0.0, 1.0, 0.0]))
-        b = np.cross(up, a)
-        xy = np.stack([tangent @ a, tangent @ b], axis=1)
-        _, vectors = np.linalg.eigh(xy.T @ xy)
-        main = vectors[:, -1]
-        along = xy @ main
-        # Leaning forward moves the up vector backward, and forward bends go furthest:
-        # orient ``main`` so that its positive side holds the largest excursions.
-        if np.percentile(along, 99) < -np.percentile(along, 1):
-            main = -main
-        backward = main[0] * a + main[1] * b
-        return cls(_floats(up), _floats(_unit(-backward)))
-
     def angles_deg(self, gravity: np.ndarray) -> tuple[float, float]:
         """Forward flexion and lateral lean (positive to the right) for a gravity reading.
 

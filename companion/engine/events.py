@@ -22,6 +22,16 @@ class SlouchAlerted:
 
 
 @dataclass(frozen=True, slots=True)
+class SlouchReminded:
+    """The slouch alerted at ``onset_s`` still lasts: nudge again (``count`` from 1)."""
+
+    t_s: float
+    onset_s: float
+    flexion_deg: float
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
 class SlouchEnded:
     t_s: float
     start_s: float
@@ -53,6 +63,33 @@ class RecalibrationNeeded:
 
 
 @dataclass(frozen=True, slots=True)
+class DataGap:
+    """No samples from ``start_s`` (the last one before the silence) to ``end_s`` (the
+    first after it). The time between counts as not worn; an episode in progress
+    ended at ``start_s`` and the hold timer starts again."""
+
+    t_s: float
+    start_s: float
+    end_s: float
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+
+@dataclass(frozen=True, slots=True)
+class GyroscopeMismatch:
+    """The gyroscope disagrees with the accelerometer's tilt changes. ``action`` is
+    "corrected" (axis signs fixed: ``signs``) or "ignored" (accelerometer only)."""
+
+    t_s: float
+    action: str
+    signs: tuple[float, float, float]
+    correlation: float
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class CalibrationProgress:
     """The guided calibration moved on, or is waiting: ``message`` says for what."""
 
@@ -71,7 +108,10 @@ class CalibrationCompleted:
 EngineEvent = (
     SlouchStarted
     | SlouchAlerted
+    | SlouchReminded
     | SlouchEnded
+    | DataGap
+    | GyroscopeMismatch
     | LeanAlerted
     | RecalibrationNeeded
     | CalibrationProgress

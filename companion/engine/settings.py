@@ -26,6 +26,8 @@ _RANGES: dict[str, tuple[float, float]] = {
     "lateral_threshold_deg": (5.0, 40.0),
     "lateral_hold_s": (10.0, 600.0),
     "transition_quiet_s": (0.0, 10.0),
+    "renudge_s": (60.0, 3600.0),
+    "gap_s": (1.0, 60.0),
 }
 
 
@@ -41,6 +43,8 @@ class EngineSettings:
     lateral_threshold_deg: float = 12.0
     lateral_hold_s: float = 60.0
     transition_quiet_s: float = 3.0
+    renudge_s: float = 300.0  # a slouch that lasts is nudged again this often
+    gap_s: float = 5.0  # a silence in sample time this long ends the episode and counts as not worn
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -11,7 +11,7 @@ cannot begin within ``transition_quiet_s`` of a transition.
 from __future__ import annotations
 
 from .activity import Activity
-from .events import EngineEvent, LeanAlerted, SlouchAlerted, SlouchEnded, SlouchStarted
+from .events import EngineEvent, LeanAlerted, SlouchAlerted, SlouchEnded, SlouchReminded, SlouchStarted
 from .settings import EngineSettings
 
 WALK_ENDS_EPISODE_S = 2.0
@@ -30,6 +30,7 @@ class SlouchDetector:
         self.onset_s: float | None = None
         self.started = False
         self.alerted = False
+        self._reminders = 0
         self._below_since: float | None = None
         self._peak = 0.0
         self._sum = 0.0
@@ -49,6 +50,12 @@ class SlouchDetector:
 
     def update(self, t_s: float, flexion_deg: float, lateral_deg: float, activity: Activity) -> list[EngineEvent]:
         s = self.settings
+        if (
+            activity is Activity.STILL and self.onset_s is None and self._lean_onset is None
+            and self._walking_since is None and flexion_deg <= s.threshold_deg
+            and -s.lateral_threshold_deg < lateral_deg < s.lateral_threshold_deg
+        ):
+            return []  # sitting well, nothing under way: the common tick, nothing can change
         events: list[EngineEvent] = []
         if activity is Activity.TRANSITION:
             self._quiet_until = t_s + s.transition_quiet_s
@@ -91,7 +98,11 @@ class SlouchDetector:
                     events.append(SlouchStarted(t_s, self.onset_s, flexion_deg))
                 if self.started and not self.alerted and held >= s.delay_s:
                     self.alerted = True
+                    self._reminders = 0
                     events.append(SlouchAlerted(t_s, self.onset_s, flexion_deg))
+                elif self.alerted and held >= s.delay_s + (self._reminders + 1) * s.renudge_s:
+                    self._reminders += 1
+                    events.append(SlouchReminded(t_s, self.onset_s, flexion_deg, self._reminders))
 
         events += self._lean(t_s, lateral_deg, gated)
         return events

@@ -1,0 +1,126 @@
+"""Synthetic IMU signals built from first principles, independent of the project's
+simulated wearer (firmware_protocol/sim/wearer.py): the trunk's orientation is a
+schedule of flexion, side lean and axial rotation; the sensor sits on it in any
+mounting; the accelerometer reads gravity rotated into sensor axes and the
+gyroscope the matching angular rate (from the relative rotation between samples).
+
+Body axes: x forward, y left, z up. Flexion turns the up axis toward forward,
+a positive side lean toward the wearer's right.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from companion.readings import ImuReading
+from companion.recording import write_header, write_readings
+
+
+def rot(axis: str, deg: float) -> np.ndarray:
+    a = np.radians(deg)
+    c, s = np.cos(a), np.sin(a)
+    return {
+        "x": np.array([[1, 0, 0], [0, c, -s], [0, s, c]]),
+        "y": np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]]),
+        "z": np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]]),
+    }[axis]
+
+
+MOUNTINGS = {
+    "straight": np.eye(3),
+    "upside_down": rot("x", 180),
+    "turned_90": rot("z", 90),
+    "tilted": rot("y", 35) @ rot("z", 120),
+}
+
+
+@dataclass
+class Schedule:
+    """Postures held in turn: (ramp_s, hold_s, flexion, lateral, rotation) in degrees."""
+
+    segments: list[tuple[float, float, float, float, float]] = field(default_factory=list)
+
+    def hold(self, seconds: float, flexion: float = 0.0, lateral: float = 0.0, rotation: float = 0.0,
+             ramp_s: float = 2.0) -> Schedule:
+        self.segments.append((ramp_s, seconds, flexion, lateral, rotation))
+        return self
+
+    @property
+    def duration_s(self) -> float:
+        return sum(r + h for r, h, *_ in self.segments)
+
+    def pose(self, t: np.ndarray) -> np.ndarray:
+        """(n, 3) flexion, lateral, rotation in degrees at times t (smooth ramps)."""
+        knots_t, knots_p = [0.0], [np.zeros(3)]
+        now = 0.0
+        for ramp, hold, *pose in self.segments:
+            now += ramp
+            knots_t.append(now)
+            knots_p.append(np.array(pose, float))
+            now += hold
+            knots_t.append(now)
+            knots_p.append(np.array(pose, float))
+        knots_t = np.array(knots_t)
+        knots_p = np.array(knots_p)
+        out = np.empty((len(t), 3))
+        for k in range(3):
+            # Cosine easing between knots keeps the angular rate continuous.
+            i = np.clip(np.searchsorted(knots_t, t, side="right") - 1, 0, len(knots_t) - 2)
+            span = np.maximum(knots_t[i + 1] - knots_t[i], 1e-9)
+            u = np.clip((t - knots_t[i]) / span, 0.0, 1.0)
+            ease = (1 - np.cos(np.pi * u)) / 2
+            out[:, k] = knots_p[i, k] + (knots_p[i + 1, k] - knots_p[i, k]) * ease
+        return out
+
+
+def _body(pose: np.ndarray) -> np.ndarray:
+    flexion, lateral, rotation = pose
+    return rot("z", rotation) @ rot("x", lateral) @ rot("y", flexion)
+
+
+def _log(r: np.ndarray) -> np.ndarray:
+    """Rotation vector (rad) of a rotation matrix."""
+    angle = np.arccos(np.clip((np.trace(r) - 1) / 2, -1.0, 1.0))
+    if angle < 1e-9:
+        return np.zeros(3)
+    v = np.array([r[2, 1] - r[1, 2], r[0, 2] - r[2, 0], r[1, 0] - r[0, 1]])
+    return v * angle / (2 * np.sin(angle))
+
+
+def signals(schedule: Schedule, mounting: np.ndarray = MOUNTINGS["straight"], rate_hz: float = 50.0, *,
+            noise_g: float = 0.002, noise_dps: float = 0.1, seed: int = 0, gyro_signs=(1.0, 1.0, 1.0),
+            start_s: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Times (s), acceleration (g) and angular rate (deg/s) in sensor axes."""
+    rng = np.random.default_rng(seed)
+    n = int(schedule.duration_s * rate_hz)
+    t = np.arange(n) / rate_hz
+    poses = schedule.pose(t)
+    dt = 1.0 / rate_hz
+    rotations = [_body(p) @ mounting for p in poses]
+    accel = np.array([r.T @ np.array([0.0, 0.0, 1.0]) for r in rotations])
+    later = schedule.pose(t + dt)
+    gyro = np.array([np.degrees(_log(r.T @ (_body(p) @ mounting))) / dt for r, p in zip(rotations, later)])
+    accel += rng.normal(0.0, noise_g, accel.shape)
+    gyro = gyro * np.array(gyro_signs) + rng.normal(0.0, noise_dps, gyro.shape)
+    return t + start_s, accel, gyro
+
+
+def readings(schedule: Schedule, mounting: np.ndarray = MOUNTINGS["straight"], rate_hz: float = 50.0,
+             **kwargs) -> list[ImuReading]:
+    t, accel, gyro = signals(schedule, mounting, rate_hz, **kwargs)
+    return [ImuReading(ti, tuple(a), tuple(g), i) for i, (ti, a, g) in enumerate(zip(t.tolist(), accel.tolist(), gyro.tolist()))]
+
+
+def write(path: Path, rs: list[ImuReading], metadata: dict | None = None) -> Path:
+    with path.open("w", newline="") as out:
+        write_header(out, metadata)
+        write_readings(out, rs)
+    return path
+
+
+def upright_frame(mounting: np.ndarray) -> dict[str, list[float]]:
+    """The exact body frame in sensor axes for a mounting: up and forward."""
+    return {"up": list(mounting.T @ np.array([0.0, 0.0, 1.0])), "forward": list(mounting.T @ np.array([1.0, 0.0, 0.0]))}
