@@ -27,6 +27,9 @@ Benchmark = Callable[[], Iterator[Metric]]
 
 
 def registry() -> dict[str, Benchmark]:
-    from . import engine, history, link, stretch, ui
+    from . import cli, engine, history, link, stretch, ui
 
-    return {"link": link.run, "engine": engine.run, "history": history.run, "stretch": stretch.run, "ui": ui.run}
+    return {
+        "link": link.run, "engine": engine.run, "history": history.run, "stretch": stretch.run, "ui": ui.run,
+        "cli": cli.run,
+    }

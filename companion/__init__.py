@@ -1,9 +1,6 @@
 """The posture companion: reads a BLE motion sensor on the upper back, notices
 sustained slouching, nudges, coaches stretches and keeps a local history."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("posture-companion")
-except PackageNotFoundError:  # running from a source tree without installing
-    __version__ = "0.0.0+source"
+# The single source of the version: pyproject.toml reads it from here, so the
+# command line needs no package-metadata lookup to print it.
+__version__ = "0.1.0"
