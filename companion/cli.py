@@ -1,34 +1,24 @@
-"""The ``posture`` command line."""
+"""The ``posture`` command line.
+
+Only what every command needs is imported here: ``posture --help`` and the commands
+that read local files start in a few tens of milliseconds. Bleak, the simulator,
+Bumble, Textual and numpy load inside the commands that use them.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import logging
-import sqlite3
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
-
-from bleak.exc import BleakError
+from typing import TYPE_CHECKING
 
 from . import __version__
-from .ble.transport import BleTransport
-from .settings import SettingsError
-from .simulation import open_transport
-from .link import (
-    FoundSensor,
-    LinkFailed,
-    LinkRestarted,
-    LinkState,
-    LinkStateChanged,
-    ReadingsReceived,
-    SensorConnected,
-    SensorLink,
-    scan,
-)
+
+if TYPE_CHECKING:
+    from .ble.transport import BleTransport
+    from .link import FoundSensor, SensorLink
 
 EXIT_OK = 0
 EXIT_NO_SENSOR = 1
@@ -43,12 +33,12 @@ class CliError(Exception):
         self.code = code
 
 
-@dataclass
 class Output:
     """Where the CLI writes: results to stdout, messages to stderr."""
 
-    json: bool = False
-    quiet_readings: bool = False
+    def __init__(self, json: bool = False, quiet_readings: bool = False) -> None:
+        self.json = json
+        self.quiet_readings = quiet_readings
 
     def result(self, text: str) -> None:
         print(text, flush=True)
@@ -58,6 +48,10 @@ class Output:
 
 
 async def _scan(transport: BleTransport, timeout_s: float) -> list[FoundSensor]:
+    from bleak.exc import BleakError
+
+    from .link import scan
+
     try:
         return await scan(transport, timeout_s)
     except (BleakError, OSError) as exc:
@@ -68,6 +62,8 @@ async def _scan(transport: BleTransport, timeout_s: float) -> list[FoundSensor]:
 
 
 async def cmd_scan(args: argparse.Namespace, out: Output) -> int:
+    from .simulation import open_transport
+
     async with open_transport(args.simulate) as transport:
         found = await _scan(transport, args.timeout)
     if args.json:
@@ -102,6 +98,9 @@ CONNECT_ALLOWANCE_S = 30.0
 
 
 async def cmd_stream(args: argparse.Namespace, out: Output) -> int:
+    from .link import SensorLink
+    from .simulation import open_transport
+
     async with open_transport(args.simulate) as transport:
         found = await _scan(transport, args.timeout)
         sensor = _choose(found, args)
@@ -115,6 +114,10 @@ async def run_link_for(link: SensorLink, seconds: float | None, handle: Callable
     to ``handle``; stop early when ``handle`` returns False. The time taken to connect
     first does not count, up to :data:`CONNECT_ALLOWANCE_S`. Events left at the end
     are handed over too."""
+    import asyncio
+
+    from .link import LinkState, LinkStateChanged
+
     loop = asyncio.get_running_loop()
     runner = asyncio.create_task(link.run())
     started = loop.time()
@@ -147,6 +150,8 @@ async def run_link_for(link: SensorLink, seconds: float | None, handle: Callable
 
 
 async def _print_stream(link: SensorLink, seconds: float | None, out: Output) -> int:
+    from .link import LinkFailed
+
     failed = ""
 
     def show(event: object) -> bool:
@@ -181,6 +186,8 @@ async def _print_stream(link: SensorLink, seconds: float | None, out: Output) ->
 
 
 def _print_event(event: object, out: Output) -> None:
+    from .link import LinkFailed, LinkRestarted, LinkStateChanged, ReadingsReceived, SensorConnected
+
     if isinstance(event, ReadingsReceived):
         if out.quiet_readings:
             return
@@ -217,7 +224,9 @@ def _print_event(event: object, out: Output) -> None:
 
 async def cmd_record(args: argparse.Namespace, out: Output) -> int:
     from .paths import create_private_file
+    from .link import ReadingsReceived, SensorLink
     from .recording import write_header, write_readings
+    from .simulation import open_transport
 
     path = Path(args.out)
     try:
@@ -308,6 +317,8 @@ def cmd_app(args: argparse.Namespace, out: Output) -> int:
     """The app on the remembered sensor; the sensor screen when none is; the demo
     when none is remembered and this machine has no Bluetooth."""
     from .cli_tracker import view_running_tracker
+    import asyncio
+
     from .settings import load
     from .ui.app import make_app
 
@@ -327,6 +338,11 @@ def cmd_app(args: argparse.Namespace, out: Output) -> int:
 
 
 async def _bluetooth_available() -> bool:
+    from bleak.exc import BleakError
+
+    from .ble.transport import BleTransport
+    from .link import scan
+
     try:
         await scan(BleTransport.system(), 0.5)
     except (BleakError, OSError):
@@ -344,6 +360,8 @@ def _open_history():
 
 
 def cmd_report(args: argparse.Namespace, out: Output) -> int:
+    import sqlite3
+
     from .history.report import build_report
 
     store = _open_history()
@@ -416,6 +434,7 @@ def _export_targets(args: argparse.Namespace, tables: Sequence[str]) -> list[tup
 
 
 def cmd_export(args: argparse.Namespace, out: Output) -> int:
+    import sqlite3
     from datetime import datetime as _dt
 
     from .history.export import TABLES, collect, to_csv, to_json
@@ -610,9 +629,18 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _settings_error() -> type[Exception]:
+    """The settings error class, imported only once an exception is being matched."""
+    from .settings import SettingsError
+
+    return SettingsError
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    import logging
+
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.CRITICAL,
         format="%(levelname)s %(name)s: %(message)s",
@@ -621,14 +649,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(["app"])
     out = Output(json=getattr(args, "json", False))
     try:
-        if not asyncio.iscoroutinefunction(args.handler):
-            return args.handler(args, out)
-        return asyncio.run(args.handler(args, out))
+        outcome = args.handler(args, out)
+        if isinstance(outcome, Coroutine):
+            import asyncio
+
+            outcome = asyncio.run(outcome)
+        return outcome
     except CliError as exc:
         out.message(f"posture: {exc}")
         return exc.code
-    except SettingsError as exc:
-        out.message(f"posture: {exc}")
-        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except _settings_error() as exc:
+        out.message(f"posture: {exc}")
+        return EXIT_USAGE

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import date
+from typing import TYPE_CHECKING
 
-from .coach.habit import TRACKING, TRAINING, HabitStatus, habit_status
-from .coach.plan import Plan
+if TYPE_CHECKING:  # the engine and numpy load only when the command runs, not for --help
+    from .coach.habit import HabitStatus
+    from .coach.plan import Plan
 
 EXIT_OK = 0
 EXIT_BAD_HISTORY = 1
@@ -29,6 +31,7 @@ def local_today() -> date:
 def habit_from_history(plan: Plan, today: date, mode: str) -> HabitStatus:
     """Today's status from the stored history (an absent history is an empty one).
     Raises HistoryError for a history that cannot be read."""
+    from .coach.habit import habit_status
     from .history import HistoryStore, default_path
     from .history.days import habit_from_store
 
@@ -43,6 +46,8 @@ def habit_from_history(plan: Plan, today: date, mode: str) -> HabitStatus:
 
 
 def plan_text(status: HabitStatus) -> list[str]:
+    from .coach.habit import TRAINING
+
     mode = (
         "training: every sustained slouch is nudged" if status.mode == TRAINING else "tracking: records quietly, shows the day"
     )
@@ -74,6 +79,7 @@ def plan_text(status: HabitStatus) -> list[str]:
 
 def cmd_plan(args: argparse.Namespace, out) -> int:
     from .cli import CliError
+    from .coach.habit import TRACKING, TRAINING
     from .history import HistoryError
     from .plan_file import load_plan
     from .settings import load as load_settings

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,3 +24,43 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real recordings not present at {SHARED_DATA}")
     return SHARED_DATA
+
+
+class _VirtualClockPolicy(asyncio.DefaultEventLoopPolicy):
+    def new_event_loop(self) -> asyncio.AbstractEventLoop:
+        from firmware_protocol.sim.clock import VirtualClockLoop
+
+        return VirtualClockLoop()
+
+
+def _loop_time() -> float:
+    """The running loop's clock; the real monotonic clock outside a loop."""
+    try:
+        return asyncio.get_running_loop().time()
+    except RuntimeError:
+        return time.monotonic()
+
+
+@pytest.fixture
+def virtual_time(monkeypatch) -> Iterator[Callable[[Coroutine[Any, Any, Any]], Any]]:
+    """Run asyncio on the virtual clock (``firmware_protocol.sim.clock``) for this test.
+
+    Every loop made while the test runs (``asyncio.run`` in the CLI, ``App.run`` in a
+    snapshot, the returned runner) jumps to its next timer when idle, so simulated
+    minutes cost only CPU. Textual's timers and messages read the same clock, so an
+    app's intervals and timeouts keep their meaning on it. Returns a runner for a
+    coroutine.
+    """
+    import textual._parser
+    import textual._time
+
+    from firmware_protocol.sim.clock import run_virtual
+
+    monkeypatch.setattr(textual._time, "get_time", _loop_time)
+    monkeypatch.setattr(textual._parser, "get_time", _loop_time)
+    previous = asyncio.get_event_loop_policy()
+    asyncio.set_event_loop_policy(_VirtualClockPolicy())
+    try:
+        yield run_virtual
+    finally:
+        asyncio.set_event_loop_policy(previous)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import json
 import statistics
 import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 from companion.analysis import analyze
+from companion.cli import main
 from companion.engine import EngineSettings, SlouchStarted
 from companion.evaluation import wearer_readings
 from companion.recording import RecordingError, read_readings, write_header, write_readings
@@ -19,7 +21,14 @@ from firmware_protocol.sim.wearer import Script, SimulatedWearer
 
 
 def posture(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "companion", *args], capture_output=True, text=True, timeout=120)
+    """``posture ARGS`` through the entry point, in this process."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        try:
+            code = main(list(args))
+        except SystemExit as exit_:  # argparse's usage errors
+            code = exit_.code
+    return subprocess.CompletedProcess(["posture", *args], code, stdout.getvalue(), stderr.getvalue())
 
 
 def write_recording(path, wearer: SimulatedWearer) -> None:
@@ -99,7 +108,7 @@ def test_analyze_bad_option_names_it(tmp_path):
     assert "--delay 7 is not allowed" in result.stderr and "5, 15, 30, 60, 120" in result.stderr
 
 
-def test_record_simulated_writes_the_documented_format(tmp_path):
+def test_record_simulated_writes_the_documented_format(tmp_path, virtual_time):
     path = tmp_path / "rec.csv"
     result = posture("record", str(path), "--simulate", "--seconds", "3", "--timeout", "0.5")
     assert result.returncode == 0, result.stderr

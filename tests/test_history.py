@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
-import os
 import signal
 import sqlite3
 import stat
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from companion.cli import main
 from companion.engine import SlouchEnded
 from companion.history import SCHEMA_VERSION, HistoryError, HistoryStore
 from companion.history.export import collect, read_export, to_csv, to_json
@@ -34,6 +36,17 @@ TODAY = date(2026, 11, 20)  # a Friday
 @pytest.fixture
 def db_path(tmp_path) -> Path:
     return tmp_path / "data" / "history.sqlite3"
+
+
+def posture(*args: str) -> subprocess.CompletedProcess[str]:
+    """``posture ARGS`` through the entry point, in this process."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        try:
+            code = main(list(args))
+        except SystemExit as exit_:  # argparse's usage errors
+            code = exit_.code
+    return subprocess.CompletedProcess(["posture", *args], code, stdout.getvalue(), stderr.getvalue())
 
 
 def filled(db_path: Path, days: int = 10) -> HistoryStore:
@@ -83,7 +96,7 @@ def test_newer_schema_is_refused_and_left_alone(db_path):
     assert db_path.read_bytes() == before
 
 
-def test_corrupt_file_is_reported_and_never_overwritten(db_path):
+def test_corrupt_file_is_reported_and_never_overwritten(db_path, monkeypatch):
     db_path.parent.mkdir(parents=True)
     garbage = b"this is not a database" * 200
     db_path.write_bytes(garbage)
@@ -96,10 +109,8 @@ def test_corrupt_file_is_reported_and_never_overwritten(db_path):
     writer.close()
     assert messages and "left untouched" in messages[0]
     assert db_path.read_bytes() == garbage
-    result = subprocess.run(
-        [sys.executable, "-m", "companion", "report"], capture_output=True, text=True,
-        env={**os.environ, "POSTURE_HOME": str(db_path.parent.parent)},
-    )
+    monkeypatch.setenv("POSTURE_HOME", str(db_path.parent.parent))
+    result = posture("report")
     assert result.returncode == 1 and "not a readable posture history" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -126,9 +137,10 @@ def test_kill_minus_9_loses_at_most_the_last_seconds(db_path, tmp_path):
     script = tmp_path / "writer.py"
     script.write_text(WRITER_SCRIPT)
     process = subprocess.Popen([sys.executable, str(script), str(db_path)], stdout=subprocess.PIPE, text=True)
-    time.sleep(4.0)
+    # Killed once it has handed over 3 s of bins (about 3 commits), however slowly it started.
+    handed = [float(process.stdout.readline()) for _ in range(12)]
     process.send_signal(signal.SIGKILL)
-    handed = [float(line) for line in process.communicate()[0].split()]
+    handed += [float(line) for line in process.communicate()[0].split()]
     assert len(handed) > 8
     store = HistoryStore(db_path)
     assert store.integrity_ok()
@@ -209,20 +221,20 @@ def test_report_per_day_and_when_you_slouch_most(db_path):
     assert json.loads(json.dumps(report.as_json()))["slouch_most"]["hour"] == report.worst_hour
 
 
-def test_cli_report_and_export(tmp_path):
+def test_cli_report_and_export(tmp_path, monkeypatch):
     home = tmp_path / "home"
     store = HistoryStore(home / "data" / "history.sqlite3")
     store.write(list(synthetic_days(date.today(), 3)))
     store.close()
-    env = {**os.environ, "POSTURE_HOME": str(home)}
-    report = subprocess.run([sys.executable, "-m", "companion", "report", "--days", "3", "--json"], capture_output=True, text=True, env=env)
+    monkeypatch.setenv("POSTURE_HOME", str(home))
+    report = posture("report", "--days", "3", "--json")
     assert report.returncode == 0, report.stderr
     assert len(json.loads(report.stdout)["days"]) == 3
     out = tmp_path / "e.csv"
-    export = subprocess.run([sys.executable, "-m", "companion", "export", "--table", "episodes", "-o", str(out)], capture_output=True, text=True, env=env)
+    export = posture("export", "--table", "episodes", "-o", str(out))
     assert export.returncode == 0, export.stderr
     assert out.read_text().startswith("start,end,duration_s,")
-    bad = subprocess.run([sys.executable, "-m", "companion", "export", "--since", "last week"], capture_output=True, text=True, env=env)
+    bad = posture("export", "--since", "last week")
     assert bad.returncode == 2 and "--since" in bad.stderr
 
 
@@ -258,34 +270,41 @@ def test_live_session_records_what_the_engine_saw(db_path):
     assert [a.kind for a in store.alerts(0, 1e12)] == ["slouch"]
 
 
-async def test_history_screen_shows_a_day_and_takes_a_note(tmp_path):
-    import asyncio
-
+def test_history_screen_shows_a_day_and_takes_a_note(tmp_path, virtual_time):
     from companion.ui.app import make_app
     from companion.ui.history_screen import HistoryScreen
 
-    async def until(predicate, timeout_s: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        while not predicate():
-            assert time.monotonic() < deadline, "timed out"
-            await asyncio.sleep(0.02)
+    async def until(pilot, predicate, attempts: int = 20) -> None:
+        # The screen loads each day in a thread: wait for the loader, not for a clock.
+        for _ in range(attempts):
+            if predicate():
+                return
+            loading = [w for w in pilot.app.workers if w.group == "history"]
+            if loading:  # (an empty list would mean every worker, the link's too)
+                await pilot.app.workers.wait_for_complete(loading)
+            await pilot.pause()
+        raise AssertionError(f"still false after {attempts} loads")
 
     home_db = tmp_path / "data" / "history.sqlite3"
     store = filled(home_db, 3)
     store.close()
     app = make_app(demo=True, settings=Settings(), history_path=home_db, calibrate_on_start=False)
-    async with app.run_test(size=(100, 30)) as pilot:
-        screen = HistoryScreen(home_db, TODAY)
-        app.push_screen(screen)
-        await until(lambda: screen.view is not None)
-        assert screen.view.episodes and screen.view.minutes
-        assert "Upright share" in str(screen.query_one("#shares").render())
-        await pilot.press("left")
-        await until(lambda: screen.view.day == TODAY - timedelta(days=1))
-        await pilot.press("right")
-        await until(lambda: screen.view.day == TODAY)
-        await pilot.press("a")
-        await pilot.pause()
-        await pilot.press(*"tired")
-        await pilot.press("enter")
-        await until(lambda: screen.view.episodes[0][1].note == "tired")
+
+    async def scenario() -> None:
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = HistoryScreen(home_db, TODAY)
+            app.push_screen(screen)
+            await until(pilot, lambda: screen.view is not None)
+            assert screen.view.episodes and screen.view.minutes
+            assert "Upright share" in str(screen.query_one("#shares").render())
+            await pilot.press("left")
+            await until(pilot, lambda: screen.view.day == TODAY - timedelta(days=1))
+            await pilot.press("right")
+            await until(pilot, lambda: screen.view.day == TODAY)
+            await pilot.press("a")
+            await pilot.pause()
+            await pilot.press(*"tired")
+            await pilot.press("enter")
+            await until(pilot, lambda: screen.view.episodes[0][1].note == "tired")
+
+    virtual_time(scenario())

@@ -1,12 +1,25 @@
 """SVG snapshots of the main screens at 100x30 (pytest-textual-snapshot).
 
+Every run draws the same, whatever the host: fixed data instead of a live link, a
+simulated sensor instead of this machine's Bluetooth, the virtual clock instead of
+real waits, and Textual's defaults instead of the terminal settings in the
+environment (NO_COLOR, TEXTUAL_*).
+
 Review a changed snapshot in the report before updating it with --snapshot-update.
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import os
 from pathlib import Path
 
+import pytest
+import textual.constants
+from textual import events
+
+from companion.ble.transport import BleTransport
 from companion.coach import DayTally
 from companion.engine import Activity, EngineState, PostureSnapshot
 from companion.link import LinkState, LinkStats
@@ -15,9 +28,22 @@ from companion.ui.app import PostureApp
 from companion.ui.calibration_screen import CalibrationScreen
 from companion.ui.sensor_screen import SensorScreen
 from companion.ui.settings_screen import SettingsScreen
+from firmware_protocol.sim import ReferenceSensor, VirtualRadio
 
 SIZE = (100, 30)
 FIXED_SETTINGS_FILE = Path("/home/you/.config/posture/settings.toml")
+
+
+@pytest.fixture(autouse=True)
+def default_terminal(monkeypatch, virtual_time):
+    """Textual as configured by an empty environment, for the length of one test."""
+    with monkeypatch.context() as env:
+        for name in list(os.environ):
+            if name == "NO_COLOR" or (name.startswith("TEXTUAL") and not name.startswith("TEXTUAL_SNAPSHOT")):
+                env.delenv(name)
+        importlib.reload(textual.constants)  # it reads the environment once, on import
+        yield
+    importlib.reload(textual.constants)
 
 
 class StillLifeApp(PostureApp):
@@ -25,10 +51,12 @@ class StillLifeApp(PostureApp):
 
     def __init__(self, then: str = "") -> None:
         super().__init__(settings=Settings(), settings_file=FIXED_SETTINGS_FILE)
+        self.theme = "textual-dark"  # not the host's TEXTUAL_THEME
         self.then = then
+        self.sensor: ReferenceSensor | None = None
 
-    async def on_mount(self, event) -> None:
-        event.prevent_default()  # no link, no history: not the app's own start-up
+    async def on_mount(self, event: events.Mount) -> None:
+        event.prevent_default()  # not PostureApp.on_mount: no history, no link, no sensor screen
         await self.still_life()
 
     async def still_life(self) -> None:
@@ -49,7 +77,16 @@ class StillLifeApp(PostureApp):
         elif self.then == "settings":
             await self.push_screen(SettingsScreen())
         elif self.then == "sensors":
+            # One simulated sensor in range, not whatever this machine's Bluetooth sees.
+            self.sensor = ReferenceSensor(VirtualRadio(), name="Posture1")
+            await self.sensor.start()
+            self.transport = BleTransport.virtual(self.sensor.radio)
             await self.push_screen(SensorScreen())
+
+    async def on_unmount(self) -> None:
+        if self.sensor is not None:
+            with contextlib.suppress(Exception):
+                await self.sensor.stop()
 
     def start_calibration(self) -> None:  # no engine behind the still life
         pass

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from firmware_protocol.sim.radio import VirtualRadio
+if TYPE_CHECKING:  # the simulator loads only when a virtual transport is made
+    from firmware_protocol.sim.radio import VirtualRadio
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from ..link import (
     LinkRestarted,
     LinkState,
     LinkStateChanged,
+    LinkStats,
     ReadingsReceived,
     SensorConnected,
     SensorLink,
@@ -147,6 +148,8 @@ class PostureApp(App):
         self.link: SensorLink | None = None
         self.sensor_info: dict[str, object] = {}
         self.link_state = LinkState.IDLE
+        self._link_detail = ""
+        self._link_counts_shown: tuple[int, int] = (0, 0)
         self.live = LiveScreen()
         self.history_path = history_path or default_history_path()
         self.active_stretch: GuidedStretch | None = None
@@ -411,6 +414,7 @@ class PostureApp(App):
     def on_posture_updated(self, message: PostureUpdated) -> None:
         tally = self.tally if self._roll_over_day() else message.tally
         self.live.show_snapshot(message.snapshot, tally, message.at_s)
+        self._show_link_counts()
         if (screen := self._calibration_screen()) is not None:
             screen.show_status(self.session.engine.calibration_status())
 
@@ -493,7 +497,18 @@ class PostureApp(App):
             self.sensor_info["battery"] = event.percent
         elif isinstance(event, LinkFailed):
             self.notify(escape(event.reason), title="Sensor", severity="error", timeout=15)
-        self.live.show_link(self.link_state, detail, self.sensor_info, message.stats)
+        self._show_link(detail, message.stats)
+
+    def _show_link(self, detail: str, stats: LinkStats) -> None:
+        self._link_detail = detail
+        self._link_counts_shown = (stats.lost, stats.malformed)
+        self.live.show_link(self.link_state, detail, self.sensor_info, stats)
+
+    def _show_link_counts(self) -> None:
+        """Lost samples and bad frames are counted as readings arrive, with no link
+        event of their own: show them when they change, at the snapshots' pace."""
+        if self.link is not None and (self.link.stats.lost, self.link.stats.malformed) != self._link_counts_shown:
+            self._show_link(self._link_detail, self.link.stats)
 
     @work(group="bluetooth-check", exit_on_error=False)
     async def _check_bluetooth(self) -> None:
