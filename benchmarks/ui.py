@@ -17,7 +17,7 @@ from companion.live import save_frame
 from companion.settings import Settings
 from companion.ui.app import make_app
 from companion.ui.settings_screen import SettingsScreen
-from firmware_protocol.sim.wearer import InteractiveWearer
+from companion.sim.wearer import InteractiveWearer
 
 from . import Metric
 

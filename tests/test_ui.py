@@ -14,7 +14,7 @@ from companion.ui.app import make_app
 from companion.ui.calibration_screen import CalibrationScreen
 from companion.ui.sensor_screen import SensorScreen
 from companion.ui.settings_screen import SettingsScreen
-from firmware_protocol.sim.wearer import InteractiveWearer
+from companion.sim.wearer import InteractiveWearer
 
 DEMO_ADDRESS = "F0:00:00:00:00:01"  # the first device on a fresh virtual radio
 

@@ -12,9 +12,10 @@ import gc
 import signal
 import sqlite3
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bleak.exc import BleakError
 from rich.markup import escape
@@ -24,8 +25,8 @@ from textual.screen import Screen
 from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
-from firmware_protocol.sim import ReferenceSensor, VirtualRadio
-from firmware_protocol.sim.wearer import InteractiveWearer
+if TYPE_CHECKING:  # the simulator loads only for ``posture demo``
+    from ..sim.world import DemoWorld
 
 from ..ble.transport import BleTransport
 from ..drivers import make_driver
@@ -69,27 +70,6 @@ BLUETOOTH_CHECK_S = 0.5
 CLOSING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGHUP", "SIGTERM") if hasattr(signal, name))
 # An open session that stored nothing for this long is not running anywhere.
 STALE_SESSION_S = 300.0
-
-
-@dataclass
-class DemoWorld:
-    """The simulated sensor and the person wearing it, for ``posture demo``."""
-
-    radio: VirtualRadio
-    sensor: ReferenceSensor
-    wearer: InteractiveWearer
-
-    async def close(self) -> None:
-        with contextlib.suppress(Exception):
-            await self.sensor.stop()
-
-
-async def start_demo_world(seed: int = 0) -> DemoWorld:
-    radio = VirtualRadio()
-    wearer = InteractiveWearer(seed=seed)
-    sensor = ReferenceSensor(radio, name="Posture1", motion=wearer)
-    await sensor.start()
-    return DemoWorld(radio, sensor, wearer)
 
 
 class PostureApp(App):
@@ -184,6 +164,8 @@ class PostureApp(App):
         if self.startup_notice:
             self.notify(escape(self.startup_notice), title="posture", timeout=15)
         if self.demo:
+            from ..sim.world import start_demo_world
+
             self.demo_world = await start_demo_world()
             self.transport = BleTransport.virtual(self.demo_world.radio)
             self.sub_title = "demo: a simulated sensor on a simulated person"
