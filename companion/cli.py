@@ -242,7 +242,7 @@ async def cmd_record(args: argparse.Namespace, out: Output) -> int:
                 "Sit upright and still for the first few seconds: analyze takes upright from them."
             )
             link = SensorLink(sensor, transport)
-            from .live import load_frame
+            from .body_frames import load_frame
 
             # What analyze needs to judge the recording as the live session would.
             metadata: dict[str, object] = {"kind": sensor.kind, "rate_hz": link.driver.rate_hz}

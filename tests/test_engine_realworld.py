@@ -306,10 +306,12 @@ def test_a_sustained_accelerometer_disagreement_is_resolved_within_ten_seconds(r
 
 
 def test_set_rate_keeps_a_calibration_in_progress():
+    from datetime import datetime
+
     from companion.live import LiveSession
     from companion.settings import Settings
 
-    session = LiveSession(Settings(), rate_hz=50.0)
+    session = LiveSession(Settings(), rate_hz=50.0, clock=lambda: datetime(2026, 11, 2, 9))
     session.engine.start_calibration()
     rs = readings(Schedule().hold(10).hold(6, flexion=20).hold(10), MOUNTINGS["tilted"], rate_hz=15.0)
     session.feed(rs[:60])  # four seconds at the default rate, as before the rate is known
@@ -335,6 +337,8 @@ def test_guided_calibration_completes_through_the_link_on_every_sensor_kind(kind
 
     from companion.engine import CalibrationCompleted
     from companion.link import ReadingsReceived, SensorConnected
+    from datetime import datetime
+
     from companion.live import LiveSession
     from companion.settings import Settings
     from companion.sim.world import ALL_KINDS, simulated_radio
@@ -343,7 +347,7 @@ def test_guided_calibration_completes_through_the_link_on_every_sensor_kind(kind
 
     async def main():
         wearer = SimulatedWearer(Script().sit(3).calibration().sit(20), seed=4)
-        session = LiveSession(Settings())
+        session = LiveSession(Settings(), clock=lambda: datetime(2026, 11, 2, 9))
         session.engine.start_calibration()
         completed = []
         rate = None

@@ -10,7 +10,6 @@ towards stepping back after several in a row.
 from __future__ import annotations
 
 import enum
-import tomllib
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -127,15 +126,6 @@ def plan_from_dict(data: dict[str, Any], source: str = "") -> Plan:
             )
         steps.append(PlanStep(goal))
     return Plan(tuple(steps), tables["rules"], tables["score"], tables["tracking"], source or "built-in")
-
-
-def parse_plan(text: str, source: str) -> Plan:
-    """Parse the TOML text of a plan file (``source`` names it in errors)."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise PlanError(f"not valid TOML: {exc}", source, "") from exc
-    return plan_from_dict(data, source)
 
 
 class DayKind(enum.Enum):

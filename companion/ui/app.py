@@ -49,7 +49,8 @@ from ..history import HistoryError, HistoryStore
 from ..history.store import default_path as default_history_path
 from ..paths import data_dir
 from ..history.writer import HistoryWriter
-from ..live import LiveSession, load_frame, save_frame
+from ..body_frames import load_frame
+from ..live import LiveSession
 from ..notify import DesktopNotifications
 from ..settings import RememberedSensor, Settings, SettingsError, save, settings_path
 from .calibration_screen import CalibrationScreen
@@ -276,7 +277,7 @@ class PostureApp(App):
         if remember and self.demo_world is None:
             self._save(self._with_sensor(RememberedSensor(sensor.address, sensor.name, sensor.kind)))
         self.sensor_info = {"name": sensor.name, "kind": sensor.kind, "address": sensor.address}
-        frame = load_frame(sensor.address)
+        frame = load_frame(sensor.address, self.history_path)
         self.session = LiveSession(self.settings, frame=frame, clock=self.clock)
         self.tally.new_session()
         self.session.tally = self.tally
@@ -405,12 +406,9 @@ class PostureApp(App):
         if (screen := self._calibration_screen()) is not None:
             screen.show_event(event)
         if isinstance(event, CalibrationCompleted):
-            address = str(self.sensor_info.get("address", ""))
-            if address:
-                try:
-                    save_frame(address, event.frame)
-                except OSError as exc:
-                    self.notify(escape(f"Calibration not saved: {exc}"), severity="warning")
+            # The history writer stores it with the session's sensor (body_frames.py).
+            if self.history is None:
+                self.notify("Calibration not saved: the history is not being saved.", severity="warning")
             self._demo_wearer("sit_up")
         elif isinstance(event, CalibrationProgress) and event.phase == "lean":
             self._demo_wearer("lean_forward")
