@@ -9,6 +9,8 @@ towards stepping back after several in a row.
 
 from __future__ import annotations
 
+from ..errors import SettingsInvalid
+
 import enum
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -17,7 +19,7 @@ from typing import Any
 from .day import DaySummary
 
 
-class PlanError(ValueError):
+class PlanError(SettingsInvalid):
     """A plan file that cannot be used; the message names the file and the key."""
 
     def __init__(self, message: str, source: str = "", key: str = "") -> None:

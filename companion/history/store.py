@@ -6,6 +6,8 @@ newer schema than this version knows is refused rather than downgraded.
 
 from __future__ import annotations
 
+from .. import errors
+
 import errno
 import os
 import sqlite3
@@ -135,7 +137,7 @@ OUR_TABLES = frozenset(
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
-class HistoryError(Exception):
+class HistoryError(errors.HistoryUnavailable):
     """The history cannot be opened or written; the message says what to do."""
 
     def __init__(self, message: str, path: Path | None = None) -> None:

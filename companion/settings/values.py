@@ -6,13 +6,15 @@ Every value is checked; a bad one is reported with its section, key and allowed 
 
 from __future__ import annotations
 
+from ..errors import SettingsInvalid
+
 import re
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from ..engine import DELAY_CHOICES_S, EngineSettings, SettingError
 
-class SettingsError(ValueError):
+class SettingsError(SettingsInvalid):
     """The settings file cannot be used; the message says where and why."""
 
     def __init__(self, message: str, key: str = "") -> None:

@@ -17,7 +17,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bleak.exc import BleakError
 from rich.markup import escape
 from textual import work
 from textual.app import App, SystemCommand
@@ -29,6 +28,7 @@ if TYPE_CHECKING:  # the simulator loads only for ``posture demo``
     from ..sim.world import DemoWorld
 
 from ..ble.transport import BleTransport
+from ..errors import BluetoothUnavailable
 from ..drivers import make_driver
 from ..engine import CalibrationCompleted, CalibrationProgress, RecalibrationNeeded
 from ..link import (
@@ -495,7 +495,7 @@ class PostureApp(App):
         """The sensor cannot be reached: say so when it is because Bluetooth is missing."""
         try:
             await scan(self.transport, BLUETOOTH_CHECK_S)
-        except (BleakError, OSError) as exc:
+        except BluetoothUnavailable as exc:
             name = self.sensor_info.get("name", "the sensor")
             self.live.show_notice(
                 f"Bluetooth is not available on this computer ({escape(str(exc) or type(exc).__name__)}), "
