@@ -101,3 +101,27 @@ def test_vendor_uuids_are_written_once():
     assert seen and not {uuid: paths for uuid, paths in seen.items() if len(paths) > 1}
     for name in ("microbit", "witmotion", "upright"):
         assert not re.search(r'"[0-9a-f]{8}-|0000\{short', (ROOT / "companion/sim" / f"{name}.py").read_text())
+
+
+# What the app, the tracker and the real-hardware commands load: everything but the
+# simulator, which only --simulate and demo bring in.
+PRODUCTION_MODULES = [
+    "companion.ui.app",
+    "companion.tracker.tracker",
+    "companion.cli_tracker",
+    "companion.simulation",
+    "companion.link",
+    "companion.body_frames",
+    "companion.analysis",
+]
+
+
+@pytest.mark.parametrize("module", PRODUCTION_MODULES)
+def test_production_modules_load_no_simulator(module):
+    code = (
+        "import json, sys, importlib; importlib.import_module(sys.argv[1]); "
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[:2] == ['companion', 'sim'] "
+        "or m.split('.')[0] == 'bumble')))"
+    )
+    loaded = json.loads(subprocess.check_output([sys.executable, "-c", code, module], text=True, cwd=ROOT))
+    assert loaded == [], f"{module} pulls in {loaded}"
