@@ -10,8 +10,8 @@ import imufusion
 import numpy as np
 
 from companion.engine import EngineSettings, LeanAlerted, PostureEngine
-from companion.evaluation import gate_by_label, run_wearer, score, tilt_errors, wearer_readings
-from firmware_protocol.sim.wearer import SimulatedWearer, workday
+from benchmarks.evaluation import gate_by_label, run_wearer, score, tilt_errors, wearer_readings
+from companion.sim.wearer import SimulatedWearer, workday
 
 from . import Metric
 

@@ -19,14 +19,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from companion.evaluation import wearer_readings
+from benchmarks.evaluation import wearer_readings
 from companion.history import HistoryStore
 from companion.history.report import build_report
 from companion.history.synthetic import synthetic_days
 from companion.history.writer import HistoryWriter
 from companion.live import LiveSession
 from companion.settings import Settings
-from firmware_protocol.sim.wearer import SimulatedWearer, workday
+from companion.sim.wearer import SimulatedWearer, workday
 
 from . import Metric
 

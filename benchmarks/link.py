@@ -6,9 +6,10 @@ import time
 from collections.abc import Iterator
 
 from companion.drivers import ReferenceDriver
-from companion.simulation import link_session, simulated_radio
+from companion.sim.world import simulated_radio
+from benchmarks.sessions import link_session
 from firmware_protocol import MAX_SAMPLES_PER_FRAME, SensorConfig
-from firmware_protocol.sim.clock import run_virtual
+from companion.sim.clock import run_virtual
 
 from . import Metric
 

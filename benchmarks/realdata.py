@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from companion.evaluation import SEATED_DELAY_S, seated_scores, seated_trials
+from benchmarks.evaluation import SEATED_DELAY_S, seated_scores, seated_trials
 
 from . import Metric
 

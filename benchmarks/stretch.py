@@ -10,9 +10,9 @@ from pathlib import Path
 
 from companion.analysis import rotation_ranges, upright_only_frame
 from companion.coach.stretches import BALANCE_TYPICAL_DEG, CATALOGUE, NOISE_DEG, StretchKind, balance_trend
-from companion.evaluation import measure_stretch, stretch_script
+from benchmarks.evaluation import measure_stretch, stretch_script
 from companion.recording import read_readings
-from firmware_protocol.sim.wearer import SimulatedWearer
+from companion.sim.wearer import SimulatedWearer
 
 from . import Metric
 

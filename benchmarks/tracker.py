@@ -77,10 +77,11 @@ def _own_cost(seconds: float = 600.0) -> Iterator[Metric]:
     from companion.link import scan
     from companion.notify import DesktopNotifications
     from companion.settings import Settings
-    from companion.simulation import demo_wearer, link_session, simulated_radio
+    from companion.sim.world import demo_wearer, simulated_radio
+    from benchmarks.sessions import link_session
     from companion.tracker.tracker import Tracker
-    from firmware_protocol.sim import ReferenceSensor
-    from firmware_protocol.sim.clock import run_virtual
+    from companion.sim import ReferenceSensor
+    from companion.sim.clock import run_virtual
 
     def sensor(radio):
         return ReferenceSensor(radio, motion=demo_wearer())

@@ -13,11 +13,12 @@ from textual.widgets import Label
 
 from companion.engine import BodyFrame
 from companion.link import LinkState
-from companion.live import save_frame
+from companion.body_frames import save_frame
+from companion.paths import data_dir
 from companion.settings import Settings
 from companion.ui.app import make_app
 from companion.ui.settings_screen import SettingsScreen
-from firmware_protocol.sim.wearer import InteractiveWearer
+from companion.sim.wearer import InteractiveWearer
 
 from . import Metric
 
@@ -77,7 +78,8 @@ def _laid_out(screen: SettingsScreen) -> bool:
 
 def _demo_app():
     # A calibrated demo, so the measurement sees the live screen, not the calibration.
-    save_frame("F0:00:00:00:00:01", BodyFrame.from_dict(InteractiveWearer(seed=0).exact_frame()))
+    frame = BodyFrame.from_dict(InteractiveWearer(seed=0).exact_frame())
+    save_frame("F0:00:00:00:00:01", frame, 0.0, data_dir() / "demo" / "history.sqlite3")
     return make_app(demo=True, settings=Settings())
 
 

@@ -15,22 +15,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
+from .errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, BluetoothUnavailable, LinkLost, PostureError, SensorNotFound
 
 if TYPE_CHECKING:
     from .ble.transport import BleTransport
     from .link import FoundSensor, SensorLink
 
-EXIT_OK = 0
-EXIT_NO_SENSOR = 1
-EXIT_USAGE = 2
+EXIT_NO_SENSOR = EXIT_FAILURE
 
 
-class CliError(Exception):
+class CliError(PostureError):
     """A failure to report to the user as one clear line, with an exit code."""
 
     def __init__(self, message: str, code: int = EXIT_NO_SENSOR) -> None:
         super().__init__(message)
-        self.code = code
+        self.code = self.exit_status = code
 
 
 class Output:
@@ -48,13 +47,11 @@ class Output:
 
 
 async def _scan(transport: BleTransport, timeout_s: float) -> list[FoundSensor]:
-    from bleak.exc import BleakError
-
     from .link import scan
 
     try:
         return await scan(transport, timeout_s)
-    except (BleakError, OSError) as exc:
+    except BluetoothUnavailable as exc:
         raise CliError(
             f"Bluetooth is not available on this machine ({exc or type(exc).__name__}). "
             "Check that an adapter is present and switched on, or try --simulate."
@@ -88,9 +85,9 @@ def _choose(found: list[FoundSensor], args: argparse.Namespace) -> FoundSensor:
         return wanted[0]
     asked = " ".join(f"{name} {value}" for name, value in (("--kind", kind), ("--address", address)) if value)
     if not found:
-        raise CliError(f"No supported sensor found within {args.timeout:g} s.")
+        raise SensorNotFound(f"No supported sensor found within {args.timeout:g} s.")
     seen = ", ".join(f"{s.name} ({s.kind}, {s.address})" for s in found)
-    raise CliError(f"No sensor matching {asked} found within {args.timeout:g} s; found {seen}.")
+    raise SensorNotFound(f"No sensor matching {asked} found within {args.timeout:g} s; found {seen}.")
 
 
 #: Time allowed for the first connection before ``--seconds`` starts counting.
@@ -181,7 +178,7 @@ async def _print_stream(link: SensorLink, seconds: float | None, out: Output) ->
             f"duplicates {stats.duplicates}, reconnects {stats.reconnects}"
         )
     if failed:
-        raise CliError(failed)
+        raise LinkLost(failed)
     return EXIT_OK
 
 
@@ -242,7 +239,7 @@ async def cmd_record(args: argparse.Namespace, out: Output) -> int:
                 "Sit upright and still for the first few seconds: analyze takes upright from them."
             )
             link = SensorLink(sensor, transport)
-            from .live import load_frame
+            from .body_frames import load_frame
 
             # What analyze needs to judge the recording as the live session would.
             metadata: dict[str, object] = {"kind": sensor.kind, "rate_hz": link.driver.rate_hz}
@@ -338,14 +335,12 @@ def cmd_app(args: argparse.Namespace, out: Output) -> int:
 
 
 async def _bluetooth_available() -> bool:
-    from bleak.exc import BleakError
-
     from .ble.transport import BleTransport
     from .link import scan
 
     try:
         await scan(BleTransport.system(), 0.5)
-    except (BleakError, OSError):
+    except BluetoothUnavailable:
         return False
     return True
 
@@ -629,13 +624,6 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _settings_error() -> type[Exception]:
-    """The settings error class, imported only once an exception is being matched."""
-    from .settings import SettingsError
-
-    return SettingsError
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -655,11 +643,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             outcome = asyncio.run(outcome)
         return outcome
-    except CliError as exc:
+    except PostureError as exc:  # one line and the class's exit status (docs/cli.md)
         out.message(f"posture: {exc}")
-        return exc.code
+        return exc.exit_status
     except KeyboardInterrupt:
-        return 130
-    except _settings_error() as exc:
-        out.message(f"posture: {exc}")
-        return EXIT_USAGE
+        return EXIT_INTERRUPTED

@@ -33,12 +33,12 @@ def _talk(cmd: str, timeout_s: float = 2.0, **fields):
 
 
 def _simulated_factory(kind: str):
-    from firmware_protocol.sim import ReferenceSensor
-    from firmware_protocol.sim.microbit import MicrobitSensor
-    from firmware_protocol.sim.upright import UprightGoSensor
-    from firmware_protocol.sim.witmotion import WitMotionSensor
+    from .sim import ReferenceSensor
+    from .sim.microbit import MicrobitSensor
+    from .sim.upright import UprightGoSensor
+    from .sim.witmotion import WitMotionSensor
 
-    from .simulation import demo_wearer
+    from .sim.world import demo_wearer
 
     classes = {"reference": ReferenceSensor, "witmotion": WitMotionSensor, "upright_go": UprightGoSensor, "microbit": MicrobitSensor}
     return lambda radio: classes[kind](radio, motion=demo_wearer())
@@ -48,9 +48,10 @@ def _simulated_factory(kind: str):
 async def _sensor_and_transport(args: argparse.Namespace, settings):
     from .ble.transport import BleTransport
     from .link import FoundSensor, scan
-    from .simulation import simulated_radio
 
     if args.simulate:
+        from .sim.world import simulated_radio
+
         async with simulated_radio(_simulated_factory(args.kind or "reference")) as (radio, _sensors):
             transport = BleTransport.virtual(radio)
             found = await scan(transport, 1.0)

@@ -24,6 +24,7 @@ from firmware_protocol import ProtocolError, UnsupportedVersion
 
 from .ble.transport import BleTransport
 from .drivers import Pause, Read, SensorDriver, Subscribe, Write, detect_kind
+from .errors import BluetoothUnavailable
 from .readings import ImuReading
 
 _log = logging.getLogger(__name__)
@@ -148,11 +149,15 @@ async def scan(transport: BleTransport, timeout_s: float = 5.0) -> list[FoundSen
     so equal signals always come in the same order.
 
     Not every family advertises its service (WitMotion does not), so the scan
-    listens to everything and keeps what a driver recognises.
+    listens to everything and keeps what a driver recognises. Raises
+    :class:`~companion.errors.BluetoothUnavailable` when Bluetooth cannot be used.
     """
-    seen = await BleakScanner.discover(
-        timeout=timeout_s, return_adv=True, **transport.scanner_kwargs
-    )
+    try:
+        seen = await BleakScanner.discover(
+            timeout=timeout_s, return_adv=True, **transport.scanner_kwargs
+        )
+    except (BleakError, OSError) as exc:  # no adapter, switched off, no permission
+        raise BluetoothUnavailable(str(exc) or type(exc).__name__) from exc
     found = []
     for device, adv in seen.values():
         driver = detect_kind(adv.local_name or device.name, adv.service_uuids)

@@ -6,11 +6,9 @@ The app's link worker feeds readings in and posts what comes out. Wall-clock tim
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 from .coach import DayTally, NudgePolicy
 from .engine import (
@@ -36,9 +34,8 @@ from .history.records import (
     SessionStarted,
     Stretch,
 )
-from .paths import data_dir, write_private_atomically
 from .readings import ImuReading
-from .settings import Settings
+from .settings.values import Settings
 
 SNAPSHOT_EVERY_S = 0.1  # the UI gets at most ~10 snapshots a second of sample time
 SECOND_ALERT_WINDOW_S = 20 * 60
@@ -67,7 +64,7 @@ class LiveSession:
         *,
         rate_hz: float = 50.0,
         frame: BodyFrame | None = None,
-        clock: Callable[[], datetime] = datetime.now,
+        clock: Callable[[], datetime],
     ) -> None:
         self.settings = settings
         self.clock = clock
@@ -218,28 +215,3 @@ class LiveSession:
         if isinstance(event, RecalibrationNeeded):
             return Nudge("recalibrate", "Recalibrate", f"{event.reason[0].upper()}{event.reason[1:]}. Press c to recalibrate.", 0)
         return None
-
-
-def calibration_file() -> Path:
-    return data_dir() / "calibration.json"
-
-
-def load_frame(address: str) -> BodyFrame | None:
-    """The body frame last calibrated for this sensor, if any (a bad file is ignored)."""
-    try:
-        data = json.loads(calibration_file().read_text())
-        return BodyFrame.from_dict(data[address])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def save_frame(address: str, frame: BodyFrame) -> None:
-    path = calibration_file()
-    try:
-        data = json.loads(path.read_text())
-        if not isinstance(data, dict):
-            data = {}
-    except (OSError, ValueError):
-        data = {}
-    data[address] = frame.as_dict()
-    write_private_atomically(path, json.dumps(data, indent=1).encode())

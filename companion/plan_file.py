@@ -7,13 +7,23 @@ and the built-in plan is used instead; the file is never rewritten.
 
 from __future__ import annotations
 
+import tomllib
 from importlib.resources import files
 from pathlib import Path
 
-from .coach.plan import Plan, PlanError, parse_plan
+from .coach.plan import Plan, PlanError, plan_from_dict
 from .paths import config_dir
 
 FILE_NAME = "plan.toml"
+
+
+def parse_plan(text: str, source: str) -> Plan:
+    """Parse the TOML text of a plan file (``source`` names it in errors)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PlanError(f"not valid TOML: {exc}", source, "") from exc
+    return plan_from_dict(data, source)
 
 
 def user_plan_path() -> Path:

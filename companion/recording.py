@@ -18,6 +18,8 @@ length, and every problem is reported with the file, the line and what is wrong.
 
 from __future__ import annotations
 
+from .errors import RecordingInvalid
+
 import gzip
 import io
 import json
@@ -39,7 +41,7 @@ CHUNK_BYTES = 1 << 20
 MS_STEP = 1.0  # a median step this long means the times are not in seconds
 
 
-class RecordingError(ValueError):
+class RecordingError(RecordingInvalid):
     """A recording that cannot be read; the message names the file and line."""
 
 

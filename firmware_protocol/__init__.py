@@ -1,7 +1,9 @@
-"""The open wire protocol of the posture sensor, and simulated sensors that speak it.
+"""The open wire protocol of the posture sensor, for firmware authors and the companion.
 
-The single source of truth shared by the companion and the simulated sensors:
-UUIDs, frames with encode/decode, versioning and golden vectors.
+The single source of truth shared by the companion, the simulated sensors
+(``companion.sim``) and firmware: UUIDs, frames with encode/decode, versioning,
+golden vectors, the C header and the reference firmware. Imports nothing from the
+companion.
 """
 
 from .errors import InvalidFrame, InvalidParameter, ProtocolError, UnsupportedVersion

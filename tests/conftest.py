@@ -28,7 +28,7 @@ def shared_data() -> Path:
 
 class _VirtualClockPolicy(asyncio.DefaultEventLoopPolicy):
     def new_event_loop(self) -> asyncio.AbstractEventLoop:
-        from firmware_protocol.sim.clock import VirtualClockLoop
+        from companion.sim.clock import VirtualClockLoop
 
         return VirtualClockLoop()
 
@@ -43,7 +43,7 @@ def _loop_time() -> float:
 
 @pytest.fixture
 def virtual_time(monkeypatch) -> Iterator[Callable[[Coroutine[Any, Any, Any]], Any]]:
-    """Run asyncio on the virtual clock (``firmware_protocol.sim.clock``) for this test.
+    """Run asyncio on the virtual clock (``companion.sim.clock``) for this test.
 
     Every loop made while the test runs (``asyncio.run`` in the CLI, ``App.run`` in a
     snapshot, the returned runner) jumps to its next timer when idle, so simulated
@@ -54,7 +54,7 @@ def virtual_time(monkeypatch) -> Iterator[Callable[[Coroutine[Any, Any, Any]], A
     import textual._parser
     import textual._time
 
-    from firmware_protocol.sim.clock import run_virtual
+    from companion.sim.clock import run_virtual
 
     monkeypatch.setattr(textual._time, "get_time", _loop_time)
     monkeypatch.setattr(textual._parser, "get_time", _loop_time)

@@ -1,5 +1,5 @@
 """Synthetic IMU signals built from first principles, independent of the project's
-simulated wearer (firmware_protocol/sim/wearer.py): the trunk's orientation is a
+simulated wearer (companion/sim/wearer.py): the trunk's orientation is a
 schedule of flexion, side lean and axial rotation; the sensor sits on it in any
 mounting; the accelerometer reads gravity rotated into sensor axes and the
 gyroscope the matching angular rate (from the relative rotation between samples).

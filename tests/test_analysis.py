@@ -15,9 +15,9 @@ import pytest
 from companion.analysis import analyze
 from companion.cli import main
 from companion.engine import EngineSettings, SlouchStarted
-from companion.evaluation import wearer_readings
+from benchmarks.evaluation import wearer_readings
 from companion.recording import RecordingError, read_readings, write_header, write_readings
-from firmware_protocol.sim.wearer import Script, SimulatedWearer
+from companion.sim.wearer import Script, SimulatedWearer
 
 
 def posture(*args: str) -> subprocess.CompletedProcess[str]:

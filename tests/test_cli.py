@@ -51,7 +51,7 @@ def test_scan_simulate_from_a_fresh_interpreter():
     assert result.stderr == ""
 
 
-HEAVY = ("firmware_protocol.sim", "bumble", "bleak", "textual", "numpy")
+HEAVY = ("companion.sim", "bumble", "bleak", "textual", "numpy")
 LIGHT_COMMANDS = [["--help"], ["--version"], ["scan", "--help"], ["analyze", "--help"], ["report"], ["export"]]
 
 

@@ -12,7 +12,7 @@ import json
 import pytest
 
 from companion import cli
-from firmware_protocol.sim.clock import run_virtual
+from companion.sim.clock import run_virtual
 
 # Nominal rates the drivers set the simulated sensors to.
 NOMINAL_HZ = {"reference": 50.0, "witmotion": 50.0, "upright_go": 15.0, "microbit": 50.0}

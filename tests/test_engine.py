@@ -20,10 +20,10 @@ from companion.engine import (
     SlouchEnded,
     SlouchStarted,
 )
-from companion.evaluation import run_wearer, score, tilt_errors, wearer_readings
+from benchmarks.evaluation import run_wearer, score, tilt_errors, wearer_readings
 from companion.readings import ImuReading
-from firmware_protocol.sim.motion import rotation
-from firmware_protocol.sim.wearer import Script, SimulatedWearer, random_mounting, workday
+from companion.sim.motion import rotation
+from companion.sim.wearer import Script, SimulatedWearer, random_mounting, workday
 
 
 def events_of(run, kind):
@@ -190,7 +190,7 @@ def test_bad_settings_name_the_key_and_the_range(kwargs, key):
 
 def test_activity_gate_on_real_labelled_walking_and_transitions(shared_data):
     """A phone on the waist (UCI smartphone set): walking is gated, sitting is not walking."""
-    from companion.evaluation import gate_by_label
+    from benchmarks.evaluation import gate_by_label
 
     for path in sorted((shared_data / "waist-activities").glob("*.csv")):
         shares = gate_by_label(path)

@@ -219,7 +219,7 @@ def test_a_sound_gyroscope_is_left_alone(name, mounting):
 
 
 def test_slips_stay_under_one_per_eight_hours_on_real_continuous_wear(shared_data):
-    from companion.evaluation import slips_in_recordings
+    from benchmarks.evaluation import slips_in_recordings
 
     paths = [
         p for folder in ("upper-back-trunk-movements", "waist-activities", "seated-postures")
@@ -306,10 +306,12 @@ def test_a_sustained_accelerometer_disagreement_is_resolved_within_ten_seconds(r
 
 
 def test_set_rate_keeps_a_calibration_in_progress():
+    from datetime import datetime
+
     from companion.live import LiveSession
     from companion.settings import Settings
 
-    session = LiveSession(Settings(), rate_hz=50.0)
+    session = LiveSession(Settings(), rate_hz=50.0, clock=lambda: datetime(2026, 11, 2, 9))
     session.engine.start_calibration()
     rs = readings(Schedule().hold(10).hold(6, flexion=20).hold(10), MOUNTINGS["tilted"], rate_hz=15.0)
     session.feed(rs[:60])  # four seconds at the default rate, as before the rate is known
@@ -330,25 +332,27 @@ def test_guided_calibration_completes_through_the_link_on_every_sensor_kind(kind
     """The live session starts at 50 Hz and learns the sensor's rate on connection;
     the calibration started before must still complete (Upright GO and micro:bit
     run at ~15 Hz)."""
-    from firmware_protocol.sim.clock import run_virtual
-    from firmware_protocol.sim.wearer import Script, SimulatedWearer
+    from companion.sim.clock import run_virtual
+    from companion.sim.wearer import Script, SimulatedWearer
 
     from companion.engine import CalibrationCompleted
     from companion.link import ReadingsReceived, SensorConnected
+    from datetime import datetime
+
     from companion.live import LiveSession
     from companion.settings import Settings
-    from companion.simulation import ALL_KINDS, simulated_radio
+    from companion.sim.world import ALL_KINDS, simulated_radio
 
     factory = {cls.__module__.rsplit(".", 1)[-1]: cls for cls in ALL_KINDS}[kind]
 
     async def main():
         wearer = SimulatedWearer(Script().sit(3).calibration().sit(20), seed=4)
-        session = LiveSession(Settings())
+        session = LiveSession(Settings(), clock=lambda: datetime(2026, 11, 2, 9))
         session.engine.start_calibration()
         completed = []
         rate = None
         async with simulated_radio(lambda radio: factory(radio, motion=wearer)) as (radio, _):
-            from companion.simulation import link_session
+            from benchmarks.sessions import link_session
 
             async with link_session(radio) as link:
                 loop = asyncio.get_running_loop()

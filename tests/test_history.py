@@ -27,8 +27,8 @@ from companion.history.synthetic import synthetic_days
 from companion.history.writer import HistoryWriter
 from companion.live import LiveSession
 from companion.settings import Settings
-from companion.evaluation import wearer_readings
-from firmware_protocol.sim.wearer import Script, SimulatedWearer
+from benchmarks.evaluation import wearer_readings
+from companion.sim.wearer import Script, SimulatedWearer
 
 TODAY = date(2026, 11, 20)  # a Friday
 

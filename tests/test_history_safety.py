@@ -327,13 +327,14 @@ def test_atomic_private_write_is_never_world_readable(tmp_path, monkeypatch):
 
 def test_history_calibration_and_export_files_are_private(db_path, home, tmp_path, monkeypatch):
     from companion.engine import BodyFrame
-    from companion.live import calibration_file, save_frame
+    from companion.body_frames import legacy_file, save_frame
 
     old = os.umask(0)
     try:
         filled_home(db_path)
-        save_frame("AA:BB", BodyFrame.from_dict({"up": [0.0, 0.0, 1.0], "forward": [1.0, 0.0, 0.0]}))
-        assert stat.S_IMODE(calibration_file().stat().st_mode) == 0o600
+        save_frame("AA:BB", BodyFrame.from_dict({"up": [0.0, 0.0, 1.0], "forward": [1.0, 0.0, 0.0]}), 0.0, db_path)
+        assert not legacy_file().exists()  # calibrations live in the (private) history
+        assert stat.S_IMODE(db_path.stat().st_mode) == 0o600
         out = tmp_path / "exports" / "all.json"
         assert cli.main(["export", "--format", "json", "-o", str(out)]) == 0
         json.loads(out.read_text())

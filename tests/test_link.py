@@ -20,10 +20,11 @@ from companion.link import (
     SensorConnected,
     scan,
 )
-from companion.simulation import link_session, simulated_radio
+from companion.sim.world import simulated_radio
+from benchmarks.sessions import link_session
 from firmware_protocol import DeviceInfo, uuids
-from firmware_protocol.sim import FaultPlan, ReferenceSensor, VirtualRadio
-from firmware_protocol.sim.clock import run_virtual
+from companion.sim import FaultPlan, ReferenceSensor, VirtualRadio
+from companion.sim.clock import run_virtual
 
 BATCH = 10  # samples per notification in the simulated sensor's default setup
 
@@ -291,7 +292,7 @@ def test_engine_detects_a_slouch_through_the_radio():
     """The whole path: simulated wearer -> GATT server -> bleak -> link -> engine."""
     from companion.engine import EngineSettings, PostureEngine, SlouchAlerted
     from companion.link import ReadingsReceived
-    from firmware_protocol.sim.wearer import Script, SimulatedWearer
+    from companion.sim.wearer import Script, SimulatedWearer
 
     async def main():
         wearer = SimulatedWearer(Script().calibration().sit(10).slump(20, 10, 40).sit(10), seed=3)

@@ -9,11 +9,12 @@ import pytest
 
 from companion.drivers import ReferenceDriver
 from companion.link import LinkRestarted, LinkState, LinkStateChanged, SensorConnected
-from companion.simulation import link_session, simulated_radio
+from companion.sim.world import simulated_radio
+from benchmarks.sessions import link_session
 from firmware_protocol import RawSample, SampleBatch, SampleSequencer, SensorConfig
-from firmware_protocol.sim import ReferenceSensor
-from firmware_protocol.sim.clock import run_virtual
-from firmware_protocol.sim.witmotion import WitMotionSensor
+from companion.sim import ReferenceSensor
+from companion.sim.clock import run_virtual
+from companion.sim.witmotion import WitMotionSensor
 
 PERIOD_S = 0.02  # the reference sensor's 50 Hz
 

@@ -12,9 +12,9 @@ import pytest
 from companion.cli import main
 from companion.coach.day import DaySummary
 from companion.coach.habit import habit_status
-from companion.coach.plan import DayKind, PlanError, parse_plan, replay
+from companion.coach.plan import DayKind, PlanError, replay
 from companion.history import HistoryStore, default_path
-from companion.plan_file import builtin_plan, builtin_plan_text, load_plan, user_plan_path
+from companion.plan_file import parse_plan, builtin_plan, builtin_plan_text, load_plan, user_plan_path
 
 from habit_history import write_day
 

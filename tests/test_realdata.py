@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from companion.evaluation import SEATED_MUST_ALERT, seated_scores, seated_trials
+from benchmarks.evaluation import SEATED_MUST_ALERT, seated_scores, seated_trials
 
 
 @pytest.fixture(scope="module")

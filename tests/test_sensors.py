@@ -15,12 +15,13 @@ from companion.drivers.upright import battery_from_index
 from companion.drivers.witmotion import WitFrameParser, battery_percent
 from companion.engine import EngineSettings, PostureEngine, SlouchAlerted
 from companion.link import ReadingsReceived, SensorConnected, scan
-from companion.simulation import ALL_KINDS, link_session, simulated_radio
-from firmware_protocol.sim.clock import run_virtual
-from firmware_protocol.sim.microbit import MicrobitSensor
-from firmware_protocol.sim.upright import UprightGoSensor
-from firmware_protocol.sim.witmotion import WitMotionSensor
-from firmware_protocol.sim.wearer import Script, SimulatedWearer
+from companion.sim.world import ALL_KINDS, simulated_radio
+from benchmarks.sessions import link_session
+from companion.sim.clock import run_virtual
+from companion.sim.microbit import MicrobitSensor
+from companion.sim.upright import UprightGoSensor
+from companion.sim.witmotion import WitMotionSensor
+from companion.sim.wearer import Script, SimulatedWearer
 
 SLOUCHING = Script().sit(4).calibration().sit(10).slump(22, 10, 40).sit(10)
 

@@ -28,7 +28,7 @@ from companion.ui.app import PostureApp
 from companion.ui.calibration_screen import CalibrationScreen
 from companion.ui.sensor_screen import SensorScreen
 from companion.ui.settings_screen import SettingsScreen
-from firmware_protocol.sim import ReferenceSensor, VirtualRadio
+from companion.sim import ReferenceSensor, VirtualRadio
 
 SIZE = (100, 30)
 FIXED_SETTINGS_FILE = Path("/home/you/.config/posture/settings.toml")

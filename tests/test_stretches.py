@@ -8,9 +8,9 @@ import statistics
 import pytest
 
 from companion.coach.stretches import BALANCE_PLAN, CATALOGUE, StretchKind, StretchPlan
-from companion.evaluation import measure_stretch, stretch_script
+from benchmarks.evaluation import measure_stretch, stretch_script
 from companion.recording import read_readings
-from firmware_protocol.sim.wearer import SimulatedWearer
+from companion.sim.wearer import SimulatedWearer
 
 
 def measure(plan: StretchPlan, script, seed: int = 1):

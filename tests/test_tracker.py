@@ -19,14 +19,14 @@ from companion.history.store import default_path
 from companion.link import scan
 from companion.notify import DesktopNotifications
 from companion.settings import Settings
-from companion.simulation import simulated_radio
+from companion.sim.world import simulated_radio
 from companion.tracker import AlreadyRunning, TrackerLock, lock_path, socket_path
 from companion.tracker.client import AsyncTrackerClient, CommandFailed, NoTracker
 from companion.tracker.lock import holder_pid, is_locked
 from companion.tracker.tracker import Tracker
-from firmware_protocol.sim import ReferenceSensor
-from firmware_protocol.sim.clock import run_virtual
-from firmware_protocol.sim.wearer import Script, SimulatedWearer
+from companion.sim import ReferenceSensor
+from companion.sim.clock import run_virtual
+from companion.sim.wearer import Script, SimulatedWearer
 
 WALL0 = datetime(2026, 11, 20, 10, 0, 0)
 

@@ -20,11 +20,11 @@ from companion.ble.transport import BleTransport
 from companion.link import scan
 from companion.notify import DesktopNotifications
 from companion.settings import RememberedSensor, Settings, save
-from companion.simulation import simulated_radio
+from companion.sim.world import simulated_radio
 from companion.tracker import TrackerLock, lock_path, socket_path
 from companion.tracker.statusline import render
 from companion.tracker.tracker import Tracker
-from firmware_protocol.sim import ReferenceSensor
+from companion.sim import ReferenceSensor
 
 
 class ThreadedTracker:
@@ -147,14 +147,14 @@ def test_track_without_a_sensor_says_what_to_do(capsys):
 
 def test_calibrate_is_guided_in_the_terminal(capsys):
     """The guided calibration against a tracker whose wearer follows the script."""
-    from firmware_protocol.sim.wearer import Script, SimulatedWearer
+    from companion.sim.wearer import Script, SimulatedWearer
 
     done = threading.Event()
     holder: dict = {}
 
     def run() -> None:
         async def go() -> None:
-            from firmware_protocol.sim.clock import VirtualClockLoop  # noqa: F401
+            from companion.sim.clock import VirtualClockLoop  # noqa: F401
 
             wearer = SimulatedWearer(Script().sit(2).calibration().sit(600), seed=3)
             async with simulated_radio(lambda radio: ReferenceSensor(radio, motion=wearer)) as (radio, _):

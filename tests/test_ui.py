@@ -8,20 +8,26 @@ import tomllib
 
 from companion.engine import BodyFrame, EngineSettings
 from companion.link import LinkState
-from companion.live import calibration_file, save_frame
+from companion.body_frames import load_frame, save_frame
+from companion.paths import data_dir
 from companion.settings import Settings, settings_path
 from companion.ui.app import make_app
 from companion.ui.calibration_screen import CalibrationScreen
 from companion.ui.sensor_screen import SensorScreen
 from companion.ui.settings_screen import SettingsScreen
-from firmware_protocol.sim.wearer import InteractiveWearer
+from companion.sim.wearer import InteractiveWearer
 
 DEMO_ADDRESS = "F0:00:00:00:00:01"  # the first device on a fresh virtual radio
 
 
 def calibrate_demo_sensor() -> None:
     """Save the exact body frame of the demo wearer (seed 0), as a past calibration would."""
-    save_frame(DEMO_ADDRESS, BodyFrame.from_dict(InteractiveWearer(seed=0).exact_frame()))
+    save_frame(DEMO_ADDRESS, BodyFrame.from_dict(InteractiveWearer(seed=0).exact_frame()), 0.0, demo_history())
+
+
+def demo_history():
+    """The demo keeps its own history (made-up data never mixes with the person's)."""
+    return data_dir() / "demo" / "history.sqlite3"
 
 
 async def wait_for(predicate, timeout_s: float = 20.0, step_s: float = 0.1) -> None:
@@ -91,8 +97,9 @@ def test_calibration_flow_completes_and_is_remembered(virtual_time):
             await wait_for(lambda: isinstance(app.screen, CalibrationScreen), timeout_s=5)
             await wait_for(lambda: not isinstance(app.screen, CalibrationScreen), timeout_s=30)
             assert app.session.engine.calibrated
-            assert DEMO_ADDRESS in calibration_file().read_text()
             await wait_for(lambda: state_line(app) == "upright")
+        # Stored by the history writer with the sensor it belongs to.
+        assert load_frame(DEMO_ADDRESS, demo_history()) is not None
 
     virtual_time(scenario())
 

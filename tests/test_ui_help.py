@@ -155,7 +155,7 @@ async def test_switches_say_on_or_off():
 
 
 async def test_a_demo_command_from_the_palette_moves_the_simulated_wearer():
-    from firmware_protocol.sim.wearer import Activity as WearerActivity
+    from companion.sim.wearer import Activity as WearerActivity
 
     from tests.test_ui import calibrate_demo_sensor, demo_app, state_line, wait_for
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the simulator loads only when a virtual transport is made
-    from firmware_protocol.sim.radio import VirtualRadio
+    from ..sim.radio import VirtualRadio
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class BleTransport:
     @classmethod
     def virtual(cls, radio: VirtualRadio) -> BleTransport:
         """The in-process virtual radio where simulated sensors live."""
-        from .bumble_backend import BumbleClient, BumbleScanner
+        from ..sim.bleak_backend import BumbleClient, BumbleScanner
 
         return cls(
             scanner_kwargs={"backend": BumbleScanner, "radio": radio},

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from ..settings import NudgeSettings, QuietHours
+from ..settings.values import NudgeSettings, QuietHours
 
 SNOOZE_CHOICES_MIN = (15, 30, 60)
 

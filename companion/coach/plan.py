@@ -9,8 +9,9 @@ towards stepping back after several in a row.
 
 from __future__ import annotations
 
+from ..errors import SettingsInvalid
+
 import enum
-import tomllib
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 from .day import DaySummary
 
 
-class PlanError(ValueError):
+class PlanError(SettingsInvalid):
     """A plan file that cannot be used; the message names the file and the key."""
 
     def __init__(self, message: str, source: str = "", key: str = "") -> None:
@@ -127,15 +128,6 @@ def plan_from_dict(data: dict[str, Any], source: str = "") -> Plan:
             )
         steps.append(PlanStep(goal))
     return Plan(tuple(steps), tables["rules"], tables["score"], tables["tracking"], source or "built-in")
-
-
-def parse_plan(text: str, source: str) -> Plan:
-    """Parse the TOML text of a plan file (``source`` names it in errors)."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise PlanError(f"not valid TOML: {exc}", source, "") from exc
-    return plan_from_dict(data, source)
 
 
 class DayKind(enum.Enum):

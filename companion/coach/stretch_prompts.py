@@ -19,7 +19,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from ..settings import BreakSettings, QuietHours
+from ..settings.values import BreakSettings, QuietHours
 
 
 class PromptReason(enum.Enum):

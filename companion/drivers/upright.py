@@ -23,9 +23,10 @@ def sig(short: int) -> str:
     return f"0000{short:04x}-0000-1000-8000-00805f9b34fb"
 
 
-CALIBRATE, ANGLE = sig(0xBAC1), sig(0xBAC4)
-FREESTYLE, VIBRATION = sig(0xBAB2), sig(0xBAB5)
-BATTERY_INDEX = sig(0xBAD1)
+# The Upright GO 2's GATT map (one place: the simulated sensor uses it too).
+CALIBRATION_SERVICE, CALIBRATE, STATUS, ANGLE = sig(0xBAC0), sig(0xBAC1), sig(0xBAC3), sig(0xBAC4)
+SETTINGS_SERVICE, FREESTYLE, VIBRATION = sig(0xBAB0), sig(0xBAB2), sig(0xBAB5)
+POWER_SERVICE, BATTERY_INDEX, CHARGING = sig(0xBAD0), sig(0xBAD1), sig(0xBAD2)
 GO_DELAYS_S = (5, 15, 30, 60)
 
 
@@ -61,7 +62,7 @@ class UprightGoDriver(SensorDriver):
 
     @classmethod
     def matches(cls, name: str | None, service_uuids: list[str]) -> bool:
-        return bool(name and name.startswith("UprightGO")) or sig(0xBAC0) in service_uuids
+        return bool(name and name.startswith("UprightGO")) or CALIBRATION_SERVICE in service_uuids
 
     def start_steps(self) -> list[Step]:
         mode = 0 if self.vibrate else 1

@@ -8,6 +8,8 @@ read in the body frame whatever the mounting.
 
 from __future__ import annotations
 
+from ..errors import RecordingInvalid
+
 import math
 from dataclasses import dataclass, field
 
@@ -16,7 +18,7 @@ import numpy as np
 MIN_LEAN_DEG = 8.0
 
 
-class CalibrationError(ValueError):
+class CalibrationError(RecordingInvalid):
     """Calibration could not be done; the message says what to do instead."""
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from ..errors import SettingsInvalid
+
 from dataclasses import dataclass, fields
 
 #: Alert delays offered to the wearer (seconds held before an alert).
 DELAY_CHOICES_S = (5, 15, 30, 60, 120)
 
 
-class SettingError(ValueError):
+class SettingError(SettingsInvalid):
     """A setting outside its allowed range; the message names the key and the range."""
 
     def __init__(self, key: str, value: object, allowed: str) -> None:

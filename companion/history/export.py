@@ -8,6 +8,8 @@ exactly. Both are documented in docs/history.md.
 
 from __future__ import annotations
 
+from ..errors import UsageError
+
 import csv
 import io
 import json
@@ -42,7 +44,7 @@ CSV_COLUMNS: dict[str, list[tuple[str, str]]] = {
 }
 
 
-class ExportError(ValueError):
+class ExportError(UsageError):
     pass
 
 

@@ -6,6 +6,8 @@ newer schema than this version knows is refused rather than downgraded.
 
 from __future__ import annotations
 
+from .. import errors
+
 import errno
 import os
 import sqlite3
@@ -116,6 +118,14 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (day, hour)
     );
     """,
+    # 2: each calibration names the sensor it belongs to (the body frame the app and
+    # the tracker start from when that sensor connects again)
+    """
+    ALTER TABLE calibrations ADD COLUMN sensor_address TEXT;
+    UPDATE calibrations SET sensor_address =
+        (SELECT sensor_address FROM sessions WHERE sessions.id = calibrations.session_id);
+    CREATE INDEX calibrations_sensor ON calibrations(sensor_address, at);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -127,7 +137,7 @@ OUR_TABLES = frozenset(
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
-class HistoryError(Exception):
+class HistoryError(errors.HistoryUnavailable):
     """The history cannot be opened or written; the message says what to do."""
 
     def __init__(self, message: str, path: Path | None = None) -> None:
@@ -427,8 +437,9 @@ class HistoryStore:
             )
         elif isinstance(r, Calibration):
             db.execute(
-                "INSERT INTO calibrations (session_id, at, up_x, up_y, up_z, forward_x, forward_y, forward_z) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (sid, r.at, *r.up, *r.forward),
+                "INSERT INTO calibrations (session_id, sensor_address, at, up_x, up_y, up_z, forward_x, forward_y, forward_z) "
+                "VALUES (?, (SELECT sensor_address FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, ?)",
+                (sid, sid, r.at, *r.up, *r.forward),
             )
         elif isinstance(r, Stretch):
             db.execute(
@@ -479,6 +490,29 @@ class HistoryStore:
         return len(stale)
 
     # -- reading ----------------------------------------------------------------------
+
+    def add_calibration(self, sensor_address: str, calibration: Calibration) -> None:
+        """A body frame calibrated outside a session (an imported calibration file)."""
+        self.db.execute(
+            "INSERT INTO calibrations (session_id, sensor_address, at, up_x, up_y, up_z, forward_x, forward_y, forward_z) "
+            "VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (sensor_address, calibration.at, *calibration.up, *calibration.forward),
+        )
+
+    def latest_calibration(self, sensor_address: str) -> Calibration | None:
+        """The last body frame calibrated for this sensor, if any."""
+        row = self.db.execute(
+            "SELECT at, up_x, up_y, up_z, forward_x, forward_y, forward_z FROM calibrations "
+            "WHERE sensor_address = ? COLLATE NOCASE ORDER BY at DESC, id DESC LIMIT 1",
+            (sensor_address,),
+        ).fetchone()
+        if row is None:
+            return None
+        return Calibration(row[0], (row[1], row[2], row[3]), (row[4], row[5], row[6]))
+
+    def calibrated_sensors(self) -> set[str]:
+        rows = self.db.execute("SELECT DISTINCT sensor_address FROM calibrations WHERE sensor_address IS NOT NULL")
+        return {row[0].upper() for row in rows}
 
     def bins(self, start: float, end: float) -> list[Bin]:
         rows = self.db.execute(

@@ -3,6 +3,8 @@ line (fast, no event loop), and an asyncio client for viewers that stream."""
 
 from __future__ import annotations
 
+from ..errors import EXIT_NO_TRACKER, PostureError
+
 import itertools
 import json
 import socket
@@ -14,15 +16,17 @@ from .protocol import MAX_LINE_BYTES, ProtocolError, decode, encode
 from .runtime import socket_path
 
 
-class NoTracker(ConnectionError):
+class NoTracker(PostureError, ConnectionError):
     """No tracker answers on this home's socket."""
+
+    exit_status = EXIT_NO_TRACKER
 
     def __init__(self, path: Path, detail: str = "") -> None:
         super().__init__(f"no tracker is running for this home (nothing answers on {path}{': ' + detail if detail else ''})")
         self.path = path
 
 
-class CommandFailed(RuntimeError):
+class CommandFailed(PostureError, RuntimeError):
     """The tracker answered with an error."""
 
 

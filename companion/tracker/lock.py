@@ -7,6 +7,8 @@ for the message a second instance prints.
 
 from __future__ import annotations
 
+from ..errors import PostureError
+
 import fcntl
 import os
 from pathlib import Path
@@ -14,7 +16,7 @@ from pathlib import Path
 from ..paths import ensure_private_dir
 
 
-class AlreadyRunning(RuntimeError):
+class AlreadyRunning(PostureError, RuntimeError):
     """Another process holds the lock."""
 
     def __init__(self, pid: int | None, path: Path) -> None:

@@ -6,6 +6,8 @@ docs/control.md describes every message.
 
 from __future__ import annotations
 
+from ..errors import PostureError
+
 import json
 from typing import Any, NamedTuple
 
@@ -17,7 +19,7 @@ MAX_MINUTES = 24 * 60
 COMMANDS = ("status", "subscribe", "pause", "resume", "snooze", "calibrate", "stretch", "stop")
 
 
-class ProtocolError(ValueError):
+class ProtocolError(PostureError, ValueError):
     """A message that breaks the protocol; the text goes back in the error reply."""
 
 

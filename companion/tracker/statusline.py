@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..errors import UsageError
+
 import math
 import string
 from typing import Any
@@ -21,7 +23,7 @@ FIELDS = {
 }
 
 
-class TemplateError(ValueError):
+class TemplateError(UsageError):
     pass
 
 

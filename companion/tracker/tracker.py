@@ -33,7 +33,8 @@ from ..link import (
     SensorConnected,
     SensorLink,
 )
-from ..live import LiveSession, Nudge, load_frame, save_frame
+from ..body_frames import load_frame
+from ..live import LiveSession, Nudge
 from ..notify import DesktopNotifications
 from ..settings import Settings
 from .lock import TrackerLock
@@ -77,7 +78,7 @@ class Tracker:
         self.notifier = notifier or DesktopNotifications(enabled=settings.nudges.desktop)
         self.socket_file = socket_file or socket_path()
         self.lock = TrackerLock(lock_file or lock_path())
-        self.session = LiveSession(settings, frame=load_frame(sensor.address), clock=clock)
+        self.session = LiveSession(settings, frame=load_frame(sensor.address, history_path or default_history_path()), clock=clock)
         self.link: SensorLink | None = None
         self.link_state = LinkState.IDLE
         self.link_detail = ""
@@ -212,11 +213,10 @@ class Tracker:
     def _on_calibration(self, event: CalibrationProgress | CalibrationCompleted) -> None:
         if isinstance(event, CalibrationCompleted):
             message = "Calibrated: this is your upright."
-            try:
-                save_frame(self.sensor.address, event.frame)
-            except OSError as exc:
-                message += f" (not saved: {exc})"
-                _log.error("calibration not saved: %s", exc)
+            # The history writer stores it with the session's sensor (body_frames.py).
+            if self.history is None:
+                message += " (not saved: the history is not being saved)"
+                _log.error("calibration not saved: the history is not being saved")
             self._send_all({"event": "calibration", "phase": "done", "message": message, "done": True})
         else:
             self._send_all({"event": "calibration", "phase": event.phase, "message": event.message, "moving": event.moving})

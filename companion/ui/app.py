@@ -12,11 +12,11 @@ import gc
 import signal
 import sqlite3
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bleak.exc import BleakError
 from rich.markup import escape
 from textual import work
 from textual.app import App, SystemCommand
@@ -24,10 +24,11 @@ from textual.screen import Screen
 from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
-from firmware_protocol.sim import ReferenceSensor, VirtualRadio
-from firmware_protocol.sim.wearer import InteractiveWearer
+if TYPE_CHECKING:  # the simulator loads only for ``posture demo``
+    from ..sim.world import DemoWorld
 
 from ..ble.transport import BleTransport
+from ..errors import BluetoothUnavailable
 from ..drivers import make_driver
 from ..engine import CalibrationCompleted, CalibrationProgress, RecalibrationNeeded
 from ..link import (
@@ -48,7 +49,8 @@ from ..history import HistoryError, HistoryStore
 from ..history.store import default_path as default_history_path
 from ..paths import data_dir
 from ..history.writer import HistoryWriter
-from ..live import LiveSession, load_frame, save_frame
+from ..body_frames import load_frame
+from ..live import LiveSession
 from ..notify import DesktopNotifications
 from ..settings import RememberedSensor, Settings, SettingsError, save, settings_path
 from .calibration_screen import CalibrationScreen
@@ -69,27 +71,6 @@ BLUETOOTH_CHECK_S = 0.5
 CLOSING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGHUP", "SIGTERM") if hasattr(signal, name))
 # An open session that stored nothing for this long is not running anywhere.
 STALE_SESSION_S = 300.0
-
-
-@dataclass
-class DemoWorld:
-    """The simulated sensor and the person wearing it, for ``posture demo``."""
-
-    radio: VirtualRadio
-    sensor: ReferenceSensor
-    wearer: InteractiveWearer
-
-    async def close(self) -> None:
-        with contextlib.suppress(Exception):
-            await self.sensor.stop()
-
-
-async def start_demo_world(seed: int = 0) -> DemoWorld:
-    radio = VirtualRadio()
-    wearer = InteractiveWearer(seed=seed)
-    sensor = ReferenceSensor(radio, name="Posture1", motion=wearer)
-    await sensor.start()
-    return DemoWorld(radio, sensor, wearer)
 
 
 class PostureApp(App):
@@ -184,6 +165,8 @@ class PostureApp(App):
         if self.startup_notice:
             self.notify(escape(self.startup_notice), title="posture", timeout=15)
         if self.demo:
+            from ..sim.world import start_demo_world
+
             self.demo_world = await start_demo_world()
             self.transport = BleTransport.virtual(self.demo_world.radio)
             self.sub_title = "demo: a simulated sensor on a simulated person"
@@ -294,7 +277,7 @@ class PostureApp(App):
         if remember and self.demo_world is None:
             self._save(self._with_sensor(RememberedSensor(sensor.address, sensor.name, sensor.kind)))
         self.sensor_info = {"name": sensor.name, "kind": sensor.kind, "address": sensor.address}
-        frame = load_frame(sensor.address)
+        frame = load_frame(sensor.address, self.history_path)
         self.session = LiveSession(self.settings, frame=frame, clock=self.clock)
         self.tally.new_session()
         self.session.tally = self.tally
@@ -423,12 +406,9 @@ class PostureApp(App):
         if (screen := self._calibration_screen()) is not None:
             screen.show_event(event)
         if isinstance(event, CalibrationCompleted):
-            address = str(self.sensor_info.get("address", ""))
-            if address:
-                try:
-                    save_frame(address, event.frame)
-                except OSError as exc:
-                    self.notify(escape(f"Calibration not saved: {exc}"), severity="warning")
+            # The history writer stores it with the session's sensor (body_frames.py).
+            if self.history is None:
+                self.notify("Calibration not saved: the history is not being saved.", severity="warning")
             self._demo_wearer("sit_up")
         elif isinstance(event, CalibrationProgress) and event.phase == "lean":
             self._demo_wearer("lean_forward")
@@ -515,7 +495,7 @@ class PostureApp(App):
         """The sensor cannot be reached: say so when it is because Bluetooth is missing."""
         try:
             await scan(self.transport, BLUETOOTH_CHECK_S)
-        except (BleakError, OSError) as exc:
+        except BluetoothUnavailable as exc:
             name = self.sensor_info.get("name", "the sensor")
             self.live.show_notice(
                 f"Bluetooth is not available on this computer ({escape(str(exc) or type(exc).__name__)}), "

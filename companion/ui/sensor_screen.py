@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bleak.exc import BleakError
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -11,6 +10,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from ..drivers import driver_for_kind
+from ..errors import BluetoothUnavailable
 from ..link import FoundSensor, scan
 
 SCAN_S = 3.0
@@ -54,7 +54,7 @@ class SensorScreen(Screen):
     async def _scan(self) -> None:
         try:
             found = await scan(self.app.transport, SCAN_S)  # type: ignore[attr-defined]
-        except (BleakError, OSError) as exc:
+        except BluetoothUnavailable as exc:
             self.query_one("#scan-status", Static).update(
                 Text(f"Bluetooth is not available here ({exc or type(exc).__name__}). Run `posture demo` to try a simulated sensor.")
             )

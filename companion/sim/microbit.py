@@ -16,13 +16,11 @@ import numpy as np
 from bumble import gatt
 from bumble.device import Connection
 
+from ..drivers.microbit import ACCEL_DATA, ACCEL_PERIOD, ACCEL_SERVICE
 from .motion import MotionSource, StillWearer
 from .peripheral import SimulatedPeripheral, advertising_data, readable, writable
 from .radio import VirtualRadio
 
-ACCEL_SERVICE = "e95d0753-251d-470a-a062-fa1922dfa9a8"
-ACCEL_DATA = "e95dca4b-251d-470a-a062-fa1922dfa9a8"
-ACCEL_PERIOD = "e95dfb24-251d-470a-a062-fa1922dfa9a8"
 SUPPORTED_PERIODS_MS = (1, 2, 5, 10, 20, 80, 160, 640)
 
 

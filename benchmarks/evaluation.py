@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from firmware_protocol.sim.wearer import Activity as WearerActivity
-from firmware_protocol.sim.wearer import Episode, Pose, Script, SimulatedWearer
+from companion.sim.wearer import Activity as WearerActivity
+from companion.sim.wearer import Episode, Pose, Script, SimulatedWearer
 
-from .coach.stretches import GuidedStretch, StretchPlan, StretchResult
-from .engine import (
+from companion.coach.stretches import GuidedStretch, StretchPlan, StretchResult
+from companion.engine import (
     BodyFrame,
     EngineSettings,
     PostureEngine,
@@ -26,8 +26,8 @@ from .engine import (
     SlouchEnded,
     SlouchStarted,
 )
-from .engine.events import EngineEvent
-from .readings import ImuReading
+from companion.engine.events import EngineEvent
+from companion.readings import ImuReading
 
 CHUNK_S = 60.0
 
@@ -207,7 +207,7 @@ def gate_by_label(path) -> dict[str, dict[str, float]]:
     import collections
     import csv
 
-    from .recording import read_readings
+    from companion.recording import read_readings
 
     with open(path, newline="") as handle:
         labels = [row.get("label", "") or "" for row in csv.DictReader(handle)]
@@ -266,8 +266,8 @@ def seated_trials(root, settings: EngineSettings | None = None) -> list[SeatedTr
     import re
     from pathlib import Path
 
-    from .engine.engine import LEAN_MIN_DEG
-    from .engine.events import RecalibrationNeeded
+    from companion.engine.engine import LEAN_MIN_DEG
+    from companion.engine.events import RecalibrationNeeded
 
     settings = settings or EngineSettings(delay_s=SEATED_DELAY_S)
     by_person: dict[str, dict[str, list[Path]]] = {}
@@ -350,8 +350,8 @@ def slips_in_recordings(paths) -> tuple[int, float]:
     """Slip detections (RecalibrationNeeded) over whole real recordings, and their
     total hours. Slips do not depend on the body frame, so any frame serves; after a
     detection the engine is given its frame again, as a wearer recalibrating would."""
-    from .engine.events import RecalibrationNeeded
-    from .recording import read_readings
+    from companion.engine.events import RecalibrationNeeded
+    from companion.recording import read_readings
 
     slips, seconds = 0, 0.0
     frame = BodyFrame((0.0, 0.0, 1.0), (1.0, 0.0, 0.0))

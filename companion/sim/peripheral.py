@@ -11,7 +11,7 @@ from bumble import att, gatt
 from bumble.core import UUID, AdvertisingData
 from bumble.device import Connection
 
-from .. import uuids
+from firmware_protocol import uuids
 from .radio import VirtualRadio
 
 _log = logging.getLogger(__name__)

@@ -26,7 +26,7 @@ from bumble.core import UUID, AdvertisingData
 from bumble.device import Advertisement, Connection, Device, Peer
 from bumble.hci import Address
 
-from firmware_protocol.sim.radio import VirtualRadio
+from .radio import VirtualRadio
 
 _log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from bumble import hci
 from bumble.controller import Controller
@@ -14,8 +14,6 @@ from bumble.host import Host
 from bumble.link import LocalLink
 from bumble.transport.common import AsyncPipeSink
 
-if TYPE_CHECKING:
-    from .peripheral import SimulatedPeripheral
 
 # Bumble's controller warns for every packet still in flight when a link drops;
 # on a virtual link that is expected noise, not a fault worth a log line.
@@ -84,6 +82,15 @@ class _Host(Host):
             self.hci_sink.on_packet(bytes(packet))
 
 
+class OnAir(Protocol):
+    """What the radio knows of a peripheral advertising on it."""
+
+    rssi_dbm: int
+
+    @property
+    def address(self) -> str: ...
+
+
 class VirtualRadio:
     """One in-process BLE medium: peripherals advertise on it, the central scans it.
 
@@ -96,7 +103,7 @@ class VirtualRadio:
         self._count = 0
         self._central: Device | None = None
         self._central_ready: asyncio.Lock | None = None
-        self.peripherals: list[SimulatedPeripheral] = []
+        self.peripherals: list[OnAir] = []
         #: The virtual controller forms one pending connection at a time.
         self.connect_lock = asyncio.Lock()
 
@@ -119,7 +126,7 @@ class VirtualRadio:
                 self._central = device
         return self._central
 
-    def find(self, address: str) -> SimulatedPeripheral | None:
+    def find(self, address: str) -> OnAir | None:
         for peripheral in self.peripherals:
             if peripheral.address == address.upper():
                 return peripheral

@@ -18,18 +18,23 @@ import numpy as np
 from bumble import gatt
 from bumble.device import Connection
 
+from ..drivers.upright import (
+    ANGLE,
+    BATTERY_INDEX,
+    CALIBRATE,
+    CALIBRATION_SERVICE,
+    CHARGING,
+    FREESTYLE,
+    POWER_SERVICE,
+    SETTINGS_SERVICE,
+    STATUS,
+    VIBRATION,
+)
 from .motion import MotionSource, StillWearer
 from .peripheral import SimulatedPeripheral, advertising_data, readable, writable
 from .radio import VirtualRadio
 
 
-def sig(short: int) -> str:
-    return f"0000{short:04x}-0000-1000-8000-00805f9b34fb"
-
-
-CALIBRATION_SERVICE, CALIBRATE, STATUS, ANGLE = sig(0xBAC0), sig(0xBAC1), sig(0xBAC3), sig(0xBAC4)
-SETTINGS_SERVICE, FREESTYLE, VIBRATION = sig(0xBAB0), sig(0xBAB2), sig(0xBAB5)
-POWER_SERVICE, BATTERY_INDEX, CHARGING = sig(0xBAD0), sig(0xBAD1), sig(0xBAD2)
 RATE_HZ = 15.0
 
 

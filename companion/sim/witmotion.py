@@ -21,13 +21,11 @@ import numpy as np
 from bumble import gatt
 from bumble.device import Connection
 
+from ..drivers.witmotion import WIT_NOTIFY, WIT_SERVICE, WIT_WRITE
 from .motion import MotionSource, StillWearer
 from .peripheral import SimulatedPeripheral, advertising_data, writable
 from .radio import VirtualRadio
 
-WIT_SERVICE = "0000ffe5-0000-1000-8000-00805f9a34fb"
-WIT_NOTIFY = "0000ffe4-0000-1000-8000-00805f9a34fb"
-WIT_WRITE = "0000ffe9-0000-1000-8000-00805f9a34fb"
 RATE_CODES_HZ = {0x06: 10, 0x07: 20, 0x08: 50, 0x09: 100, 0x0B: 200}
 UNLOCK = bytes.fromhex("ffaa6988b5")
 SAVE = bytes.fromhex("ffaa000000")

@@ -8,9 +8,9 @@ import numpy as np
 from bumble import gatt
 from bumble.device import Connection
 
-from .. import uuids
-from ..errors import InvalidFrame
-from ..frames import (
+from firmware_protocol import uuids
+from firmware_protocol.errors import InvalidFrame
+from firmware_protocol.frames import (
     PROTOCOL_MAJOR,
     PROTOCOL_MINOR,
     CommandResponse,

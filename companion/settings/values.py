@@ -1,26 +1,20 @@
-"""Settings: one TOML file in the config directory, edited by hand or by the app.
+"""The settings and their checks, without the file: pure, for the engine's neighbours
+(the coach, the live session) to import without TOML or the config directory.
 
-Every value is checked on load; a bad one is reported with its section, key and
-allowed range, and the file is never rewritten behind the user's back.
+Every value is checked; a bad one is reported with its section, key and allowed range.
 """
 
 from __future__ import annotations
 
+from ..errors import SettingsInvalid
+
 import re
-import tomllib
 from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
 from typing import Any
 
-import tomli_w
+from ..engine import DELAY_CHOICES_S, EngineSettings, SettingError
 
-from .engine import DELAY_CHOICES_S, EngineSettings, SettingError
-from .paths import config_dir, write_private_atomically
-
-FILE_NAME = "settings.toml"
-
-
-class SettingsError(ValueError):
+class SettingsError(SettingsInvalid):
     """The settings file cannot be used; the message says where and why."""
 
     def __init__(self, message: str, key: str = "") -> None:
@@ -81,10 +75,6 @@ def _minutes(hhmm: str) -> int:
     return int(hours) * 60 + int(minutes)
 
 
-def settings_path() -> Path:
-    return config_dir() / FILE_NAME
-
-
 def _check_bool(section: str, key: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise SettingsError(f"[{section}] {key} = {value!r} is not allowed: true or false", f"{section}.{key}")
@@ -114,7 +104,7 @@ def _known(section: str, table: dict[str, Any], cls: type) -> None:
 
 
 def _sensor_kinds() -> list[str]:
-    from .drivers import DRIVERS
+    from ..drivers import DRIVERS
 
     return [driver.kind for driver in DRIVERS]
 
@@ -184,41 +174,6 @@ def to_dict(settings: Settings) -> dict[str, Any]:
     return data
 
 
-def load(path: Path | None = None) -> Settings:
-    """The settings in ``path`` (default: the config directory's file); defaults if absent."""
-    path = path or settings_path()
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return Settings()
-    except OSError as exc:
-        raise SettingsError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise SettingsError(
-            f"{path}, line {line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"
-        ) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"{path}: not valid TOML: {exc}") from None
-    except RecursionError:
-        raise SettingsError(f"{path}: not a settings file: values nested too deeply") from None
-    try:
-        return from_dict(data)
-    except SettingsError as exc:
-        raise SettingsError(f"{path}: {exc}", exc.key) from exc
-
-
-def save(settings: Settings, path: Path | None = None) -> Path:
-    """Write atomically (a crash never leaves half a file), readable by the owner only."""
-    path = path or settings_path()
-    write_private_atomically(path, tomli_w.dumps(to_dict(settings)).encode())
-    return path
-
-
 def with_value(settings: Settings, dotted_key: str, value: Any) -> Settings:
     """A copy with one setting changed and checked, e.g. ``posture.delay_s``."""
     data = to_dict(settings)
@@ -227,7 +182,3 @@ def with_value(settings: Settings, dotted_key: str, value: Any) -> Settings:
     return from_dict(data)
 
 
-__all__ = [
-    "BreakSettings", "DELAY_CHOICES_S", "NudgeSettings", "QuietHours", "RememberedSensor", "Settings",
-    "SettingsError", "load", "replace", "save", "settings_path", "with_value",
-]
