@@ -8,8 +8,8 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the engine and numpy load only when the command runs, not for --help
-    from .coach.habit import HabitStatus
-    from .coach.plan import Plan
+    from ..coach.habit import HabitStatus
+    from ..coach.plan import Plan
 
 EXIT_OK = 0
 EXIT_BAD_HISTORY = 1
@@ -31,9 +31,9 @@ def local_today() -> date:
 def habit_from_history(plan: Plan, today: date, mode: str) -> HabitStatus:
     """Today's status from the stored history (an absent history is an empty one).
     Raises HistoryError for a history that cannot be read."""
-    from .coach.habit import habit_status
-    from .history import HistoryStore, default_path
-    from .history.days import habit_from_store
+    from ..coach.habit import habit_status
+    from ..history import HistoryStore, default_path
+    from ..history.days import habit_from_store
 
     path = default_path()
     if not path.exists():
@@ -46,7 +46,7 @@ def habit_from_history(plan: Plan, today: date, mode: str) -> HabitStatus:
 
 
 def plan_text(status: HabitStatus) -> list[str]:
-    from .coach.habit import TRAINING
+    from ..coach.habit import TRAINING
 
     mode = (
         "training: every sustained slouch is nudged" if status.mode == TRAINING else "tracking: records quietly, shows the day"
@@ -78,11 +78,11 @@ def plan_text(status: HabitStatus) -> list[str]:
 
 
 def cmd_plan(args: argparse.Namespace, out) -> int:
-    from .cli import CliError
-    from .coach.habit import TRACKING, TRAINING
-    from .history import HistoryError
-    from .plan_file import load_plan
-    from .settings import load as load_settings
+    from .output import CliError
+    from ..coach.habit import TRACKING, TRAINING
+    from ..history import HistoryError
+    from ..plan_file import load_plan
+    from ..settings import load as load_settings
 
     plan, warning = load_plan()
     if warning:
@@ -105,10 +105,4 @@ def cmd_plan(args: argparse.Namespace, out) -> int:
     return EXIT_OK
 
 
-def add_parser(add) -> None:
-    """Register ``plan`` with the CLI's ``add(name, handler, help)``."""
-    p = add("plan", cmd_plan, "Today's wear goal from the training plan, progress, streak and what comes next.")
-    p.add_argument("--json", action="store_true", help="goal, progress, step, streak, score and the last 7 days as JSON")
-
-
-__all__ = ["add_parser", "cmd_plan", "habit_from_history", "plan_text"]
+__all__ = ["cmd_plan", "habit_from_history", "plan_text"]
