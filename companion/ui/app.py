@@ -310,6 +310,16 @@ class PostureApp(App):
             return None
         return self.link.sensor
 
+    @property
+    def simulated(self) -> bool:
+        return self.demo_world is not None
+
+    async def scan_sensors(self, seconds: float) -> list[FoundSensor]:
+        return await scan(self.transport, seconds)
+
+    def sensor_time_s(self) -> float:
+        return self.session.engine.snapshot.t_s
+
     def forget_sensor(self) -> None:
         self._save(self._with_sensor(None))
         self.notify("Forgot the remembered sensor.")
