@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from ..ble.transport import BleTransport
+from ..coach import DayTally
 from ..coach.stretches import BALANCE_PLAN, CATALOGUE, GuidedStretch, StretchKind
 from ..drivers import make_driver
 from ..engine import CalibrationCompleted, CalibrationProgress, EngineState, RecalibrationNeeded
 from ..history.store import default_path as default_history_path
+from ..history.today import today_from_history
 from ..history.writer import HistoryWriter
 from ..link import (
     BatteryChanged,
@@ -95,6 +97,7 @@ class Tracker:
         self._watchdog: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._tally_day = clock().date()
 
     # -- lifetime -------------------------------------------------------------------
 
@@ -110,6 +113,8 @@ class Tracker:
             # socket answers meanwhile.
             writer = HistoryWriter(self.history_path, on_error=self._history_problem)
             self.history = await asyncio.to_thread(writer.start)
+            # "Today" is the calendar day as stored, not the time since this start.
+            self.session.tally = await asyncio.to_thread(today_from_history, self.history_path, self._tally_day)
             await self._track()
         finally:
             if self.server is not None:
@@ -195,6 +200,7 @@ class Tracker:
     def _on_readings(self, event: ReadingsReceived) -> None:
         if self.pause is not None:
             return  # paused: nothing reaches the engine, so nothing is recorded
+        self._roll_over_day()
         update = self.session.feed(event.readings)
         self._record(*update.records)
         if self.stretch is not None:
@@ -208,6 +214,13 @@ class Tracker:
             self._deliver(nudge)
         if update.snapshot is not None:
             self._broadcast_status()
+
+    def _roll_over_day(self) -> None:
+        """After midnight today's numbers start again (the history keeps yesterday)."""
+        day = self.clock().date()
+        if day != self._tally_day:
+            self._tally_day = day
+            self.session.tally = DayTally()
 
     def _on_calibration(self, event: CalibrationProgress | CalibrationCompleted) -> None:
         if isinstance(event, CalibrationCompleted):
@@ -399,6 +412,7 @@ class Tracker:
 
     def status(self) -> dict[str, Any]:
         """Every field a status line or viewer may show (docs/control.md)."""
+        self._roll_over_day()
         snap = self.session.engine.snapshot
         tally = self.session.tally
         policy = self.session.policy

@@ -47,6 +47,7 @@ from ..coach import DayTally
 from ..history import HistoryError, HistoryStore
 from ..history.store import default_path as default_history_path
 from ..paths import data_dir
+from ..history.today import today_from_history
 from ..history.writer import HistoryWriter
 from ..live import LiveSession, load_frame, save_frame
 from ..notify import DesktopNotifications
@@ -239,19 +240,7 @@ class PostureApp(App):
 
     def _today_from_history(self) -> DayTally:
         """Today's numbers as earlier runs stored them (none when there is no history)."""
-        day = self.clock().date()
-        start = datetime.combine(day, datetime.min.time()).timestamp()
-        end = start + 86400.0
-        try:
-            store = HistoryStore(self.history_path, readonly=True)
-        except HistoryError:
-            return DayTally()
-        try:
-            return DayTally.from_history(store.episodes(start, end), store.alerts(start, end), store.bins(start, end))
-        except sqlite3.Error:
-            return DayTally()
-        finally:
-            store.close()
+        return today_from_history(self.history_path, self.clock().date())
 
     def _history_problem_from_thread(self, message: str) -> None:
         try:
