@@ -26,6 +26,7 @@ FIELDS: list[tuple[str, str, str]] = [
     ("nudges.desktop", "Desktop notification", "bool"),
     ("nudges.vibrate", "Vibrate the sensor (where it can)", "bool"),
     ("nudges.training_mode", "Training mode: nudge every time", "bool"),
+    ("nudges.tracking_mode", "Tracking mode: record silently, no nudges", "bool"),
     ("breaks.sit_minutes", "Stretch prompt after sitting for (min, 10-180)", "int"),
     ("quiet_hours.start", "Quiet hours from (HH:MM, empty: none)", "time"),
     ("quiet_hours.end", "Quiet hours until (HH:MM)", "time"),
