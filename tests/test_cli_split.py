@@ -39,7 +39,7 @@ def test_a_command_imports_only_its_own_family(tmp_path):
     env = {**os.environ, "POSTURE_HOME": str(tmp_path)}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
     loaded = json.loads(result.stderr.strip().splitlines()[-1])
-    assert loaded == ["companion.commands.history", "companion.commands.output"]
+    assert loaded == ["companion.commands.history", "companion.commands.output", "companion.commands.plan"]
 
 
 def test_help_imports_no_command_family(tmp_path):

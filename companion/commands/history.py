@@ -6,9 +6,14 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .output import EXIT_NO_SENSOR, EXIT_OK, EXIT_USAGE, CliError, Output
+
+if TYPE_CHECKING:
+    from ..coach.habit import HabitStatus
 
 
 def _open_history():
@@ -23,31 +28,86 @@ def _open_history():
 def cmd_report(args: argparse.Namespace, out: Output) -> int:
     import sqlite3
 
+    from ..coach.habit import TRACKING
+    from ..history.days import habit_from_store
     from ..history.report import build_report
+    from ..plan_file import load_plan
+    from . import plan as plan_commands
 
+    # The mode changes only the plan's advice, which the report does not show: the
+    # settings (and with them the engine and numpy) stay unloaded.
+    plan, warning = load_plan()
+    mode = TRACKING
+    if warning:
+        out.message(f"posture: {warning}")
+    today = plan_commands.local_today()
     store = _open_history()
     try:
-        report = build_report(store, args.days)
+        report = build_report(store, args.days, today)
+        habit = habit_from_store(store, plan, today, mode)
     except sqlite3.DatabaseError as exc:
         raise CliError(f"{store.path} could not be read ({exc}); try `posture check-history`") from exc
     finally:
         store.close()
     if args.json:
-        out.result(json.dumps(report.as_json()))
+        data = report.as_json()
+        data.update(habit.report_fields())
+        for day in data["days"]:
+            status = habit.day_status(date.fromisoformat(day["day"]))
+            day["score"] = None if status is None else status.score
+            day["goal_met"] = None if status is None else status.goal_met
+        out.result(json.dumps(data))
         return EXIT_OK
+    if sys.stdout.isatty():
+        for line in week_chart(habit):
+            out.result(line)
+        out.result("")
     out.result(
-        f"{'day':<12}{'upright':>8}{'worn':>8}{'episodes':>9}{'alerts':>7}{'held back':>10}{'longest':>9}{'stretches':>10}"
+        f"{'day':<12}{'upright':>8}{'worn':>8}{'episodes':>9}{'alerts':>7}{'held back':>10}{'longest':>9}"
+        f"{'stretches':>10}{'score':>7}"
     )
     for day in report.days:
         share = "-" if day.upright_share is None else f"{day.upright_share:.0%}"
         tracked = f"{day.tracked_s / 3600:.1f} h"
         longest = f"{day.longest_slouch_s / 60:.1f} min" if day.longest_slouch_s else "-"
+        status = habit.day_status(date.fromisoformat(day.day))
+        score = "-" if status is None or status.score is None else str(status.score)
         out.result(
             f"{day.day:<12}{share:>8}{tracked:>8}{day.episodes:>9}{day.alerts:>7}{day.alerts_held_back:>10}"
-            f"{longest:>9}{day.stretches:>10}"
+            f"{longest:>9}{day.stretches:>10}{score:>7}"
         )
     out.result(report.summary())
+    out.result(habit.goal_line())
     return EXIT_OK
+
+
+#: Eighths of a block, for bars with a resolution of 1/8 of a character.
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+CHART_WIDTH = 20
+
+
+def bar(fraction: float, width: int = CHART_WIDTH) -> str:
+    """A horizontal bar ``fraction`` (0-1) of ``width`` characters long, to 1/8 of one."""
+    eighths = round(max(0.0, min(1.0, fraction)) * width * 8)
+    full, part = divmod(eighths, 8)
+    return ("█" * full + (_EIGHTHS[part] if part else "")).ljust(width)
+
+
+def week_chart(habit: HabitStatus) -> list[str]:
+    """The last seven days as bars of the score, with the wear against the goal."""
+    lines = ["Last 7 days: score (0-100), worn against the day's goal"]
+    for day in habit.last(7):
+        score = "   -" if day.score is None else f"{day.score:>4}"
+        fill = bar((day.score or 0) / 100)
+        if day.goal_met:
+            met = "goal met"
+        elif day.day == habit.today:
+            met = "so far"
+        else:
+            met = "short" if day.goal_met is False else ("not worn" if day.worn_s <= 0 else "")
+        worn = f"{day.worn_s / 60:.0f}/{day.goal_s / 60:.0f} min"
+        lines.append(f"{day.day:%a %d}  {fill}{score}  {worn:>12}  {met}".rstrip())
+    return lines
 
 
 def _result_to_pipe(out: Output, text: str) -> None:

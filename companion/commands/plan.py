@@ -77,18 +77,25 @@ def plan_text(status: HabitStatus) -> list[str]:
     return lines
 
 
-def cmd_plan(args: argparse.Namespace, out) -> int:
-    from .output import CliError
+def plan_and_mode() -> tuple[Plan, str, str]:
+    """The plan in force (the user's file, else the built-in one), the habit mode from
+    the settings, and a warning naming a plan file that could not be used."""
     from ..coach.habit import TRACKING, TRAINING
-    from ..history import HistoryError
     from ..plan_file import load_plan
     from ..settings import load as load_settings
 
     plan, warning = load_plan()
+    mode = TRAINING if load_settings().nudges.training_mode else TRACKING
+    return plan, mode, warning
+
+
+def cmd_plan(args: argparse.Namespace, out) -> int:
+    from .output import CliError
+    from ..history import HistoryError
+
+    plan, mode, warning = plan_and_mode()
     if warning:
         out.message(f"posture: {warning}")
-    settings = load_settings()
-    mode = TRAINING if settings.nudges.training_mode else TRACKING
     today = local_today()
     try:
         status = habit_from_history(plan, today, mode)
@@ -105,4 +112,4 @@ def cmd_plan(args: argparse.Namespace, out) -> int:
     return EXIT_OK
 
 
-__all__ = ["cmd_plan", "habit_from_history", "plan_text"]
+__all__ = ["cmd_plan", "habit_from_history", "local_today", "plan_and_mode", "plan_text"]
