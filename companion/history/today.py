@@ -6,9 +6,13 @@ from __future__ import annotations
 import sqlite3
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..coach import DayTally
 from .store import HistoryError, HistoryStore
+
+if TYPE_CHECKING:
+    from ..coach.habit import HabitStatus
 
 
 def today_from_history(path: Path, day: date) -> DayTally:
@@ -31,4 +35,28 @@ def today_from_history(path: Path, day: date) -> DayTally:
         store.close()
 
 
-__all__ = ["today_from_history"]
+
+
+def habit_today(path: Path, day: date) -> HabitStatus | None:
+    """The plan's status for ``day`` (goal, score, streak) from the history at
+    ``path``, for the live screen; None when the history cannot be read."""
+    from ..coach.habit import TRACKING, habit_status
+    from ..plan_file import load_plan
+    from .days import habit_from_store
+
+    plan, _warning = load_plan()  # a bad plan file falls back to the built-in plan
+    if not path.exists():
+        return habit_status(plan, [], day, TRACKING)
+    try:
+        store = HistoryStore(path, readonly=True, check=False)
+    except HistoryError:
+        return None
+    try:
+        return habit_from_store(store, plan, day, TRACKING)
+    except sqlite3.Error:
+        return None
+    finally:
+        store.close()
+
+
+__all__ = ["habit_today", "today_from_history"]

@@ -47,7 +47,7 @@ from ..coach import DayTally
 from ..history import HistoryError, HistoryStore
 from ..history.store import default_path as default_history_path
 from ..paths import data_dir
-from ..history.today import today_from_history
+from ..history.today import habit_today, today_from_history
 from ..history.writer import HistoryWriter
 from ..live import LiveSession, load_frame, save_frame
 from ..notify import DesktopNotifications
@@ -70,6 +70,7 @@ BLUETOOTH_CHECK_S = 0.5
 CLOSING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGHUP", "SIGTERM") if hasattr(signal, name))
 # An open session that stored nothing for this long is not running anywhere.
 STALE_SESSION_S = 300.0
+HABIT_REFRESH_S = 60.0  # the score and the streak follow the stored history this often
 
 
 @dataclass
@@ -182,6 +183,8 @@ class PostureApp(App):
         self.live.set_thresholds(self.settings.posture.threshold_deg, self.settings.posture.clear_deg)
         if self.tally.tracked_s or self.tally.episodes:
             self.live.show_today(self.tally)
+        self._refresh_habit()
+        self.set_interval(HABIT_REFRESH_S, self._refresh_habit)
         if self.startup_notice:
             self.notify(escape(self.startup_notice), title="posture", timeout=15)
         if self.demo:
@@ -241,6 +244,15 @@ class PostureApp(App):
     def _today_from_history(self) -> DayTally:
         """Today's numbers as earlier runs stored them (none when there is no history)."""
         return today_from_history(self.history_path, self.clock().date())
+
+    @work(exclusive=True, thread=True, group="habit", exit_on_error=False)
+    def _refresh_habit(self) -> None:
+        """Today's goal, score and streak from the history (a thread: it reads SQLite)."""
+        if self.history is not None:
+            self.history.flush(1.0)
+        habit = habit_today(self.history_path, self.clock().date())
+        with contextlib.suppress(RuntimeError):  # the app is already gone
+            self.call_from_thread(self.live.show_habit, habit)
 
     def _history_problem_from_thread(self, message: str) -> None:
         try:

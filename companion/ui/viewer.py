@@ -17,12 +17,14 @@ from textual.binding import Binding
 from ..coach import DayTally
 from ..engine import Activity, EngineState, PostureSnapshot
 from ..history.store import default_path as default_history_path
+from ..history.today import habit_today
 from ..link import LinkState, LinkStats
 from ..tracker.client import AsyncTrackerClient, NoTracker
 from .history_screen import HistoryScreen
 from .live_screen import LiveScreen
 
 SNOOZE_MIN = 30
+HABIT_REFRESH_S = 60.0
 
 
 def snapshot_from(status: dict[str, Any]) -> PostureSnapshot:
@@ -82,12 +84,25 @@ class ViewerApp(App):
         self.attached = True
         if client.hello.get("history"):  # the tracker's own store (a simulated one keeps its own)
             self.history_path = Path(client.hello["history"])
+        self._refresh_habit()
+        self.set_interval(HABIT_REFRESH_S, self._refresh_habit)
         self.sub_title = f"viewing tracker pid {client.hello.get('pid')}: closing this window leaves tracking running"
         async for message in client.messages():
             self._on_tracker_message(message)
         self.attached = False
         self.sub_title = "the tracker stopped"
         self.notify("The tracker stopped: nothing is being tracked now.", severity="error", timeout=30)
+
+    @work(exclusive=True, thread=True, group="habit", exit_on_error=False)
+    def _refresh_habit(self) -> None:
+        """The goal, score and streak from the tracker's history (read-only)."""
+        from datetime import date
+
+        habit = habit_today(self.history_path, date.today())
+        try:
+            self.call_from_thread(self.live.show_habit, habit)
+        except RuntimeError:  # the viewer is already gone
+            pass
 
     def _on_tracker_message(self, message: dict[str, Any]) -> None:
         status = message.get("status")
