@@ -226,8 +226,8 @@ class HistoryScreen(Screen):
         delivered = sum(a.delivered for a in posture_alerts)
         self._show_charts(view)
         self.query_one("#shares", Static).update(
-            f"Upright day / 7 d / 30 d\n  {pct(view.day_share)} / {pct(view.week_share)} / {pct(view.month_share)}\n"
-            f"Alerts {delivered} sent, {len(posture_alerts) - delivered} held back"
+            f"Upright share\n  day {pct(view.day_share)}, 7 d {pct(view.week_share)}, 30 d {pct(view.month_share)}\n"
+            f"Alerts {delivered} delivered, {len(posture_alerts) - delivered} held back"
         )
         table = self.query_one(DataTable)
         table.clear()
