@@ -21,7 +21,7 @@ from ..ble.transport import BleTransport
 from ..coach import DayTally
 from ..coach.stretches import BALANCE_PLAN, CATALOGUE, GuidedStretch, StretchKind
 from ..drivers import make_driver
-from ..engine import CalibrationCompleted, CalibrationProgress, EngineState, RecalibrationNeeded
+from ..engine import CalibrationCompleted, CalibrationProgress, RecalibrationNeeded
 from ..history.store import default_path as default_history_path
 from ..history.today import today_from_history
 from ..history.writer import HistoryWriter
@@ -38,6 +38,7 @@ from ..link import (
 from ..live import LiveSession, Nudge, load_frame, save_frame
 from ..notify import DesktopNotifications
 from ..settings import Settings
+from .fields import status_fields
 from .lock import TrackerLock
 from .protocol import PROTOCOL_VERSION, Request
 from .runtime import lock_path, socket_path
@@ -413,73 +414,21 @@ class Tracker:
     def status(self) -> dict[str, Any]:
         """Every field a status line or viewer may show (docs/control.md)."""
         self._roll_over_day()
-        snap = self.session.engine.snapshot
-        tally = self.session.tally
-        policy = self.session.policy
-        now = self.clock()
-        snoozed = policy.snoozed_until.timestamp() if policy.snoozed_until and now < policy.snoozed_until else None
         pause_left_s = None
         if self.pause is not None and self.pause.until_loop_s is not None and self._loop is not None:
             pause_left_s = max(0.0, self.pause.until_loop_s - self._loop.time())
-        calibration = self.session.engine.calibration_status()
-        state = self._state(snap.state)
-        return {
-            "state": state,
-            "engine_state": snap.state.value,
-            "t_s": round(snap.t_s, 3),
-            "flexion_deg": None if snap.flexion_deg is None else round(snap.flexion_deg, 1),
-            "lateral_deg": None if snap.lateral_deg is None else round(snap.lateral_deg, 1),
-            "held_s": round(snap.held_s, 1),
-            "delay_s": snap.delay_s,
-            "activity": snap.activity.value,
-            "calibrated": self.session.engine.calibrated,
-            "calibration": None if calibration is None else {
-                "phase": calibration[0], "held_s": round(calibration[1], 1), "needed_s": calibration[2],
-            },
-            "paused": self.pause is not None,
-            "paused_until": None if self.pause is None else self.pause.until_wall_s,
-            "pause_left_s": None if pause_left_s is None else round(pause_left_s, 1),
-            "snoozed_until": snoozed,
-            "quiet_mode": policy.quiet_mode,
-            "stretching": None if self.stretch is None else self.stretch.plan.kind.value,
-            "link": {
-                "state": self.link_state.value,
-                "detail": self.link_detail,
-                "received": self.link.stats.received if self.link else 0,
-                "lost": self.link.stats.lost if self.link else 0,
-                "reconnects": self.link.stats.reconnects if self.link else 0,
-                "failure": self.failure,
-            },
-            "sensor": dict(self.sensor_info),
-            "today": {
-                "upright_share": round(tally.upright_share, 3),
-                "tracked_s": round(tally.tracked_s, 1),
-                "upright_s": round(tally.upright_s, 1),
-                "slouched_s": round(tally.slouched_s, 1),
-                "moving_s": round(tally.moving_s, 1),
-                "episodes": tally.episodes,
-                "alerts": tally.alerts,
-                "lean_alerts": tally.lean_alerts,
-                "sitting_for_s": round(tally.sitting_for_s(snap.t_s), 1),
-            },
-            "history": {
-                "written": self.history.written if self.history else 0,
-                "error": self.history.error if self.history else "",
-            },
-            "pid": os.getpid(),
-            "started_at": self.started_at,
-            "time": now.timestamp(),
-        }
-
-    def _state(self, engine_state: EngineState) -> str:
-        if self.pause is not None:
-            return "paused"
-        if self.failure or self.link_state is LinkState.LOST:
-            return "lost"
-        if self.link_state in (LinkState.IDLE, LinkState.SCANNING, LinkState.CONNECTING):
-            return "connecting"
-        if self.link_state is LinkState.RECONNECTING:
-            return "reconnecting"
-        if self.stretch is not None:
-            return "stretching"
-        return engine_state.value
+        return status_fields(
+            self.session,
+            link_state=self.link_state,
+            link_detail=self.link_detail,
+            stats=self.link.stats if self.link else None,
+            failure=self.failure,
+            sensor=self.sensor_info,
+            history=self.history,
+            paused=self.pause is not None,
+            paused_until=None if self.pause is None else self.pause.until_wall_s,
+            pause_left_s=pause_left_s,
+            stretching=None if self.stretch is None else self.stretch.plan.kind.value,
+            started_at=self.started_at,
+            now=self.clock(),
+        )
