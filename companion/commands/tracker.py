@@ -195,8 +195,9 @@ def cmd_calibrate(args: argparse.Namespace, out: Output) -> int:
 
 
 def view_running_tracker(out: Output) -> int | None:
-    """Open the app as a viewer when a tracker runs (the exit status), refuse when
-    another window records this home, or None: the app tracks in-process."""
+    """Open the app as a viewer when a tracker or a tracking window answers on the
+    control socket (the exit status), refuse when the home is locked by one that does
+    not answer, or None: the app tracks in-process."""
     from ..tracker import lock_path
     from ..tracker.lock import holder_pid, is_locked
 
@@ -205,8 +206,8 @@ def view_running_tracker(out: Output) -> int | None:
     except NoTracker:
         if is_locked(lock_path()):
             pid = holder_pid(lock_path())
-            raise CliError(f"another posture window (pid {pid or '?'}) is recording this home; switch to it, or close it "
-                           "and run `posture track` so that several windows can attach") from None
+            raise CliError(f"another posture window (pid {pid or '?'}) is recording this home but does not answer; "
+                           "switch to it, or close it and run `posture track`") from None
         out.message("No tracker is running: tracking in this window until it closes "
                     "(`posture track` or `posture service install` tracks without a window).")
         return None

@@ -54,6 +54,7 @@ from ..notify import DesktopNotifications
 from ..settings import RememberedSensor, Settings, SettingsError, save, settings_path
 from .calibration_screen import CalibrationScreen
 from .commands import app_commands
+from .control import WindowControl
 from .help_screen import HelpScreen
 from .history_screen import HistoryScreen
 from .live_screen import LiveScreen
@@ -135,6 +136,7 @@ class PostureApp(App):
         notifier: DesktopNotifications | None = None,
         history_path: Path | None = None,
         notice: str = "",
+        socket_file: Path | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -166,6 +168,9 @@ class PostureApp(App):
         self._tally_day = clock().date()
         self._signals_handled: list[int] = []
         self._open_sessions: list[LiveSession] = []  # started in the history, not yet ended
+        self.control: WindowControl | None = None  # the control socket, when this window owns the home
+        self.socket_file = socket_file
+        self.started_at = clock().timestamp()
 
     # -- start ----------------------------------------------------------------------
 
@@ -180,6 +185,8 @@ class PostureApp(App):
         self.session.tally = self.tally
         self.history = HistoryWriter(self.history_path, on_error=self._history_problem_from_thread).start()
         await self.push_screen(self.live)
+        if not self.demo:  # a demo's made-up session is never served to the real home
+            await self._serve_control()
         self.live.set_thresholds(self.settings.posture.threshold_deg, self.settings.posture.clear_deg)
         if self.tally.tracked_s or self.tally.episodes:
             self.live.show_today(self.tally)
@@ -198,6 +205,17 @@ class PostureApp(App):
             self.connect_sensor(self.initial_sensor, remember=False)
         else:
             await self.push_screen(SensorScreen())
+
+    async def _serve_control(self) -> None:
+        """Serve the control socket as the tracker would: `posture status` answers and
+        a second window attaches to this one."""
+        from ..tracker import socket_path
+        from .control import WindowControl
+
+        try:
+            self.control = await WindowControl(self, self.socket_file or socket_path()).start()
+        except OSError as exc:
+            self.notify(escape(f"Other windows and `posture status` cannot attach: {exc}"), severity="warning")
 
     def _lock_home(self) -> bool:
         """One recorder per home (tracker or window): refuse when another holds it."""
@@ -281,6 +299,8 @@ class PostureApp(App):
         # The link worker may be cancelled after this point: close its session
         # (the episode in progress, the end) while the history still takes records.
         self._end_session(self.session)
+        if self.control is not None:
+            await self.control.close()
         if self.history is not None:
             self.history.close()
         if self.home_lock is not None:
@@ -425,6 +445,8 @@ class PostureApp(App):
     def on_posture_updated(self, message: PostureUpdated) -> None:
         tally = self.tally if self._roll_over_day() else message.tally
         self.live.show_snapshot(message.snapshot, tally, message.at_s)
+        if self.control is not None:
+            self.control.broadcast()
         self._show_link_counts()
         if (screen := self._calibration_screen()) is not None:
             screen.show_status(self.session.engine.calibration_status())
@@ -448,6 +470,8 @@ class PostureApp(App):
 
     def on_nudge_due(self, message: NudgeDue) -> None:
         nudge = message.nudge
+        if self.control is not None:
+            self.control.send_all({"event": "nudge", "kind": nudge.kind, "title": nudge.title, "message": nudge.message})
         self.notify(escape(nudge.message), title=nudge.title, severity="warning", timeout=10)
         if nudge.kind == "recalibrate":
             return
@@ -509,6 +533,8 @@ class PostureApp(App):
         elif isinstance(event, LinkFailed):
             self.notify(escape(event.reason), title="Sensor", severity="error", timeout=15)
         self._show_link(detail, message.stats)
+        if self.control is not None:
+            self.control.broadcast(force=True)
 
     def _show_link(self, detail: str, stats: LinkStats) -> None:
         self._link_detail = detail
@@ -621,19 +647,46 @@ class PostureApp(App):
 
     def action_snooze(self) -> None:
         def chosen(choice: str | None) -> None:
-            if choice is None:
-                return
-            policy = self.session.policy
             if choice == "resume":
-                policy.resume()
-                self.live.show_nudge_status("")
-                self.notify("Nudges resumed.")
-                return
-            until = policy.snooze(self.clock(), None if choice == "tomorrow" else int(choice))
-            self.live.show_nudge_status(f"nudges snoozed until {until:%a %H:%M}")
-            self.notify(f"Nudges snoozed until {until:%a %H:%M}.")
+                self.resume_nudges()
+            elif choice is not None:
+                self.snooze_nudges(None if choice == "tomorrow" else int(choice))
 
         self.push_screen(SnoozeScreen(), chosen)
+
+    # -- what viewers attached to this window may ask (ui/control.py) ------------------
+
+    @property
+    def link_detail(self) -> str:
+        return self._link_detail
+
+    @property
+    def stretching(self) -> str | None:
+        return None if self.active_stretch is None else self.active_stretch.plan.kind.value
+
+    def snooze_nudges(self, minutes: int | None) -> datetime:
+        until = self.session.policy.snooze(self.clock(), minutes)
+        self.live.show_nudge_status(f"nudges snoozed until {until:%a %H:%M}")
+        self.notify(f"Nudges snoozed until {until:%a %H:%M}.")
+        return until
+
+    def resume_nudges(self) -> None:
+        self.session.policy.resume()
+        self.live.show_nudge_status("")
+        self.notify("Nudges resumed.")
+
+    def calibrate_from_viewer(self) -> str:
+        self.action_calibrate()
+        return ""
+
+    def stretch_from_viewer(self, name: str) -> str:
+        if self.session.engine.frame is None:
+            return "calibrate first: a stretch is measured from your upright"
+        self.action_stretch(name)
+        return ""
+
+    def stop_tracking(self) -> None:
+        self.exit()
 
     def action_quiet(self) -> None:
         policy = self.session.policy
