@@ -309,6 +309,20 @@ class Tracker:
         _log.info("resumed")
         self._broadcast_status(force=True)
 
+    def reload_settings(self) -> str:
+        """The settings file read again; an error text (old settings kept) when it is bad."""
+        from ..settings import SettingsError, load
+
+        try:
+            settings = load()
+        except SettingsError as exc:
+            return str(exc)
+        self.settings = settings
+        self.session.apply_settings(settings)
+        self.notifier.enabled = settings.nudges.desktop
+        _log.info("settings reloaded")
+        return ""
+
     def snooze_for(self, minutes: float) -> datetime:
         until = self.session.policy.snooze(self.clock(), max(1, int(round(minutes))))
         _log.info("nudges snoozed until %s", f"{until:%H:%M}")
@@ -386,6 +400,10 @@ class Tracker:
             except ValueError as exc:
                 return {"ok": False, "error": str(exc)}
             return {"ok": True, "stretch": title, "status": self.status()}
+        elif cmd == "reload":
+            error = self.reload_settings()
+            if error:
+                return {"ok": False, "error": error}
         elif cmd == "stop":
             _log.info("stop requested over the control socket")
             self._loop.call_soon(self.stop)  # type: ignore[union-attr]

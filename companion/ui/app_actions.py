@@ -4,7 +4,6 @@ ui/control.py). Part of :class:`companion.ui.app.PostureApp`."""
 
 from __future__ import annotations
 
-import signal
 from datetime import datetime
 
 from rich.markup import escape
@@ -146,6 +145,17 @@ class SessionActionsMixin:
         if self.session.engine.frame is None:
             return "calibrate first: a stretch is measured from your upright"
         self.action_stretch(name)
+        return ""
+
+    def reload_settings(self) -> str:
+        from ..settings import load
+
+        try:
+            settings = load(self.settings_file)
+        except SettingsError as exc:
+            return str(exc)
+        self.apply_settings(settings)
+        self.notify("Settings changed in another window: applied.")
         return ""
 
     def stop_tracking(self) -> None:

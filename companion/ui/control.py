@@ -63,6 +63,10 @@ class SessionOwner(Protocol):
         """Start a guided stretch; an error text when it cannot start."""
         ...
 
+    def reload_settings(self) -> str:
+        """Read the settings file again; an error text when it is bad."""
+        ...
+
     def stop_tracking(self) -> None: ...
 
 
@@ -124,6 +128,8 @@ class WindowControl:
         elif cmd == "stretch":
             error = (f"unknown stretch {request.name!r}; known: {', '.join(sorted(STRETCHES))}"
                      if request.name not in STRETCHES else owner.stretch_from_viewer(request.name))
+        elif cmd == "reload":
+            error = owner.reload_settings()
         elif cmd == "stop":
             _log.info("stop requested over the control socket")
             asyncio.get_running_loop().call_soon(owner.stop_tracking)
