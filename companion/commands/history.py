@@ -105,7 +105,7 @@ def week_chart(habit: HabitStatus) -> list[str]:
             met = "so far"
         else:
             met = "short" if day.goal_met is False else ("not worn" if day.worn_s <= 0 else "")
-        worn = f"{day.worn_s / 60:.0f}/{day.goal_s / 60:.0f} min"
+        worn = f"{int(day.worn_s // 60)}/{int(day.goal_s // 60)} min"  # as goal_line() counts
         lines.append(f"{day.day:%a %d}  {fill}{score}  {worn:>12}  {met}".rstrip())
     return lines
 
