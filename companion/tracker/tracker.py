@@ -3,6 +3,11 @@ and the history writer, with viewers attached over the control socket.
 
 It adds no posture logic of its own: readings go through :class:`LiveSession`
 (engine, tally, nudge policy, history records) exactly as in the app.
+
+Over 350 lines as one cohesive thing: the lifetime of the one owner (start, stop
+within two seconds, pause, resume, stretch) and the commands that change it are
+the same state machine, and splitting them would spread that state over modules.
+The status it reports is built in ``fields.py``, the socket in ``server.py``.
 """
 
 from __future__ import annotations
