@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-from companion.cli_plan import habit_from_history
+from companion.commands.plan import habit_from_history
 from companion.history import HistoryStore
 from companion.history.synthetic import synthetic_days
 from companion.plan_file import builtin_plan

@@ -108,7 +108,7 @@ def test_vendor_uuids_are_written_once():
 PRODUCTION_MODULES = [
     "companion.ui.app",
     "companion.tracker.tracker",
-    "companion.cli_tracker",
+    "companion.commands.tracker",
     "companion.simulation",
     "companion.link",
     "companion.body_frames",

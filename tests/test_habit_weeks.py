@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
-from companion import cli_plan
+from companion.commands import plan as cli_plan
 from companion.cli import main
 from companion.coach.day import DaySummary
 from companion.coach.habit import TRACKING, TRAINING, habit_status

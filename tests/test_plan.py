@@ -199,7 +199,7 @@ def test_habit_modules_are_pure(module):
 
 
 def test_plan_text_says_when_the_goal_grows_and_when_it_is_the_last():
-    from companion.cli_plan import plan_text
+    from companion.commands.plan import plan_text
 
     plan = builtin_plan()
     growing = habit_status(plan, list(days_of([20, 20]).values()) + [worn(TODAY, 16)], TODAY)

@@ -1,8 +1,10 @@
-"""When a nudge may reach the wearer: snooze, quiet mode, quiet hours, alert budget.
+"""When a nudge may reach the wearer: tracking mode, snooze, quiet mode, quiet hours,
+alert budget.
 
-Alert fatigue is the top complaint about posture trainers, so outside the opt-in
-training mode at most one posture nudge reaches the wearer per budget interval
-(15 minutes by default, SCIENCE.md).
+Three modes (docs/habit.md): tracking records silently (every alert is kept as held
+back, none goes out); training nudges every sustained slouch; the default sits
+between, because alert fatigue is the top complaint about posture trainers: at most
+one posture nudge per budget interval (15 minutes by default, SCIENCE.md).
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ class NudgePolicy:
 
     def blocked_by(self, now: datetime) -> str:
         """Why a nudge may not go out now; empty when it may."""
+        if self.settings.tracking_mode:
+            return "tracking mode"
         if self.quiet_mode:
             return "quiet mode"
         if self.snoozed_until is not None and now < self.snoozed_until:

@@ -28,7 +28,8 @@ class NudgeSettings:
     desktop: bool = True
     vibrate: bool = True
     minutes_between: int = 15
-    training_mode: bool = False
+    training_mode: bool = False  # every sustained slouch is nudged, no alert budget
+    tracking_mode: bool = False  # record silently: no nudges at all
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +134,11 @@ def from_dict(data: dict[str, Any]) -> Settings:
             for k, v in nudges_table.items()
         }
     )
+    if nudges.training_mode and nudges.tracking_mode:
+        raise SettingsError(
+            "[nudges] training_mode and tracking_mode exclude each other: training nudges every slouch, "
+            "tracking none", "nudges.tracking_mode",
+        )
     breaks_table = data.get("breaks", {})
     _known("breaks", breaks_table, BreakSettings)
     breaks = BreakSettings(**{k: _check_int("breaks", k, v) for k, v in breaks_table.items()})

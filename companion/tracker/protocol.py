@@ -16,7 +16,7 @@ MAX_LINE_BYTES = 64 * 1024  # a request is a few dozen bytes; anything longer is
 MAX_RATE_HZ = 10.0
 MAX_MINUTES = 24 * 60
 
-COMMANDS = ("status", "subscribe", "pause", "resume", "snooze", "calibrate", "stretch", "stop")
+COMMANDS = ("status", "subscribe", "pause", "resume", "snooze", "calibrate", "stretch", "reload", "stop")
 
 
 class ProtocolError(PostureError, ValueError):

@@ -3,6 +3,11 @@ and the history writer, with viewers attached over the control socket.
 
 It adds no posture logic of its own: readings go through :class:`LiveSession`
 (engine, tally, nudge policy, history records) exactly as in the app.
+
+Over 350 lines as one cohesive thing: the lifetime of the one owner (start, stop
+within two seconds, pause, resume, stretch) and the commands that change it are
+the same state machine, and splitting them would spread that state over modules.
+The status it reports is built in ``fields.py``, the socket in ``server.py``.
 """
 
 from __future__ import annotations
@@ -18,10 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from ..ble.transport import BleTransport
+from ..coach import DayTally
 from ..coach.stretches import BALANCE_PLAN, CATALOGUE, GuidedStretch, StretchKind
 from ..drivers import make_driver
-from ..engine import CalibrationCompleted, CalibrationProgress, EngineState, RecalibrationNeeded
+from ..engine import CalibrationCompleted, CalibrationProgress, RecalibrationNeeded
 from ..history.store import default_path as default_history_path
+from ..history.today import today_from_history
 from ..history.writer import HistoryWriter
 from ..link import (
     BatteryChanged,
@@ -37,6 +44,7 @@ from ..body_frames import load_frame
 from ..live import LiveSession, Nudge
 from ..notify import DesktopNotifications
 from ..settings import Settings
+from .fields import status_fields
 from .lock import TrackerLock
 from .protocol import PROTOCOL_VERSION, Request
 from .runtime import lock_path, socket_path
@@ -96,6 +104,7 @@ class Tracker:
         self._watchdog: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._tally_day = clock().date()
 
     # -- lifetime -------------------------------------------------------------------
 
@@ -111,6 +120,8 @@ class Tracker:
             # socket answers meanwhile.
             writer = HistoryWriter(self.history_path, on_error=self._history_problem)
             self.history = await asyncio.to_thread(writer.start)
+            # "Today" is the calendar day as stored, not the time since this start.
+            self.session.tally = await asyncio.to_thread(today_from_history, self.history_path, self._tally_day)
             await self._track()
         finally:
             if self.server is not None:
@@ -196,6 +207,7 @@ class Tracker:
     def _on_readings(self, event: ReadingsReceived) -> None:
         if self.pause is not None:
             return  # paused: nothing reaches the engine, so nothing is recorded
+        self._roll_over_day()
         update = self.session.feed(event.readings)
         self._record(*update.records)
         if self.stretch is not None:
@@ -209,6 +221,13 @@ class Tracker:
             self._deliver(nudge)
         if update.snapshot is not None:
             self._broadcast_status()
+
+    def _roll_over_day(self) -> None:
+        """After midnight today's numbers start again (the history keeps yesterday)."""
+        day = self.clock().date()
+        if day != self._tally_day:
+            self._tally_day = day
+            self.session.tally = DayTally()
 
     def _on_calibration(self, event: CalibrationProgress | CalibrationCompleted) -> None:
         if isinstance(event, CalibrationCompleted):
@@ -295,6 +314,20 @@ class Tracker:
         _log.info("resumed")
         self._broadcast_status(force=True)
 
+    def reload_settings(self) -> str:
+        """The settings file read again; an error text (old settings kept) when it is bad."""
+        from ..settings import SettingsError, load
+
+        try:
+            settings = load()
+        except SettingsError as exc:
+            return str(exc)
+        self.settings = settings
+        self.session.apply_settings(settings)
+        self.notifier.enabled = settings.nudges.desktop
+        _log.info("settings reloaded")
+        return ""
+
     def snooze_for(self, minutes: float) -> datetime:
         until = self.session.policy.snooze(self.clock(), max(1, int(round(minutes))))
         _log.info("nudges snoozed until %s", f"{until:%H:%M}")
@@ -372,6 +405,10 @@ class Tracker:
             except ValueError as exc:
                 return {"ok": False, "error": str(exc)}
             return {"ok": True, "stretch": title, "status": self.status()}
+        elif cmd == "reload":
+            error = self.reload_settings()
+            if error:
+                return {"ok": False, "error": error}
         elif cmd == "stop":
             _log.info("stop requested over the control socket")
             self._loop.call_soon(self.stop)  # type: ignore[union-attr]
@@ -399,73 +436,22 @@ class Tracker:
 
     def status(self) -> dict[str, Any]:
         """Every field a status line or viewer may show (docs/control.md)."""
-        snap = self.session.engine.snapshot
-        tally = self.session.tally
-        policy = self.session.policy
-        now = self.clock()
-        snoozed = policy.snoozed_until.timestamp() if policy.snoozed_until and now < policy.snoozed_until else None
+        self._roll_over_day()
         pause_left_s = None
         if self.pause is not None and self.pause.until_loop_s is not None and self._loop is not None:
             pause_left_s = max(0.0, self.pause.until_loop_s - self._loop.time())
-        calibration = self.session.engine.calibration_status()
-        state = self._state(snap.state)
-        return {
-            "state": state,
-            "engine_state": snap.state.value,
-            "t_s": round(snap.t_s, 3),
-            "flexion_deg": None if snap.flexion_deg is None else round(snap.flexion_deg, 1),
-            "lateral_deg": None if snap.lateral_deg is None else round(snap.lateral_deg, 1),
-            "held_s": round(snap.held_s, 1),
-            "delay_s": snap.delay_s,
-            "activity": snap.activity.value,
-            "calibrated": self.session.engine.calibrated,
-            "calibration": None if calibration is None else {
-                "phase": calibration[0], "held_s": round(calibration[1], 1), "needed_s": calibration[2],
-            },
-            "paused": self.pause is not None,
-            "paused_until": None if self.pause is None else self.pause.until_wall_s,
-            "pause_left_s": None if pause_left_s is None else round(pause_left_s, 1),
-            "snoozed_until": snoozed,
-            "quiet_mode": policy.quiet_mode,
-            "stretching": None if self.stretch is None else self.stretch.plan.kind.value,
-            "link": {
-                "state": self.link_state.value,
-                "detail": self.link_detail,
-                "received": self.link.stats.received if self.link else 0,
-                "lost": self.link.stats.lost if self.link else 0,
-                "reconnects": self.link.stats.reconnects if self.link else 0,
-                "failure": self.failure,
-            },
-            "sensor": dict(self.sensor_info),
-            "today": {
-                "upright_share": round(tally.upright_share, 3),
-                "tracked_s": round(tally.tracked_s, 1),
-                "upright_s": round(tally.upright_s, 1),
-                "slouched_s": round(tally.slouched_s, 1),
-                "moving_s": round(tally.moving_s, 1),
-                "episodes": tally.episodes,
-                "alerts": tally.alerts,
-                "lean_alerts": tally.lean_alerts,
-                "sitting_for_s": round(tally.sitting_for_s(snap.t_s), 1),
-            },
-            "history": {
-                "written": self.history.written if self.history else 0,
-                "error": self.history.error if self.history else "",
-            },
-            "pid": os.getpid(),
-            "started_at": self.started_at,
-            "time": now.timestamp(),
-        }
-
-    def _state(self, engine_state: EngineState) -> str:
-        if self.pause is not None:
-            return "paused"
-        if self.failure or self.link_state is LinkState.LOST:
-            return "lost"
-        if self.link_state in (LinkState.IDLE, LinkState.SCANNING, LinkState.CONNECTING):
-            return "connecting"
-        if self.link_state is LinkState.RECONNECTING:
-            return "reconnecting"
-        if self.stretch is not None:
-            return "stretching"
-        return engine_state.value
+        return status_fields(
+            self.session,
+            link_state=self.link_state,
+            link_detail=self.link_detail,
+            stats=self.link.stats if self.link else None,
+            failure=self.failure,
+            sensor=self.sensor_info,
+            history=self.history,
+            paused=self.pause is not None,
+            paused_until=None if self.pause is None else self.pause.until_wall_s,
+            pause_left_s=pause_left_s,
+            stretching=None if self.stretch is None else self.stretch.plan.kind.value,
+            started_at=self.started_at,
+            now=self.clock(),
+        )

@@ -1,7 +1,11 @@
-"""The app: a thin shell that wires the link worker to the screens.
+"""The app: the shell that wires screens, workers and keys.
 
 ``make_app`` builds it with its settings, transport and (for ``posture demo``) a
-simulated world; the screens only draw, the worker only posts messages.
+simulated world; the screens only draw, the worker only posts messages. What the
+app does is in three parts mixed into :class:`PostureApp`: the sensor link
+(``app_link.py``), the history (``app_history.py``), and the session actions that
+screens and attached viewers ask for through typed interfaces (``app_actions.py``,
+``services.py``, ``control.py``).
 """
 
 from __future__ import annotations
@@ -10,9 +14,7 @@ import asyncio
 import contextlib
 import gc
 import signal
-import sqlite3
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,58 +24,46 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.binding import Binding
-from textual.worker import Worker, WorkerState
 
 if TYPE_CHECKING:  # the simulator loads only for ``posture demo``
     from ..sim.world import DemoWorld
 
 from ..ble.transport import BleTransport
-from ..errors import BluetoothUnavailable
-from ..drivers import make_driver
-from ..engine import CalibrationCompleted, CalibrationProgress, RecalibrationNeeded
 from ..link import (
-    BatteryChanged,
     FoundSensor,
-    LinkFailed,
-    LinkRestarted,
     LinkState,
-    LinkStateChanged,
-    LinkStats,
-    ReadingsReceived,
-    SensorConnected,
     SensorLink,
-    scan,
 )
 from ..coach import DayTally
-from ..history import HistoryError, HistoryStore
 from ..history.store import default_path as default_history_path
 from ..paths import data_dir
 from ..history.writer import HistoryWriter
-from ..body_frames import load_frame
 from ..live import LiveSession
 from ..notify import DesktopNotifications
-from ..settings import RememberedSensor, Settings, SettingsError, save, settings_path
+from ..settings import Settings, settings_path
 from .calibration_screen import CalibrationScreen
+from .app_actions import SessionActionsMixin
+from .app_history import HistoryMixin
+from .app_link import LinkMixin
 from .commands import app_commands
+from .control import WindowControl
 from .help_screen import HelpScreen
 from .history_screen import HistoryScreen
 from .live_screen import LiveScreen
-from .messages import LinkUpdated, NudgeDue, PostureEvent, PostureUpdated
+from .messages import PostureUpdated
 from .sensor_screen import SensorScreen
 from .settings_screen import SettingsScreen
 from .snooze_screen import SnoozeScreen
 from .stretch_screen import StretchScreen
-from ..coach.stretches import GuidedStretch, StretchKind, StretchPlan, StretchResult
+from ..coach.stretches import GuidedStretch
 
 
 DEMO_OUT_OF_RANGE_S = 4.0
-BLUETOOTH_CHECK_S = 0.5
 CLOSING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGHUP", "SIGTERM") if hasattr(signal, name))
-# An open session that stored nothing for this long is not running anywhere.
-STALE_SESSION_S = 300.0
+HABIT_REFRESH_S = 60.0  # the score and the streak follow the stored history this often
 
 
-class PostureApp(App):
+class PostureApp(LinkMixin, HistoryMixin, SessionActionsMixin, App):
     CSS_PATH = Path(__file__).parent / "posture.tcss"
     TITLE = "posture"
     SUB_TITLE = "upper-back posture companion"
@@ -114,6 +104,7 @@ class PostureApp(App):
         notifier: DesktopNotifications | None = None,
         history_path: Path | None = None,
         notice: str = "",
+        socket_file: Path | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -145,6 +136,9 @@ class PostureApp(App):
         self._tally_day = clock().date()
         self._signals_handled: list[int] = []
         self._open_sessions: list[LiveSession] = []  # started in the history, not yet ended
+        self.control: WindowControl | None = None  # the control socket, when this window owns the home
+        self.socket_file = socket_file
+        self.started_at = clock().timestamp()
 
     # -- start ----------------------------------------------------------------------
 
@@ -159,9 +153,13 @@ class PostureApp(App):
         self.session.tally = self.tally
         self.history = HistoryWriter(self.history_path, on_error=self._history_problem_from_thread).start()
         await self.push_screen(self.live)
+        if not self.demo:  # a demo's made-up session is never served to the real home
+            await self._serve_control()
         self.live.set_thresholds(self.settings.posture.threshold_deg, self.settings.posture.clear_deg)
         if self.tally.tracked_s or self.tally.episodes:
             self.live.show_today(self.tally)
+        self._refresh_habit()
+        self.set_interval(HABIT_REFRESH_S, self._refresh_habit)
         if self.startup_notice:
             self.notify(escape(self.startup_notice), title="posture", timeout=15)
         if self.demo:
@@ -177,6 +175,17 @@ class PostureApp(App):
             self.connect_sensor(self.initial_sensor, remember=False)
         else:
             await self.push_screen(SensorScreen())
+
+    async def _serve_control(self) -> None:
+        """Serve the control socket as the tracker would: `posture status` answers and
+        a second window attaches to this one."""
+        from ..tracker import socket_path
+        from .control import WindowControl
+
+        try:
+            self.control = await WindowControl(self, self.socket_file or socket_path()).start()
+        except OSError as exc:
+            self.notify(escape(f"Other windows and `posture status` cannot attach: {exc}"), severity="warning")
 
     def _lock_home(self) -> bool:
         """One recorder per home (tracker or window): refuse when another holds it."""
@@ -205,57 +214,6 @@ class PostureApp(App):
                 loop.add_signal_handler(signum, self.exit)
                 self._signals_handled.append(signum)
 
-    def _repair_history(self) -> None:
-        """Sessions a crash left open end at the last thing stored for them."""
-        try:
-            store = HistoryStore(self.history_path, readonly=False) if self.history_path.exists() else None
-        except HistoryError:
-            return  # the writer reports it
-        if store is None:
-            return
-        try:
-            store.close_stale_sessions(self.clock().timestamp(), STALE_SESSION_S)
-        except sqlite3.Error:
-            pass  # busy or read-only: tried again on the next start
-        finally:
-            store.close()
-
-    def _today_from_history(self) -> DayTally:
-        """Today's numbers as earlier runs stored them (none when there is no history)."""
-        day = self.clock().date()
-        start = datetime.combine(day, datetime.min.time()).timestamp()
-        end = start + 86400.0
-        try:
-            store = HistoryStore(self.history_path, readonly=True)
-        except HistoryError:
-            return DayTally()
-        try:
-            return DayTally.from_history(store.episodes(start, end), store.alerts(start, end), store.bins(start, end))
-        except sqlite3.Error:
-            return DayTally()
-        finally:
-            store.close()
-
-    def _history_problem_from_thread(self, message: str) -> None:
-        try:
-            self.call_from_thread(self.show_history_problem, message)
-        except RuntimeError:  # the app is already gone
-            pass
-
-    def show_history_problem(self, message: str) -> None:
-        """A store failure stays in the sub-title until it is over, and pops up once."""
-        if message:
-            self.sub_title = "history not being saved"
-            self.notify(escape(message), title="History", severity="error", timeout=30)
-        elif self.sub_title == "history not being saved":
-            self.sub_title = "demo: a simulated sensor on a simulated person" if self.demo else ""
-            self.notify("The history is being saved again.", title="History")
-
-    def _record(self, *records) -> None:
-        if self.history is not None:
-            for record in records:
-                self.history.put(record)
-
     async def on_unmount(self) -> None:
         loop = asyncio.get_running_loop()
         for signum in self._signals_handled:
@@ -263,6 +221,8 @@ class PostureApp(App):
         # The link worker may be cancelled after this point: close its session
         # (the episode in progress, the end) while the history still takes records.
         self._end_session(self.session)
+        if self.control is not None:
+            await self.control.close()
         if self.history is not None:
             self.history.close()
         if self.home_lock is not None:
@@ -272,254 +232,20 @@ class PostureApp(App):
 
     # -- link -----------------------------------------------------------------------
 
-    def connect_sensor(self, sensor: FoundSensor, *, remember: bool) -> None:
-        # A simulated sensor lives only as long as this demo: never remember it.
-        if remember and self.demo_world is None:
-            self._save(self._with_sensor(RememberedSensor(sensor.address, sensor.name, sensor.kind)))
-        self.sensor_info = {"name": sensor.name, "kind": sensor.kind, "address": sensor.address}
-        frame = load_frame(sensor.address, self.history_path)
-        self.session = LiveSession(self.settings, frame=frame, clock=self.clock)
-        self.tally.new_session()
-        self.session.tally = self.tally
-        self._bluetooth_checked = False
-        self.live.show_notice("")
-        self._run_link(sensor)
-        # Calibration needs readings: it opens once the sensor streams.
-        self._calibrate_when_streaming = frame is None and self.calibrate_on_start
-
-    def current_sensor(self) -> FoundSensor | None:
-        """The sensor the link is (or keeps trying to be) connected to."""
-        if self.link is None:
-            return None
-        return self.link.sensor
-
-    def forget_sensor(self) -> None:
-        self._save(self._with_sensor(None))
-        self.notify("Forgot the remembered sensor.")
-
-    def _with_sensor(self, sensor: RememberedSensor | None) -> Settings:
-        return replace(self.settings, sensor=sensor)
-
-    #: Pause before the app restarts a link worker that died.
-    LINK_RESTART_S = 1.0
-
-    @work(exclusive=True, group="link", exit_on_error=False)
-    async def _run_link(self, sensor: FoundSensor) -> None:
-        driver = make_driver(sensor.kind, delay_s=self.settings.posture.delay_s, vibrate=self.settings.nudges.vibrate)
-        link = SensorLink(sensor, self.transport, driver=driver)
-        self.link = link
-        session = self.session
-        self._record(session.start_record(sensor.address, sensor.name, sensor.kind))
-        self._open_sessions.append(session)
-        runner = asyncio.create_task(link.run())
-        getter: asyncio.Future | None = None
-        try:
-            while True:
-                getter = asyncio.ensure_future(link.events.get())
-                await asyncio.wait({getter, runner}, return_when=asyncio.FIRST_COMPLETED)
-                if not getter.done():
-                    while not link.events.empty():
-                        self._take_link_event(link, link.events.get_nowait())
-                    if link.failure is not None and not runner.cancelled() and runner.exception() is None:
-                        return  # gave up for good, and said why (LinkFailed)
-                    problem = "cancelled" if runner.cancelled() else repr(runner.exception())
-                    raise RuntimeError(f"the link task ended unexpectedly ({problem})")
-                self._take_link_event(link, getter.result())
-                if link.state is LinkState.STREAMING:
-                    self._link_restarts = 0
-        finally:
-            if getter is not None:
-                getter.cancel()
-            link.stop()
-            self._end_session(session)
-            if not runner.done():
-                await runner
-
-    def _take_link_event(self, link: SensorLink, event) -> None:
-        if isinstance(event, ReadingsReceived):
-            update = self.session.feed(event.readings)
-            self._record(*update.records)
-            if self.active_stretch is not None:
-                snap = self.session.engine.snapshot
-                self.active_stretch.feed(event.readings, snap.flexion_deg, snap.lateral_deg)
-            for engine_event in update.events:
-                self.post_message(PostureEvent(engine_event))
-            for nudge in update.nudges:
-                self.post_message(NudgeDue(nudge))
-            if update.snapshot is not None:
-                at_s = self.session.wall_s(update.snapshot.t_s)
-                self.post_message(PostureUpdated(update.snapshot, self.session.tally, at_s))
-        else:
-            self.post_message(LinkUpdated(event, link.stats))
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A link worker that dies is shown, and the link started again."""
-        worker = event.worker
-        if worker.group != "link" or event.state is not WorkerState.ERROR:
-            return
-        sensor = self.link.sensor if self.link is not None else None
-        self.notify(
-            escape(f"The sensor link stopped unexpectedly: {worker.error}. Restarting it."),
-            title="Sensor", severity="error", timeout=10,
-        )
-        self.link_state = LinkState.RECONNECTING
-        if self.link is not None:
-            self.live.show_link(self.link_state, "restarting the link", self.sensor_info, self.link.stats)
-        if sensor is not None:
-            # Backs off when it keeps dying, so a persistent defect is not a storm.
-            delay_s = self.LINK_RESTART_S * 2 ** min(self._link_restarts, 5)
-            self._link_restarts += 1
-            self.set_timer(delay_s, lambda: self._run_link(sensor))
-
-    def _roll_over_day(self) -> bool:
-        """After midnight today's numbers start again; True when they just did."""
-        day = self.clock().date()
-        if day == self._tally_day:
-            return False
-        self._tally_day = day
-        self.tally = DayTally()
-        self.session.tally = self.tally
-        return True
-
-    def _end_session(self, session: LiveSession) -> None:
-        """Write what closes a link session, once."""
-        if session in self._open_sessions:
-            self._open_sessions.remove(session)
-            self._record(*session.end_records())
-
     # -- messages -------------------------------------------------------------------
 
-    def _calibration_screen(self) -> CalibrationScreen | None:
-        """The calibration screen when it is on top (and mounted), else None."""
-        screen = self.screen_stack[-1] if self.screen_stack else None
-        return screen if isinstance(screen, CalibrationScreen) and screen.is_mounted else None
 
     def on_posture_updated(self, message: PostureUpdated) -> None:
         tally = self.tally if self._roll_over_day() else message.tally
         self.live.show_snapshot(message.snapshot, tally, message.at_s)
+        if self.control is not None:
+            self.control.broadcast()
         self._show_link_counts()
         if (screen := self._calibration_screen()) is not None:
             screen.show_status(self.session.engine.calibration_status())
 
-    def on_posture_event(self, message: PostureEvent) -> None:
-        event = message.event
-        if (screen := self._calibration_screen()) is not None:
-            screen.show_event(event)
-        if isinstance(event, CalibrationCompleted):
-            # The history writer stores it with the session's sensor (body_frames.py).
-            if self.history is None:
-                self.notify("Calibration not saved: the history is not being saved.", severity="warning")
-            self._demo_wearer("sit_up")
-        elif isinstance(event, CalibrationProgress) and event.phase == "lean":
-            self._demo_wearer("lean_forward")
-        elif isinstance(event, RecalibrationNeeded):
-            self.notify(escape(f"{event.reason}. Press c to recalibrate."), title="Recalibrate", severity="warning", timeout=10)
-
-    def on_nudge_due(self, message: NudgeDue) -> None:
-        nudge = message.nudge
-        self.notify(escape(nudge.message), title=nudge.title, severity="warning", timeout=10)
-        if nudge.kind == "recalibrate":
-            return
-        if self.settings.nudges.bell:
-            self.bell()
-        if self.settings.nudges.desktop:
-            self._desktop(nudge.title, nudge.message)
-        if self.settings.nudges.vibrate and self.link is not None:
-            self._vibrate(nudge.vibrate_level)
-
-    @work(group="nudge", exit_on_error=False)
-    async def _desktop(self, title: str, message: str) -> None:
-        if await self.notifier.send(title, message):
-            return
-        # Not delivered on the desktop: the toast is already up; make sure it is heard.
-        if not self.settings.nudges.bell:
-            self.bell()
-        notice = self.notifier.unavailable_notice()
-        if notice:
-            self.notify(escape(notice), title="Notifications", severity="warning", timeout=15)
-
-    @work(group="nudge", exit_on_error=False)
-    async def _vibrate(self, level: int) -> None:
-        if self.link is not None:
-            await self.link.alert(level)
-
-    def on_link_updated(self, message: LinkUpdated) -> None:
-        event = message.event
-        detail = ""
-        if isinstance(event, LinkStateChanged):
-            self.link_state = event.state
-            detail = event.detail
-            # One notice when an outage starts and one if it lasts: the retries
-            # in between only update the sensor panel.
-            if event.state is LinkState.STREAMING:
-                self.live.show_notice("")
-                if self._calibrate_when_streaming:
-                    self._calibrate_when_streaming = False
-                    self.call_after_refresh(self.action_calibrate)
-            elif message.stats.last_error and not self._bluetooth_checked and self.demo_world is None:
-                self._bluetooth_checked = True
-                self._check_bluetooth()
-            if event.state is LinkState.LOST:
-                self.notify(escape(f"Sensor lost: {event.detail or 'no answer'}. Still trying."), severity="error", timeout=10)
-            elif event.new_outage and event.state is LinkState.STALLED:
-                self.notify(escape(f"The sensor stopped sending data ({event.detail}); reconnecting..."), severity="warning", timeout=6)
-            elif event.new_outage:
-                self.notify("Sensor disconnected; reconnecting...", severity="warning", timeout=4)
-        elif isinstance(event, LinkRestarted):
-            self.notify(escape(f"Sensor link error: {event.reason}. Restarting the link."), title="Sensor", severity="error", timeout=10)
-        elif isinstance(event, SensorConnected):
-            if event.rate_hz:
-                self.session.set_rate(event.rate_hz)
-            self.sensor_info.update(
-                name=event.name, kind=event.kind, model=event.model, battery=event.battery_percent, rate_hz=event.rate_hz
-            )
-        elif isinstance(event, BatteryChanged):
-            self.sensor_info["battery"] = event.percent
-        elif isinstance(event, LinkFailed):
-            self.notify(escape(event.reason), title="Sensor", severity="error", timeout=15)
-        self._show_link(detail, message.stats)
-
-    def _show_link(self, detail: str, stats: LinkStats) -> None:
-        self._link_detail = detail
-        self._link_counts_shown = (stats.lost, stats.malformed)
-        self.live.show_link(self.link_state, detail, self.sensor_info, stats)
-
-    def _show_link_counts(self) -> None:
-        """Lost samples and bad frames are counted as readings arrive, with no link
-        event of their own: show them when they change, at the snapshots' pace."""
-        if self.link is not None and (self.link.stats.lost, self.link.stats.malformed) != self._link_counts_shown:
-            self._show_link(self._link_detail, self.link.stats)
-
-    @work(group="bluetooth-check", exit_on_error=False)
-    async def _check_bluetooth(self) -> None:
-        """The sensor cannot be reached: say so when it is because Bluetooth is missing."""
-        try:
-            await scan(self.transport, BLUETOOTH_CHECK_S)
-        except BluetoothUnavailable as exc:
-            name = self.sensor_info.get("name", "the sensor")
-            self.live.show_notice(
-                f"Bluetooth is not available on this computer ({escape(str(exc) or type(exc).__name__)}), "
-                f"so {escape(str(name))} cannot be reached. Switch Bluetooth on or plug in an adapter; "
-                "n picks another sensor; `posture demo` runs a simulated one."
-            )
-
     # -- actions --------------------------------------------------------------------
 
-    def start_calibration(self) -> None:
-        self.session.engine.start_calibration()
-        self._demo_wearer("sit_up")
-        # A sensor with its own calibration (Upright GO) recalibrates with us.
-        step = getattr(self.link.driver, "calibrate_step", None) if self.link is not None else None
-        if step is not None:
-            self._sensor_write(step())
-
-    @work(group="sensor-write", exit_on_error=False)
-    async def _sensor_write(self, step) -> None:
-        if self.link is not None:
-            await self.link.client_write(step)
-
-    def cancel_calibration(self) -> None:
-        self.session.engine.cancel_calibration()
 
     def action_calibrate(self) -> None:
         if not isinstance(self.screen, CalibrationScreen):
@@ -530,40 +256,6 @@ class PostureApp(App):
     def action_stretch(self, kind: str | None = None) -> None:
         if not isinstance(self.screen, StretchScreen):
             self.push_screen(StretchScreen(kind))
-
-    def start_stretch(self, plan: StretchPlan) -> GuidedStretch | None:
-        frame = self.session.engine.frame
-        if frame is None:
-            self.notify("Calibrate first (c): the stretch is measured from your upright.", severity="warning")
-            return None
-        for event in self.session.engine.pause():  # slouch detection rests during a stretch
-            self.post_message(PostureEvent(event))
-        self.active_stretch = GuidedStretch(plan, frame.up)
-        return self.active_stretch
-
-    def finish_stretch(self, result: StretchResult, *, by_hand: bool) -> None:
-        self.active_stretch = None
-        self.session.engine.resume()
-        self._demo_wearer("sit_up")
-        if by_hand or result.seen_by_sensor:
-            self._record(self.session.stretch_record(result, by_hand=by_hand))
-        if result.kind is StretchKind.BALANCE_CHECK and result.seen_by_sensor:
-            self._record(self.session.balance_record(result))
-
-    def cancel_stretch(self) -> None:
-        self.active_stretch = None
-        self.session.engine.resume()
-        self._demo_wearer("sit_up")
-
-    def demo_follow_step(self, measure: str) -> None:
-        """In the demo, the simulated wearer does what the stretch screen says."""
-        if self.demo_world is None or measure == self._demo_step:
-            return
-        self._demo_step = measure
-        wearer = self.demo_world.wearer
-        moves = {"left": (0.0, 0.0, 45.0), "right": (0.0, 0.0, -38.0), "extension": (-10.0, 0.0, 0.0)}
-        flexion, lateral, twist = moves.get(measure, (0.0, 0.0, 0.0))
-        wearer.move_to(flexion, lateral, twist)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -590,19 +282,14 @@ class PostureApp(App):
 
     def action_snooze(self) -> None:
         def chosen(choice: str | None) -> None:
-            if choice is None:
-                return
-            policy = self.session.policy
             if choice == "resume":
-                policy.resume()
-                self.live.show_nudge_status("")
-                self.notify("Nudges resumed.")
-                return
-            until = policy.snooze(self.clock(), None if choice == "tomorrow" else int(choice))
-            self.live.show_nudge_status(f"nudges snoozed until {until:%a %H:%M}")
-            self.notify(f"Nudges snoozed until {until:%a %H:%M}.")
+                self.resume_nudges()
+            elif choice is not None:
+                self.snooze_nudges(None if choice == "tomorrow" else int(choice))
 
         self.push_screen(SnoozeScreen(), chosen)
+
+    # -- what viewers attached to this window may ask (ui/control.py) ------------------
 
     def action_quiet(self) -> None:
         policy = self.session.policy
@@ -610,25 +297,8 @@ class PostureApp(App):
         self.live.show_nudge_status("quiet mode: tracking without nudges" if policy.quiet_mode else "")
         self.notify("Quiet mode on: tracking without nudges." if policy.quiet_mode else "Quiet mode off.")
 
-    def apply_settings(self, settings: Settings) -> None:
-        self.settings = settings
-        self.session.apply_settings(settings)
-        self.notifier.enabled = settings.nudges.desktop
-        self.live.set_thresholds(settings.posture.threshold_deg, settings.posture.clear_deg)
-
-    def _save(self, settings: Settings) -> None:
-        try:
-            save(settings, self.settings_file)
-        except (OSError, SettingsError) as exc:
-            self.notify(escape(f"Settings not saved: {exc}"), severity="error")
-            return
-        self.settings = settings
-
     # -- demo -----------------------------------------------------------------------
 
-    def _demo_wearer(self, movement: str) -> None:
-        if self.demo_world is not None:
-            getattr(self.demo_world.wearer, movement)()
 
     def action_demo(self, movement: str) -> None:
         self._demo_wearer(movement)

@@ -10,6 +10,7 @@ from textual.widgets import Label, ProgressBar, Static
 
 from ..engine import CalibrationCompleted, CalibrationProgress
 from ..engine.events import EngineEvent
+from .services import services_of
 
 STEPS = {
     "upright": "1/2  Sit upright, the way you want to sit, and hold still.",
@@ -32,7 +33,7 @@ class CalibrationScreen(ModalScreen[bool]):
             yield Static("Esc cancels. The sensor can sit at any angle on your back.", classes="caption")
 
     def on_mount(self) -> None:
-        self.app.start_calibration()  # type: ignore[attr-defined]
+        services_of(self.app).start_calibration()
 
     def show_status(self, status: tuple[str, float, float] | None) -> None:
         if status is None:
@@ -60,5 +61,5 @@ class CalibrationScreen(ModalScreen[bool]):
         self.dismiss(True)
 
     def action_cancel(self) -> None:
-        self.app.cancel_calibration()  # type: ignore[attr-defined]
+        services_of(self.app).cancel_calibration()
         self.dismiss(False)

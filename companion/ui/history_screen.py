@@ -1,5 +1,6 @@
-"""History: a day's timeline, week and month upright share, the episode journal
-with notes, stretches and the balance trend; days change with the arrow keys."""
+"""History: a day's timeline; charts of the score over the last 7 and 30 days and of
+slouching by hour of day (Textual sparklines); the episode journal with notes,
+stretches and the balance trend; days change with the arrow keys."""
 
 from __future__ import annotations
 
@@ -13,11 +14,14 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import DataTable, Footer, Header, Input, Label, Sparkline, Static
 
+from ..coach.habit import TRACKING, DayStatus, HabitStatus
 from ..history import HistoryError, HistoryStore
+from ..history.days import day_summaries, habit_from_store, slouch_by_hour
+from ..plan_file import load_plan
 from ..history.records import Alert, BalanceCheck, Bin, Episode, Stretch
 
 STYLE = {"upright": "green", "slouched": "red", "moving": "blue", "away": "grey35"}
@@ -35,6 +39,11 @@ class DayView:
     week_share: float | None = None
     month_share: float | None = None
     day_share: float | None = None
+    habit: HabitStatus | None = None
+    slouch_by_hour: list[float | None] = field(default_factory=lambda: [None] * 24)
+
+    def last(self, count: int) -> tuple[DayStatus, ...]:
+        return () if self.habit is None else self.habit.last(count)
 
 
 def _start(day: date) -> float:
@@ -77,6 +86,10 @@ def load_day(path: Path, day: date) -> DayView:
         view.day_share = _share(store, day, day)
         view.week_share = _share(store, day - timedelta(days=6), day)
         view.month_share = _share(store, day - timedelta(days=29), day)
+        # The charts: the plan replayed up to this day, slouching by hour over 30 days.
+        plan, _warning = load_plan()  # a bad plan file falls back to the built-in plan
+        view.habit = habit_from_store(store, plan, day, TRACKING)
+        view.slouch_by_hour = slouch_by_hour(day_summaries(store, day - timedelta(days=29), day))
         return view
     finally:
         store.close()
@@ -106,6 +119,21 @@ def timeline(view: DayView) -> Text:
     for name, style in STYLE.items():
         text.append(GLYPH, style=style)
         text.append(f" {name}  ", style="dim")
+    return text
+
+
+HOUR_AXIS = "0     6     12    18   23"
+
+
+def week_caption(week: tuple[DayStatus, ...]) -> Text:
+    """Day initials over the score of each of the 7 bars (4 columns a day)."""
+    text = Text()
+    for day in week:
+        text.append(f"{day.day:%a}"[:2] + "  ", style="dim")
+    text.append("\n")
+    for day in week:
+        style = "bold" if day.goal_met else ""
+        text.append(("-" if day.score is None else str(day.score)).ljust(4), style=style)
     return text
 
 
@@ -150,7 +178,15 @@ class HistoryScreen(Screen):
                 table: DataTable = DataTable(cursor_type="row", id="journal")
                 table.add_columns("Time", "Length", "Peak", "Mean", "Alerted", "Note")
                 yield table
-            with Vertical(id="history-side"):
+            with VerticalScroll(id="history-side"):
+                yield Static("Score, last 7 days", classes="panel-title")
+                yield Sparkline([], id="week-chart", classes="chart")
+                yield Static("", id="week-values", classes="chart-caption")
+                yield Static("Score, last 30 days", classes="panel-title")
+                yield Sparkline([], id="month-chart", classes="chart")
+                yield Static("Slouch by hour, 30 days", classes="panel-title")
+                yield Sparkline([], id="hour-chart", classes="chart heat")
+                yield Static(HOUR_AXIS, id="hour-axis", classes="chart-caption")
                 yield Static("", id="shares")
                 yield Static("Stretches", classes="panel-title")
                 yield Static("", id="stretches")
@@ -188,9 +224,9 @@ class HistoryScreen(Screen):
 
         posture_alerts = [a for a in view.alerts if a.kind != "break"]
         delivered = sum(a.delivered for a in posture_alerts)
+        self._show_charts(view)
         self.query_one("#shares", Static).update(
-            f"Upright share\n  this day    {pct(view.day_share):>5}\n  7 days      {pct(view.week_share):>5}\n"
-            f"  30 days     {pct(view.month_share):>5}\n"
+            f"Upright share\n  day {pct(view.day_share)}, 7 d {pct(view.week_share)}, 30 d {pct(view.month_share)}\n"
             f"Alerts {delivered} delivered, {len(posture_alerts) - delivered} held back"
         )
         table = self.query_one(DataTable)
@@ -216,6 +252,13 @@ class HistoryScreen(Screen):
             for b in view.balance
         ]
         self.query_one("#balance", Static).update("\n".join(balance) or "no checks yet")
+
+    def _show_charts(self, view: DayView) -> None:
+        week, month = view.last(7), view.last(30)
+        self.query_one("#week-chart", Sparkline).data = [float(d.score or 0) for d in week]
+        self.query_one("#week-values", Static).update(week_caption(week))
+        self.query_one("#month-chart", Sparkline).data = [float(d.score or 0) for d in month]
+        self.query_one("#hour-chart", Sparkline).data = [share or 0.0 for share in view.slouch_by_hour]
 
     def action_day(self, step: int) -> None:
         self.day += timedelta(days=step)

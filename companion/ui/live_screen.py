@@ -8,9 +8,10 @@ from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Digits, Footer, Header, Static
+from textual.widgets import Digits, Footer, Header, ProgressBar, Static
 
 from ..coach import DayTally
+from ..coach.habit import HabitStatus
 from ..engine import EngineState, PostureSnapshot
 from ..link import LinkState, LinkStats
 from .widgets import FlexionChart, PostureFigure, TiltGauge, format_duration, state_text
@@ -45,6 +46,8 @@ class LiveScreen(Screen):
         self._painted = False
         # The latest call of each show_* method, painted at mount.
         self._latest: dict[str, tuple] = {}
+        self._habit: HabitStatus | None = None
+        self._worn_today_s = 0.0
 
     def _paints_now(self, name: str, *args: object) -> bool:
         """Keep the latest call of ``name``; whether the widgets exist to paint it now."""
@@ -70,6 +73,8 @@ class LiveScreen(Screen):
                 yield Static("Sensor", id="connection-title", classes="panel-title")
                 yield Static("not connected", id="connection")
                 yield Static("Today", classes="panel-title")
+                yield Static("", id="goal")
+                yield ProgressBar(total=100, show_eta=False, id="goal-bar")
                 yield Static("no data yet", id="today")
                 yield Static("", id="nudge-status", classes="caption")
                 yield Static("Demo wearer", id="demo-title", classes="panel-title")
@@ -79,6 +84,8 @@ class LiveScreen(Screen):
     def on_mount(self) -> None:
         self.query_one("#demo-title").display = False
         self.query_one("#notice").display = False
+        self.query_one("#goal").display = False
+        self.query_one("#goal-bar").display = False
         self._fit(self.size.height)
         self._painted = True
         self.set_thresholds(self._threshold_deg, self._clear_deg)
@@ -156,7 +163,38 @@ class LiveScreen(Screen):
         if self._paints_now("today", tally, now_s):
             self._paint_today(tally, now_s)
 
+    def show_habit(self, habit: HabitStatus | None) -> None:
+        """The plan's goal, score and streak as the history holds them; today's wear
+        then grows with the tally between two reads of the history."""
+        if self._paints_now("habit", habit):
+            self._paint_habit(habit)
+
+    def _paint_habit(self, habit: HabitStatus | None) -> None:
+        self._habit = habit
+        self._paint_goal()
+
+    def _paint_goal(self) -> None:
+        habit = self._habit
+        goal = self.query_one("#goal", Static)
+        bar = self.query_one("#goal-bar", ProgressBar)
+        bar.display = goal.display = habit is not None
+        if habit is None:
+            goal.update("")
+            return
+        worn_s = max(self._worn_today_s, habit.worn_today_s)
+        met = worn_s >= habit.goal_s
+        streak = habit.streak_days + (1 if met and not habit.goal_met_today else 0)
+        score = "" if habit.score_today is None else f" · score {habit.score_today}"
+        goal.update(
+            f"goal {int(worn_s // 60)}/{int(habit.goal_s // 60)} min{' met' if met else ''}\n"
+            f"streak {streak} d{score}"
+        )
+        bar.update(progress=100.0 * min(1.0, worn_s / habit.goal_s) if habit.goal_s else 100.0)
+
     def _paint_today(self, tally: DayTally, now_s: float | None) -> None:
+        self._worn_today_s = tally.tracked_s
+        if self._habit is not None:
+            self._paint_goal()
         since_break = 0.0 if now_s is None else tally.sitting_for_s(now_s)
         self.query_one("#today", Static).update(
             f"upright        {tally.upright_share:>5.0%}\n"

@@ -11,7 +11,8 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from ..drivers import driver_for_kind
 from ..errors import BluetoothUnavailable
-from ..link import FoundSensor, scan
+from ..link import FoundSensor
+from .services import services_of
 
 SCAN_S = 3.0
 
@@ -42,7 +43,7 @@ class SensorScreen(Screen):
         self.action_rescan()
 
     def _show_remembered(self) -> None:
-        sensor = self.app.settings.sensor  # type: ignore[attr-defined]
+        sensor = services_of(self.app).settings.sensor
         text = "No sensor remembered." if sensor is None else f"Remembered: {sensor.name} ({sensor.kind}, {sensor.address})"
         self.query_one("#remembered", Static).update(text)
 
@@ -52,15 +53,16 @@ class SensorScreen(Screen):
 
     @work(exclusive=True, group="scan")
     async def _scan(self) -> None:
+        services = services_of(self.app)
         try:
-            found = await scan(self.app.transport, SCAN_S)  # type: ignore[attr-defined]
+            found = await services.scan_sensors(SCAN_S)
         except BluetoothUnavailable as exc:
             self.query_one("#scan-status", Static).update(
                 Text(f"Bluetooth is not available here ({exc or type(exc).__name__}). Run `posture demo` to try a simulated sensor.")
             )
             return
         # A connected sensor stops advertising: list it from the app, not the scan.
-        current = self.app.current_sensor()  # type: ignore[attr-defined]
+        current = services.current_sensor()
         if current is not None and all(f.address != current.address for f in found):
             found = [current, *found]
         self.found = found
@@ -70,8 +72,7 @@ class SensorScreen(Screen):
             label = driver_for_kind(sensor.kind).label
             signal = "connected" if current is not None and sensor.address == current.address else f"{sensor.rssi} dBm"
             table.add_row(sensor.name, label, sensor.address, signal, key=sensor.address)
-        simulated = getattr(self.app, "demo_world", None) is not None
-        remembers = "connects (a simulated sensor is not remembered)" if simulated else "connects and remembers"
+        remembers = "connects (a simulated sensor is not remembered)" if services.simulated else "connects and remembers"
         status = f"{len(found)} sensor(s) found. Enter {remembers}." if found else "No supported sensor found. Is it switched on and near? r scans again."
         self.query_one("#scan-status", Static).update(status)
         if found:
@@ -83,11 +84,11 @@ class SensorScreen(Screen):
             self.notify("Nothing to connect to yet.", severity="warning")
             return
         sensor = self.found[table.cursor_row]
-        self.app.connect_sensor(sensor, remember=True)  # type: ignore[attr-defined]
+        services_of(self.app).connect_sensor(sensor, remember=True)
         self.dismiss()
 
     def action_forget(self) -> None:
-        self.app.forget_sensor()  # type: ignore[attr-defined]
+        services_of(self.app).forget_sensor()
         self._show_remembered()
 
     def action_back(self) -> None:

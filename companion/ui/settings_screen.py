@@ -14,6 +14,7 @@ from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
 
 from ..engine import DELAY_CHOICES_S
 from ..settings import Settings, SettingsError, save, with_value
+from .services import services_of
 
 # (dotted key, label, kind)
 FIELDS: list[tuple[str, str, str]] = [
@@ -25,6 +26,7 @@ FIELDS: list[tuple[str, str, str]] = [
     ("nudges.desktop", "Desktop notification", "bool"),
     ("nudges.vibrate", "Vibrate the sensor (where it can)", "bool"),
     ("nudges.training_mode", "Training mode: nudge every time", "bool"),
+    ("nudges.tracking_mode", "Tracking mode: record silently, no nudges", "bool"),
     ("breaks.sit_minutes", "Stretch prompt after sitting for (min, 10-180)", "int"),
     ("quiet_hours.start", "Quiet hours from (HH:MM, empty: none)", "time"),
     ("quiet_hours.end", "Quiet hours until (HH:MM)", "time"),
@@ -79,10 +81,11 @@ class SettingsScreen(Screen):
     BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "back", "Back")]
 
     def compose(self) -> ComposeResult:
-        settings: Settings = self.app.settings  # type: ignore[attr-defined]
+        services = services_of(self.app)
+        settings = services.settings
         yield Header()
         with VerticalScroll(id="settings"):
-            yield Static(f"Editing {self.app.settings_file}", classes="caption")  # type: ignore[attr-defined]
+            yield Static(f"Editing {services.settings_file}", classes="caption")
             yield Static("", id="settings-error")
             for dotted, label, kind in FIELDS:
                 value = _get(settings, dotted)
@@ -101,7 +104,7 @@ class SettingsScreen(Screen):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        self._show(self.app.settings)  # type: ignore[attr-defined]
+        self._show(services_of(self.app).settings)
 
     _asking = False  # the discard question is open over this screen
 
@@ -111,18 +114,18 @@ class SettingsScreen(Screen):
         if self._asking:
             self._asking = False
             return
-        self._show(self.app.settings)  # type: ignore[attr-defined]
+        self._show(services_of(self.app).settings)
 
     def _show(self, settings: Settings) -> None:
         for dotted, _label, kind in FIELDS:
-            widget = self.query_one(f"#{_widget_id(dotted)}")
+            wid = f"#{_widget_id(dotted)}"
             value = _get(settings, dotted)
             if kind == "bool":
-                widget.value = value  # type: ignore[attr-defined]
+                self.query_one(wid, Switch).value = value
             elif kind == "delay":
-                widget.value = int(value)  # type: ignore[attr-defined]
+                self.query_one(wid, Select).value = int(value)
             else:
-                widget.value = _shown(value)  # type: ignore[attr-defined]
+                self.query_one(wid, Input).value = _shown(value)
         self._clear_errors()
         self.query_one("#settings").scroll_home(animate=False)
         first = self.query_one(f"#{_widget_id(FIELDS[0][0])}", Input)
@@ -144,7 +147,7 @@ class SettingsScreen(Screen):
 
     def edited(self) -> bool:
         """Whether any field differs from the settings in force."""
-        settings: Settings = self.app.settings  # type: ignore[attr-defined]
+        settings = services_of(self.app).settings
         for dotted, _label, kind in FIELDS:
             current = _get(settings, dotted)
             read = self._read(dotted, kind)
@@ -159,12 +162,12 @@ class SettingsScreen(Screen):
             self.action_save()
 
     def _read(self, dotted: str, kind: str) -> Any:
-        widget = self.query_one(f"#{_widget_id(dotted)}")
+        wid = f"#{_widget_id(dotted)}"
         if kind == "bool":
-            return widget.value  # type: ignore[attr-defined]
+            return self.query_one(wid, Switch).value
         if kind == "delay":
-            return widget.value  # type: ignore[attr-defined]
-        text = widget.value.strip()  # type: ignore[attr-defined]
+            return self.query_one(wid, Select).value
+        text = self.query_one(wid, Input).value.strip()
         if kind in ("float", "int"):
             try:
                 number = float(text)
@@ -175,12 +178,13 @@ class SettingsScreen(Screen):
 
     def action_save(self) -> bool:
         """Check every field, then write the file; on a bad value nothing is written."""
-        settings: Settings = self.app.settings  # type: ignore[attr-defined]
+        services = services_of(self.app)
+        settings = services.settings
         self._clear_errors()
         try:
             for dotted, _label, kind in FIELDS:
                 settings = with_value(settings, dotted, self._read(dotted, kind))
-            path = save(settings, self.app.settings_file)  # type: ignore[attr-defined]
+            path = save(settings, services.settings_file)
         except SettingsError as exc:
             self._show_error(exc)
             return False
@@ -191,7 +195,7 @@ class SettingsScreen(Screen):
             error.display = True
             self.notify(escape(f"Settings not saved: {exc}"), title="Settings not saved", severity="error", timeout=10)
             return False
-        self.app.apply_settings(settings)  # type: ignore[attr-defined]
+        services.apply_settings(settings)
         self.notify(escape(f"Saved to {path}"))
         self.app.pop_screen()
         return True
@@ -226,7 +230,7 @@ class SettingsScreen(Screen):
             if choice == "save":
                 self.action_save()
             elif choice == "discard":
-                self._show(self.app.settings)  # type: ignore[attr-defined]
+                self._show(services_of(self.app).settings)
                 self.app.pop_screen()
 
         self._asking = True

@@ -10,6 +10,7 @@ from textual.widgets import Label, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
 from ..coach.stretches import BALANCE_PLAN, CATALOGUE, NOT_MEDICAL, GuidedStretch, StretchPlan, StretchResult
+from .services import services_of
 
 PLANS: dict[str, StretchPlan] = {plan.kind.value: plan for plan in (*CATALOGUE.values(), BALANCE_PLAN)}
 
@@ -51,7 +52,7 @@ class StretchScreen(ModalScreen[StretchResult | None]):
 
     def _start(self, key: str) -> None:
         plan = PLANS[key]
-        guided = self.app.start_stretch(plan)  # type: ignore[attr-defined]
+        guided = services_of(self.app).start_stretch(plan)
         if guided is None:
             self.dismiss(None)
             return
@@ -65,7 +66,8 @@ class StretchScreen(ModalScreen[StretchResult | None]):
         guided = self.guided
         if guided is None or self.result is not None:
             return
-        now = self.app.session.engine.snapshot.t_s  # type: ignore[attr-defined]
+        services = services_of(self.app)
+        now = services.sensor_time_s()
         current = guided.step_at(now)
         if current is None:
             self._finish(now)
@@ -75,7 +77,7 @@ class StretchScreen(ModalScreen[StretchResult | None]):
             f"Step {index + 1} of {len(guided.plan.steps)}: {step.text}  ({left_s:.0f} s)"
         )
         self.query_one(ProgressBar).update(progress=100.0 * (step.seconds - left_s) / step.seconds)
-        self.app.demo_follow_step(step.measure)  # type: ignore[attr-defined]
+        services.demo_follow_step(step.measure)
         parts = []
         if guided.left_deg is not None or step.measure in ("left", "right"):
             parts.append(f"turn left {guided.left_deg or 0:.0f}°   turn right {guided.right_deg or 0:.0f}°")
@@ -86,7 +88,7 @@ class StretchScreen(ModalScreen[StretchResult | None]):
     def _finish(self, now: float) -> None:
         assert self.guided is not None
         self.result = self.guided.result(now)
-        self.app.finish_stretch(self.result, by_hand=False)  # type: ignore[attr-defined]
+        services_of(self.app).finish_stretch(self.result, by_hand=False)
         lines = ["Done: the sensor saw it. Enter or Esc closes." if self.result.seen_by_sensor else
                  "The sensor did not see this stretch done. Press d if you did it anyway, Esc to close."]
         if self.result.extension_deg is not None:
@@ -106,11 +108,11 @@ class StretchScreen(ModalScreen[StretchResult | None]):
 
     def action_done_by_hand(self) -> None:
         if self.result is not None and not self.result.seen_by_sensor:
-            self.app.finish_stretch(self.result, by_hand=True)  # type: ignore[attr-defined]
+            services_of(self.app).finish_stretch(self.result, by_hand=True)
             self.notify("Recorded as done by hand.")
             self.dismiss(self.result)
 
     def action_stop(self) -> None:
         if self.result is None and self.guided is not None:
-            self.app.cancel_stretch()  # type: ignore[attr-defined]
+            services_of(self.app).cancel_stretch()
         self.dismiss(self.result)

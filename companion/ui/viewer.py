@@ -1,7 +1,11 @@
-"""The app as a viewer of a running tracker: the live screen and the history, fed
-from the control socket. Closing it leaves tracking running.
+"""The app as a viewer of a running tracker (or of a window that tracks): the live
+screen, the history, stretches and settings, fed from the control socket. Closing
+it leaves tracking running.
 
 It holds no link, engine or history writer; every action is a tracker command.
+The settings screen works through the same typed interface as in the tracking
+window (:class:`companion.ui.services.AppServices`): saving writes the file and
+asks the tracker to read it again.
 """
 
 from __future__ import annotations
@@ -11,18 +15,30 @@ from typing import Any
 
 from rich.markup import escape
 from textual import work
-from textual.app import App
+from textual.app import App, ComposeResult
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Label, OptionList
+from textual.widgets.option_list import Option
 from textual.binding import Binding
 
 from ..coach import DayTally
 from ..engine import Activity, EngineState, PostureSnapshot
 from ..history.store import default_path as default_history_path
+from ..history.today import habit_today
+from ..plan_file import load_plan
 from ..link import LinkState, LinkStats
+from ..coach.stretches import GuidedStretch, StretchPlan, StretchResult
+from ..link import FoundSensor
+from ..settings import Settings, load, settings_path
 from ..tracker.client import AsyncTrackerClient, NoTracker
+from .settings_screen import SettingsScreen
+from .stretch_screen import PLANS
 from .history_screen import HistoryScreen
 from .live_screen import LiveScreen
 
 SNOOZE_MIN = 30
+HABIT_REFRESH_S = 60.0
 
 
 def snapshot_from(status: dict[str, Any]) -> PostureSnapshot:
@@ -51,7 +67,9 @@ class ViewerApp(App):
         Binding("c", "calibrate", "Calibrate"),
         Binding("p", "pause", "Pause/resume"),
         Binding("z", "snooze", f"Snooze {SNOOZE_MIN} min"),
+        Binding("r", "stretch", "Stretch"),
         Binding("h", "history", "History"),
+        Binding("comma", "settings", "Settings"),
         Binding("ctrl+q", "quit", "Quit (tracking goes on)", priority=True),
     ]
     ENABLE_COMMAND_PALETTE = False
@@ -64,6 +82,8 @@ class ViewerApp(App):
         self.client: AsyncTrackerClient | None = None
         self.status: dict[str, Any] | None = None
         self.attached = False
+        self.settings_file = settings_path()
+        self.settings: Settings = load(self.settings_file)
 
     async def on_mount(self) -> None:
         await self.push_screen(self.live)
@@ -82,12 +102,25 @@ class ViewerApp(App):
         self.attached = True
         if client.hello.get("history"):  # the tracker's own store (a simulated one keeps its own)
             self.history_path = Path(client.hello["history"])
+        self._refresh_habit()
+        self.set_interval(HABIT_REFRESH_S, self._refresh_habit)
         self.sub_title = f"viewing tracker pid {client.hello.get('pid')}: closing this window leaves tracking running"
         async for message in client.messages():
             self._on_tracker_message(message)
         self.attached = False
         self.sub_title = "the tracker stopped"
         self.notify("The tracker stopped: nothing is being tracked now.", severity="error", timeout=30)
+
+    @work(exclusive=True, thread=True, group="habit", exit_on_error=False)
+    def _refresh_habit(self) -> None:
+        """The goal, score and streak from the tracker's history (read-only)."""
+        from datetime import date
+
+        habit = habit_today(self.history_path, date.today(), load_plan()[0])
+        try:
+            self.call_from_thread(self.live.show_habit, habit)
+        except RuntimeError:  # the viewer is already gone
+            pass
 
     def _on_tracker_message(self, message: dict[str, Any]) -> None:
         status = message.get("status")
@@ -98,6 +131,13 @@ class ViewerApp(App):
             self.notify(escape(message["message"]), title=message["title"], severity="warning", timeout=10)
             if message.get("kind") != "recalibrate":
                 self.bell()
+        elif event == "stretch":
+            if message.get("done"):
+                self.live.show_notice("")
+                seen = "the sensor saw it" if message.get("seen_by_sensor") else "the sensor did not see it"
+                self.notify(f"Stretch done: {seen}.", title="Stretch")
+            else:
+                self.live.show_notice(escape(f"Stretch step {message['step'] + 1}: {message['text']} ({message['left_s']:.0f} s)"))
         elif event == "calibration":
             self.notify(escape(message["message"]), title="Calibration", timeout=8)
         elif not message.get("ok", True):
@@ -137,9 +177,84 @@ class ViewerApp(App):
         await self._command("snooze", minutes=SNOOZE_MIN)
         self.notify(f"Nudges snoozed for {SNOOZE_MIN} minutes.")
 
+    def action_stretch(self) -> None:
+        def chosen(name: str | None) -> None:
+            if name is not None:
+                self.run_worker(self._command("stretch", name=name), group="tracker-command")
+
+        self.push_screen(StretchChoiceScreen(), chosen)
+
+    def action_settings(self) -> None:
+        if not isinstance(self.screen, SettingsScreen):
+            self.push_screen(SettingsScreen())
+
+    # -- the services the settings screen uses (ui/services.py) ------------------------
+
+    @property
+    def simulated(self) -> bool:
+        return False
+
+    def current_sensor(self) -> FoundSensor | None:
+        sensor = self.status["sensor"] if self.status else None
+        if not sensor:
+            return None
+        return FoundSensor(str(sensor.get("name", "")), str(sensor["address"]), str(sensor["kind"]), 0)
+
+    async def scan_sensors(self, seconds: float) -> list[FoundSensor]:
+        raise OSError("the tracker owns the sensor: `posture track --address` picks another")
+
+    def connect_sensor(self, sensor: FoundSensor, *, remember: bool) -> None:
+        self.notify("The tracker owns the sensor: restart it with `posture track --address`.", severity="warning")
+
+    def forget_sensor(self) -> None:
+        self.notify("The tracker owns the sensor: forget it in a window that tracks.", severity="warning")
+
+    def apply_settings(self, settings: Settings) -> None:
+        self.settings = settings
+        self.run_worker(self._command("reload"), group="tracker-command")
+
+    def start_calibration(self) -> None:
+        self.run_worker(self._command("calibrate"), group="tracker-command")
+
+    def cancel_calibration(self) -> None:
+        pass  # the tracker's calibration ends by itself when not completed
+
+    def start_stretch(self, plan: StretchPlan) -> GuidedStretch | None:
+        self.run_worker(self._command("stretch", name=plan.kind.value), group="tracker-command")
+        return None  # measured by the tracker; its steps arrive as events
+
+    def sensor_time_s(self) -> float:
+        return float(self.status["t_s"]) if self.status else 0.0
+
+    def demo_follow_step(self, measure: str) -> None:
+        pass
+
+    def finish_stretch(self, result: StretchResult, *, by_hand: bool) -> None:
+        pass  # the tracker records the stretch it measured
+
+    def cancel_stretch(self) -> None:
+        pass
+
     def action_history(self) -> None:
         self.push_screen(HistoryScreen(self.history_path))
 
     async def on_unmount(self) -> None:
         if self.client is not None:
             await self.client.close()
+
+
+class StretchChoiceScreen(ModalScreen[str | None]):
+    """Pick a guided stretch; the tracker measures it and sends its steps."""
+
+    BINDINGS = [Binding("escape", "cancel", "Close")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="stretch"):
+            yield Label("Stretch (measured by the tracker)", classes="panel-title")
+            yield OptionList(*[Option(f"{plan.title}: {plan.summary}", id=key) for key, plan in PLANS.items()])
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

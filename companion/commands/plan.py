@@ -8,8 +8,8 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the engine and numpy load only when the command runs, not for --help
-    from .coach.habit import HabitStatus
-    from .coach.plan import Plan
+    from ..coach.habit import HabitStatus
+    from ..coach.plan import Plan
 
 EXIT_OK = 0
 EXIT_BAD_HISTORY = 1
@@ -31,9 +31,9 @@ def local_today() -> date:
 def habit_from_history(plan: Plan, today: date, mode: str) -> HabitStatus:
     """Today's status from the stored history (an absent history is an empty one).
     Raises HistoryError for a history that cannot be read."""
-    from .coach.habit import habit_status
-    from .history import HistoryStore, default_path
-    from .history.days import habit_from_store
+    from ..coach.habit import habit_status
+    from ..history import HistoryStore, default_path
+    from ..history.days import habit_from_store
 
     path = default_path()
     if not path.exists():
@@ -46,7 +46,7 @@ def habit_from_history(plan: Plan, today: date, mode: str) -> HabitStatus:
 
 
 def plan_text(status: HabitStatus) -> list[str]:
-    from .coach.habit import TRAINING
+    from ..coach.habit import TRAINING
 
     mode = (
         "training: every sustained slouch is nudged" if status.mode == TRAINING else "tracking: records quietly, shows the day"
@@ -77,18 +77,25 @@ def plan_text(status: HabitStatus) -> list[str]:
     return lines
 
 
-def cmd_plan(args: argparse.Namespace, out) -> int:
-    from .cli import CliError
-    from .coach.habit import TRACKING, TRAINING
-    from .history import HistoryError
-    from .plan_file import load_plan
-    from .settings import load as load_settings
+def plan_and_mode() -> tuple[Plan, str, str]:
+    """The plan in force (the user's file, else the built-in one), the habit mode from
+    the settings, and a warning naming a plan file that could not be used."""
+    from ..coach.habit import TRACKING, TRAINING
+    from ..plan_file import load_plan
+    from ..settings import load as load_settings
 
     plan, warning = load_plan()
+    mode = TRAINING if load_settings().nudges.training_mode else TRACKING
+    return plan, mode, warning
+
+
+def cmd_plan(args: argparse.Namespace, out) -> int:
+    from .output import CliError
+    from ..history import HistoryError
+
+    plan, mode, warning = plan_and_mode()
     if warning:
         out.message(f"posture: {warning}")
-    settings = load_settings()
-    mode = TRAINING if settings.nudges.training_mode else TRACKING
     today = local_today()
     try:
         status = habit_from_history(plan, today, mode)
@@ -105,10 +112,4 @@ def cmd_plan(args: argparse.Namespace, out) -> int:
     return EXIT_OK
 
 
-def add_parser(add) -> None:
-    """Register ``plan`` with the CLI's ``add(name, handler, help)``."""
-    p = add("plan", cmd_plan, "Today's wear goal from the training plan, progress, streak and what comes next.")
-    p.add_argument("--json", action="store_true", help="goal, progress, step, streak, score and the last 7 days as JSON")
-
-
-__all__ = ["add_parser", "cmd_plan", "habit_from_history", "plan_text"]
+__all__ = ["cmd_plan", "habit_from_history", "local_today", "plan_and_mode", "plan_text"]

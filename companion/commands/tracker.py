@@ -12,10 +12,10 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from .cli import EXIT_NO_SENSOR, EXIT_OK, EXIT_USAGE, CliError, Output
-from .tracker.client import CommandFailed, NoTracker, TrackerConnection, request
+from .output import EXIT_NO_SENSOR, EXIT_OK, EXIT_USAGE, CliError, Output
+from ..tracker.client import CommandFailed, NoTracker, TrackerConnection, request
 
-from .tracker.status_command import EXIT_NO_TRACKER, NO_TRACKER_HINT, TIMEOUT_S as STATUS_TIMEOUT_S
+from ..tracker.status_command import EXIT_NO_TRACKER, NO_TRACKER_HINT, TIMEOUT_S as STATUS_TIMEOUT_S
 
 CALIBRATION_TIMEOUT_S = 120.0
 
@@ -33,12 +33,11 @@ def _talk(cmd: str, timeout_s: float = 2.0, **fields):
 
 
 def _simulated_factory(kind: str):
-    from .sim import ReferenceSensor
-    from .sim.microbit import MicrobitSensor
-    from .sim.upright import UprightGoSensor
-    from .sim.witmotion import WitMotionSensor
-
-    from .sim.world import demo_wearer
+    from ..sim import ReferenceSensor
+    from ..sim.microbit import MicrobitSensor
+    from ..sim.upright import UprightGoSensor
+    from ..sim.witmotion import WitMotionSensor
+    from ..sim.world import demo_wearer
 
     classes = {"reference": ReferenceSensor, "witmotion": WitMotionSensor, "upright_go": UprightGoSensor, "microbit": MicrobitSensor}
     return lambda radio: classes[kind](radio, motion=demo_wearer())
@@ -46,11 +45,11 @@ def _simulated_factory(kind: str):
 
 @contextlib.asynccontextmanager
 async def _sensor_and_transport(args: argparse.Namespace, settings):
-    from .ble.transport import BleTransport
-    from .link import FoundSensor, scan
+    from ..ble.transport import BleTransport
+    from ..link import FoundSensor, scan
 
     if args.simulate:
-        from .sim.world import simulated_radio
+        from ..sim.world import simulated_radio
 
         async with simulated_radio(_simulated_factory(args.kind or "reference")) as (radio, _sensors):
             transport = BleTransport.virtual(radio)
@@ -87,10 +86,10 @@ def _log_to_stderr(verbose: bool) -> None:
 
 
 async def cmd_track(args: argparse.Namespace, out: Output) -> int:
-    from .settings import load
-    from .tracker import AlreadyRunning, TrackerLock, lock_path
-    from .tracker.lock import holder_pid, is_locked
-    from .tracker.tracker import Tracker
+    from ..settings import load
+    from ..tracker import AlreadyRunning, TrackerLock, lock_path
+    from ..tracker.lock import holder_pid, is_locked
+    from ..tracker.tracker import Tracker
 
     if is_locked(lock_path()):
         pid = holder_pid(lock_path())
@@ -99,7 +98,7 @@ async def cmd_track(args: argparse.Namespace, out: Output) -> int:
     _log_to_stderr(args.verbose)
     options = {}
     if args.simulate:  # made-up data never mixes with the person's history
-        from .paths import data_dir
+        from ..paths import data_dir
 
         options["history_path"] = data_dir() / "demo" / "history.sqlite3"
     async with _sensor_and_transport(args, settings) as (sensor, transport):
@@ -126,7 +125,7 @@ async def cmd_track(args: argparse.Namespace, out: Output) -> int:
 
 
 def cmd_status(args: argparse.Namespace, out: Output) -> int:
-    from .tracker.status_command import run
+    from ..tracker.status_command import run
 
     return run(args)
 
@@ -196,22 +195,23 @@ def cmd_calibrate(args: argparse.Namespace, out: Output) -> int:
 
 
 def view_running_tracker(out: Output) -> int | None:
-    """Open the app as a viewer when a tracker runs (the exit status), refuse when
-    another window records this home, or None: the app tracks in-process."""
-    from .tracker import lock_path
-    from .tracker.lock import holder_pid, is_locked
+    """Open the app as a viewer when a tracker or a tracking window answers on the
+    control socket (the exit status), refuse when the home is locked by one that does
+    not answer, or None: the app tracks in-process."""
+    from ..tracker import lock_path
+    from ..tracker.lock import holder_pid, is_locked
 
     try:
         TrackerConnection(timeout_s=1.0).close()
     except NoTracker:
         if is_locked(lock_path()):
             pid = holder_pid(lock_path())
-            raise CliError(f"another posture window (pid {pid or '?'}) is recording this home; switch to it, or close it "
-                           "and run `posture track` so that several windows can attach") from None
+            raise CliError(f"another posture window (pid {pid or '?'}) is recording this home but does not answer; "
+                           "switch to it, or close it and run `posture track`") from None
         out.message("No tracker is running: tracking in this window until it closes "
                     "(`posture track` or `posture service install` tracks without a window).")
         return None
-    from .ui.viewer import ViewerApp
+    from ..ui.viewer import ViewerApp
 
     app = ViewerApp()
     code = app.run()
@@ -222,8 +222,8 @@ def view_running_tracker(out: Output) -> int | None:
 
 
 def cmd_service(args: argparse.Namespace, out: Output) -> int:
-    from .settings import load
-    from .tracker.service import run_commands, service_file, track_command
+    from ..settings import load
+    from ..tracker.service import run_commands, service_file, track_command
 
     if args.action == "status":
         unit = service_file([])
@@ -266,7 +266,7 @@ def cmd_service(args: argparse.Namespace, out: Output) -> int:
     if args.dry_run:
         out.result(unit.text.rstrip("\n"))
         return EXIT_OK
-    from .paths import ensure_private_dir
+    from ..paths import ensure_private_dir
 
     ensure_private_dir(unit.path.parent)
     temporary = unit.path.with_suffix(".tmp")
@@ -280,42 +280,3 @@ def cmd_service(args: argparse.Namespace, out: Output) -> int:
     if not problems:
         out.result(f"enabled and started; `posture status` shows it")
     return EXIT_OK if not problems else EXIT_NO_SENSOR
-
-
-# -- registration -----------------------------------------------------------------------
-
-
-def _minutes(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of minutes") from None
-    if not 1 <= value <= 24 * 60:
-        raise argparse.ArgumentTypeError(f"must be from 1 to 1440 minutes, got {text}")
-    return value
-
-
-def add_tracker_commands(add: Callable[[str, Callable, str], argparse.ArgumentParser]) -> None:
-    kinds = ("reference", "witmotion", "upright_go", "microbit")
-    p = add("track", cmd_track, "Track in the background without a UI: link, engine, nudges, history (logs to stderr).")
-    p.add_argument("--simulate", action="store_true", help="track a simulated wearer on a virtual radio")
-    p.add_argument("--kind", choices=kinds, help="sensor kind (default: the remembered sensor's)")
-    p.add_argument("--address", metavar="A", help="sensor address (default: the remembered sensor)")
-    p.add_argument("--name", metavar="NAME", help=argparse.SUPPRESS)
-
-    from .tracker import status_command
-
-    status_command.add_arguments(add("status", cmd_status, status_command.HELP))
-
-    p = add("pause", cmd_pause, "Pause tracking (nothing is recorded), for MINUTES or until `posture resume`.")
-    p.add_argument("minutes", type=_minutes, nargs="?", metavar="MINUTES")
-    add("resume", cmd_resume, "Resume tracking and nudges.")
-    p = add("snooze", cmd_snooze, "Hold nudges for MINUTES; tracking goes on.")
-    p.add_argument("minutes", type=_minutes, metavar="MINUTES")
-    add("calibrate", cmd_calibrate, "Guided calibration in the terminal: sit upright and still, then lean forward.")
-
-    p = add("service", cmd_service, "Run the tracker at login: a systemd user unit (Linux) or a launchd agent (macOS).")
-    p.add_argument("action", choices=("install", "uninstall", "status"))
-    p.add_argument("--dry-run", action="store_true", help="print the file without writing or enabling it")
-    p.add_argument("--kind", choices=kinds, help="with --address: the sensor kind")
-    p.add_argument("--address", metavar="A", help="a sensor other than the remembered one")

@@ -1,0 +1,48 @@
+"""``posture analyze``: a recording replayed through the posture engine."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from .output import EXIT_OK, EXIT_USAGE, CliError, Output
+
+
+async def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
+    from ..analysis import analyze
+    from ..engine import CalibrationError, EngineSettings, SettingError
+    from ..recording import RecordingError
+
+    try:
+        settings = EngineSettings(threshold_deg=args.threshold, delay_s=args.delay)
+    except SettingError as exc:
+        option = {"threshold_deg": "--threshold", "delay_s": "--delay"}.get(exc.key, exc.key)
+        raise CliError(f"{option} {exc.value:g} is not allowed: {exc.allowed}", EXIT_USAGE) from exc
+    try:
+        result = analyze(Path(args.file), settings, calibration=args.calibrate, lean=args.lean)
+    except RecordingError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from exc
+    except CalibrationError as exc:
+        raise CliError(f"{args.file}: cannot calibrate: {exc}", EXIT_USAGE) from exc
+    for notice in result.notices:
+        out.message(f"{args.file}: {notice}")
+    if args.json:
+        out.result(json.dumps(result.as_json()))
+        return EXIT_OK
+    out.result(
+        f"{args.file}: {result.samples} samples, {result.duration_s:.0f} s at {result.rate_hz:.1f} Hz "
+        f"({result.worn_s:.0f} s worn, {len(result.gaps)} gap(s)); "
+        f"upright from {result.calibration[0]:g}-{result.calibration[1]:g} s, forward "
+        f"{result.forward_from if result.forward_from.startswith('not needed') else 'from the ' + result.forward_from}"
+    )
+    out.result(f"threshold {settings.threshold_deg:g} deg, alert after {settings.delay_s:g} s")
+    if not result.episodes:
+        out.result("no slouch episodes")
+    for ep in result.episodes:
+        end = "still slouching at the end" if ep["end_s"] is None else f"to {ep['end_s']:.0f} s"
+        detail = "" if ep["peak_deg"] is None else f", peak {ep['peak_deg']:.0f} deg, mean {ep['mean_deg']:.0f} deg"
+        out.result(f"slouch from {ep['start_s']:.0f} s {end}{detail}{' (alerted)' if ep['alerted'] else ''}")
+    for alert in result.alerts:
+        out.result(f"alert at {alert['t_s']:.0f} s: {alert['kind']} {alert['angle_deg']:.0f} deg")
+    return EXIT_OK

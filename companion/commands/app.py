@@ -1,0 +1,56 @@
+"""``posture`` (the app) and ``posture demo``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from .output import EXIT_OK, Output
+from .sensor import _choose, _scan
+
+if TYPE_CHECKING:
+    from ..link import FoundSensor
+
+
+def cmd_demo(args: argparse.Namespace, out: Output) -> int:
+    from ..ui.app import make_app
+
+    make_app(demo=True).run()
+    return EXIT_OK
+
+
+def cmd_app(args: argparse.Namespace, out: Output) -> int:
+    """The app on the remembered sensor; the sensor screen when none is; the demo
+    when none is remembered and this machine has no Bluetooth."""
+    from .tracker import view_running_tracker
+    import asyncio
+
+    from ..ble.transport import BleTransport
+    from ..settings import load
+    from ..ui.app import make_app
+
+    if (code := view_running_tracker(out)) is not None:
+        return code
+    settings = load()
+    if args.kind or args.address:
+        async def find() -> FoundSensor:
+            return _choose(await _scan(BleTransport.system(), args.timeout), args)
+
+        make_app(settings=settings, sensor=asyncio.run(find())).run()
+        return EXIT_OK
+    demo = settings.sensor is None and not asyncio.run(_bluetooth_available())
+    notice = "No sensor remembered and no Bluetooth here: starting the simulated demo." if demo else ""
+    make_app(demo=demo, settings=settings, notice=notice).run()
+    return EXIT_OK
+
+
+async def _bluetooth_available() -> bool:
+    from ..ble.transport import BleTransport
+    from ..errors import BluetoothUnavailable
+    from ..link import scan
+
+    try:
+        await scan(BleTransport.system(), 0.5)
+    except BluetoothUnavailable:
+        return False
+    return True

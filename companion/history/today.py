@@ -1,0 +1,59 @@
+"""Today's numbers as the history holds them: where a window or the tracker starts
+counting, so "today" means the calendar day and not "since this program started"."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..coach import DayTally
+from .store import HistoryError, HistoryStore
+
+if TYPE_CHECKING:
+    from ..coach.habit import HabitStatus
+    from ..coach.plan import Plan
+
+
+def today_from_history(path: Path, day: date) -> DayTally:
+    """The stored episodes, alerts and worn time of the local ``day``; an empty tally
+    when there is no history or it cannot be read (the writer reports that)."""
+    if not path.exists():
+        return DayTally()
+    start = datetime.combine(day, time.min).timestamp()
+    end = start + 86400.0
+    try:
+        store = HistoryStore(path, readonly=True)
+    except HistoryError:
+        return DayTally()
+    try:
+        episodes = [episode for _id, episode in store.episodes(start, end)]
+        return DayTally.from_history(episodes, store.alerts(start, end), store.bins(start, end))
+    except sqlite3.Error:
+        return DayTally()
+    finally:
+        store.close()
+
+
+def habit_today(path: Path, day: date, plan: Plan) -> HabitStatus | None:
+    """The plan's status for ``day`` (goal, score, streak) from the history at
+    ``path``, for the live screen; None when the history cannot be read."""
+    from ..coach.habit import TRACKING, habit_status
+    from .days import habit_from_store
+
+    if not path.exists():
+        return habit_status(plan, [], day, TRACKING)
+    try:
+        store = HistoryStore(path, readonly=True, check=False)
+    except HistoryError:
+        return None
+    try:
+        return habit_from_store(store, plan, day, TRACKING)
+    except sqlite3.Error:
+        return None
+    finally:
+        store.close()
+
+
+__all__ = ["habit_today", "today_from_history"]

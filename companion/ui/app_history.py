@@ -1,0 +1,89 @@
+"""The app's history: repairing it at start, today's numbers and the plan's status
+from it, the writer's problems on screen. Part of :class:`companion.ui.app.PostureApp`."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sqlite3
+
+from rich.markup import escape
+from textual import work
+
+
+from ..coach import DayTally
+from ..history import HistoryError, HistoryStore
+from ..history.today import habit_today, today_from_history
+from ..plan_file import load_plan
+from ..live import LiveSession
+
+# An open session that stored nothing for this long is not running anywhere.
+STALE_SESSION_S = 300.0
+
+
+class HistoryMixin:
+    """What the app reads from and writes to the history (mixed into PostureApp)."""
+
+    def _repair_history(self) -> None:
+        """Sessions a crash left open end at the last thing stored for them."""
+        try:
+            store = HistoryStore(self.history_path, readonly=False) if self.history_path.exists() else None
+        except HistoryError:
+            return  # the writer reports it
+        if store is None:
+            return
+        try:
+            store.close_stale_sessions(self.clock().timestamp(), STALE_SESSION_S)
+        except sqlite3.Error:
+            pass  # busy or read-only: tried again on the next start
+        finally:
+            store.close()
+
+    def _today_from_history(self) -> DayTally:
+        """Today's numbers as earlier runs stored them (none when there is no history)."""
+        return today_from_history(self.history_path, self.clock().date())
+
+    @work(exclusive=True, thread=True, group="habit", exit_on_error=False)
+    def _refresh_habit(self) -> None:
+        """Today's goal, score and streak from the history (a thread: it reads SQLite)."""
+        if self.history is not None:
+            self.history.flush(1.0)
+        habit = habit_today(self.history_path, self.clock().date(), load_plan()[0])
+        with contextlib.suppress(RuntimeError):  # the app is already gone
+            self.call_from_thread(self.live.show_habit, habit)
+
+    def _history_problem_from_thread(self, message: str) -> None:
+        try:
+            self.call_from_thread(self.show_history_problem, message)
+        except RuntimeError:  # the app is already gone
+            pass
+
+    def show_history_problem(self, message: str) -> None:
+        """A store failure stays in the sub-title until it is over, and pops up once."""
+        if message:
+            self.sub_title = "history not being saved"
+            self.notify(escape(message), title="History", severity="error", timeout=30)
+        elif self.sub_title == "history not being saved":
+            self.sub_title = "demo: a simulated sensor on a simulated person" if self.demo else ""
+            self.notify("The history is being saved again.", title="History")
+
+    def _record(self, *records) -> None:
+        if self.history is not None:
+            for record in records:
+                self.history.put(record)
+
+    def _roll_over_day(self) -> bool:
+        """After midnight today's numbers start again; True when they just did."""
+        day = self.clock().date()
+        if day == self._tally_day:
+            return False
+        self._tally_day = day
+        self.tally = DayTally()
+        self.session.tally = self.tally
+        return True
+
+    def _end_session(self, session: LiveSession) -> None:
+        """Write what closes a link session, once."""
+        if session in self._open_sessions:
+            self._open_sessions.remove(session)
+            self._record(*session.end_records())
