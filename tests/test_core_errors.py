@@ -103,7 +103,7 @@ def test_the_cli_prints_one_line_and_the_documented_status(cls, monkeypatch, cap
     monkeypatch.setattr(cli, "build_parser", lambda: parser)
     args = parser.parse_args(["report"])
     monkeypatch.setattr(parser, "parse_args", lambda argv=None: args)
-    monkeypatch.setattr(args, "handler", failing)
+    monkeypatch.setattr(cli, "resolve", lambda handler: failing)
     code = cli.main(["report"])
     err = capsys.readouterr().err
     assert code == documented_statuses()[cls.__name__]

@@ -12,6 +12,7 @@ import pytest
 
 from companion.history import HistoryStore
 from companion.history.today import habit_today
+from companion.plan_file import builtin_plan
 from companion.ui.history_screen import HistoryScreen
 from habit_history import write_day
 from test_habit_weeks import MONDAY, WEEKS
@@ -39,7 +40,7 @@ class HabitStillLife(StillLifeApp):
     async def on_mount(self, event) -> None:
         event.prevent_default()
         await self.still_life()
-        self.live.show_habit(habit_today(self.history_path, LAST))
+        self.live.show_habit(habit_today(self.history_path, LAST, builtin_plan()))
         if self.then_screen == "history":
             await self.push_screen(HistoryScreen(self.history_path, LAST))
 
@@ -61,6 +62,6 @@ def test_live_with_the_days_goal(snap_compare, size, tmp_path):
 
 
 def test_the_goal_on_the_live_screen_counts_todays_wear(tmp_path):
-    habit = habit_today(two_weeks(tmp_path / "history.sqlite3"), LAST)
+    habit = habit_today(two_weeks(tmp_path / "history.sqlite3"), LAST, builtin_plan())
     assert habit is not None
     assert (habit.goal_s, habit.worn_today_s, habit.streak_days, habit.score_today) == (3600, 1800, 6, 100)

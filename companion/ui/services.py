@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from ..errors import PostureError
 from ..coach.stretches import GuidedStretch, StretchPlan, StretchResult
 from ..link import FoundSensor
 from ..settings import Settings
@@ -67,7 +68,7 @@ class AppServices(Protocol):
     def cancel_stretch(self) -> None: ...
 
 
-class NoServices(RuntimeError):
+class NoServices(PostureError, RuntimeError):
     """A screen that needs the session was shown by an app that offers none."""
 
 
