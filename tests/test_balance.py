@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from companion.analysis import analyze, rotation_ranges
+from companion.analysis import rotation_ranges, upright_only_frame
 from companion.coach.stretches import (
     BALANCE_MIN_DAYS,
     BALANCE_TYPICAL_DEG,
@@ -84,7 +84,7 @@ def _real_differences(root):
     for row in rows:
         readings = list(read_readings(folder / row["file"]))
         start = readings[-1].t_s - (readings[-1].t_s - readings[0].t_s) / 4
-        left, right = rotation_ranges(readings, analyze(readings).frame, start)
+        left, right = rotation_ranges(readings, upright_only_frame(readings), start)
         out.append((row["file"].split("_")[1], left, right))
     return out
 

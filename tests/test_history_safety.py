@@ -480,7 +480,8 @@ def test_recordings_are_private_from_creation(tmp_path, capsys):
         assert cli.main(["record", str(out), "--simulate", "--seconds", "1", "--timeout", "3"]) == 0
     finally:
         os.umask(old)
-    assert out.read_text().startswith("t,ax,ay,az,gx,gy,gz")
+    metadata, header, *_ = out.read_text().splitlines()
+    assert metadata.startswith("# posture-recording ") and header == "t,ax,ay,az,gx,gy,gz"
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
 
 

@@ -30,6 +30,8 @@ class _Controller(Controller):
     when nobody logs it (colour codes and a full field dump: most of the cost of
     moving a notification). With DEBUG on, Bumble's own code runs and logs."""
 
+    le_acl_data_packet_length = 251
+
     def on_hci_packet(self, packet: hci.HCI_Packet) -> None:
         if _controller_log.isEnabledFor(logging.DEBUG):
             super().on_hci_packet(packet)
