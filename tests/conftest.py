@@ -41,6 +41,30 @@ def _loop_time() -> float:
         return time.monotonic()
 
 
+def pytest_asyncio_loop_factories(config, item):
+    """Every ``async def`` test runs on the virtual clock: see :func:`virtual_time`."""
+    from firmware_protocol.sim.clock import VirtualClockLoop
+
+    return {"virtual_clock": VirtualClockLoop}
+
+
+@pytest.fixture(autouse=True)
+def _textual_on_the_loop_clock(request, monkeypatch) -> None:
+    """An ``async def`` test's Textual timers read its loop's (virtual) clock."""
+    if request.node.get_closest_marker("asyncio") is not None or asyncio.iscoroutinefunction(
+        getattr(request.node, "function", None)
+    ):
+        _follow_the_loop_clock(monkeypatch)
+
+
+def _follow_the_loop_clock(monkeypatch) -> None:
+    import textual._parser
+    import textual._time
+
+    monkeypatch.setattr(textual._time, "get_time", _loop_time)
+    monkeypatch.setattr(textual._parser, "get_time", _loop_time)
+
+
 @pytest.fixture
 def virtual_time(monkeypatch) -> Iterator[Callable[[Coroutine[Any, Any, Any]], Any]]:
     """Run asyncio on the virtual clock (``firmware_protocol.sim.clock``) for this test.
@@ -51,13 +75,9 @@ def virtual_time(monkeypatch) -> Iterator[Callable[[Coroutine[Any, Any, Any]], A
     app's intervals and timeouts keep their meaning on it. Returns a runner for a
     coroutine.
     """
-    import textual._parser
-    import textual._time
-
     from firmware_protocol.sim.clock import run_virtual
 
-    monkeypatch.setattr(textual._time, "get_time", _loop_time)
-    monkeypatch.setattr(textual._parser, "get_time", _loop_time)
+    _follow_the_loop_clock(monkeypatch)
     previous = asyncio.get_event_loop_policy()
     asyncio.set_event_loop_policy(_VirtualClockPolicy())
     try:

@@ -450,11 +450,15 @@ async def test_history_screen_shows_held_back_alerts(db_path):
     app = App()
     async with app.run_test(size=(120, 36)) as pilot:
         await app.push_screen(screen)
-        for _ in range(200):
-            if screen.view is not None:
-                break
-            await pilot.pause(0.01)
         table = screen.query_one(DataTable)
+        for _ in range(20):
+            if screen.view is not None and table.row_count:
+                break
+            # The screen loads its day in a thread: wait for the loader, not for a clock.
+            loading = [w for w in app.workers if w.group == "history"]
+            if loading:
+                await app.workers.wait_for_complete(loading)
+            await pilot.pause()
         column = [table.get_row_at(i)[4] for i in range(table.row_count)]
         assert column == ["yes", "held back"]
         assert "1 delivered, 1 held back" in str(screen.query_one("#shares", Static).render())
