@@ -476,7 +476,7 @@ def test_repeated_kill_minus_9_never_damages_the_file(tmp_path):
     assert result.max_loss_s <= 2.5  # about the one-second commit interval
 
 
-def test_recordings_are_private_from_creation(tmp_path, capsys):
+def test_recordings_are_private_from_creation(tmp_path, capsys, virtual_time):
     out = tmp_path / "recordings" / "me.csv"
     private_dir(out.parent)
     old = os.umask(0)
