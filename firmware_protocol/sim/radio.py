@@ -6,7 +6,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
-from bumble import hci
+from bumble import att, hci
 from bumble.controller import Controller
 from bumble.device import Device
 from bumble.hci import Address
@@ -23,6 +23,20 @@ logging.getLogger("bumble.controller").setLevel(logging.ERROR)
 
 _controller_log = logging.getLogger("bumble.controller")
 _host_log = logging.getLogger("bumble.host")
+_gatt_logs = (logging.getLogger("bumble.gatt_client"), logging.getLogger("bumble.gatt_server"))
+
+
+def _att_pdu_format(pdu: att.ATT_PDU, spec: str) -> str:
+    """Bumble's GATT client and server put every PDU in a ``logger.debug`` f-string,
+    which formats all its fields in colour whether or not anyone logs it. Only those
+    f-strings format a PDU (``str()`` is unchanged), so while GATT debug logging is
+    off they get the PDU's name alone."""
+    if spec or any(log.isEnabledFor(logging.DEBUG) for log in _gatt_logs):
+        return format(str(pdu), spec)
+    return pdu.name
+
+
+att.ATT_PDU.__format__ = _att_pdu_format  # type: ignore[method-assign]
 
 
 class _Controller(Controller):
