@@ -11,6 +11,25 @@ import pytest
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """The whole suite (no paths given) runs on two worker processes when pytest-xdist
+    is installed: the few tests that wait in real time (processes killed and
+    restarted, a tracker in its own thread) then overlap the CPU-bound ones. One
+    file per worker at a time, so a module's shared fixtures are built once. Paths
+    given, ``-n N`` or ``-p no:xdist`` run as asked."""
+    if (
+        config.pluginmanager.hasplugin("xdist")
+        and getattr(config.option, "numprocesses", None) is None
+        and config.args_source is pytest.Config.ArgsSource.TESTPATHS
+        and not config.getoption("usepdb")
+        and not config.getoption("collectonly")
+    ):
+        config.option.numprocesses = 2
+        if config.option.dist == "no":
+            config.option.dist = "loadfile"
+
+
 @pytest.fixture(autouse=True)
 def posture_home(tmp_path, monkeypatch):
     """Every test gets its own config and data directories."""
