@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
@@ -20,6 +21,8 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
     given, ``-n N`` or ``-p no:xdist`` run as asked."""
     if (
         config.pluginmanager.hasplugin("xdist")
+        and not hasattr(config, "workerinput")  # a worker runs what it is given
+        and "PYTEST_XDIST_WORKER" not in os.environ
         and getattr(config.option, "numprocesses", None) is None
         and config.args_source is pytest.Config.ArgsSource.TESTPATHS
         and not config.getoption("usepdb")
