@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
@@ -9,6 +10,27 @@ from typing import Any
 import pytest
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """The whole suite (no paths given) runs on two worker processes when pytest-xdist
+    is installed: the few tests that wait in real time (processes killed and
+    restarted, a tracker in its own thread) then overlap the CPU-bound ones. One
+    file per worker at a time, so a module's shared fixtures are built once. Paths
+    given, ``-n N`` or ``-p no:xdist`` run as asked."""
+    if (
+        config.pluginmanager.hasplugin("xdist")
+        and not hasattr(config, "workerinput")  # a worker runs what it is given
+        and "PYTEST_XDIST_WORKER" not in os.environ
+        and getattr(config.option, "numprocesses", None) is None
+        and config.args_source is pytest.Config.ArgsSource.TESTPATHS
+        and not config.getoption("usepdb")
+        and not config.getoption("collectonly")
+    ):
+        config.option.numprocesses = 2
+        if config.option.dist == "no":
+            config.option.dist = "loadfile"
 
 
 @pytest.fixture(autouse=True)
@@ -41,6 +63,30 @@ def _loop_time() -> float:
         return time.monotonic()
 
 
+def pytest_asyncio_loop_factories(config, item):
+    """Every ``async def`` test runs on the virtual clock: see :func:`virtual_time`."""
+    from companion.sim.clock import VirtualClockLoop
+
+    return {"virtual_clock": VirtualClockLoop}
+
+
+@pytest.fixture(autouse=True)
+def _textual_on_the_loop_clock(request, monkeypatch) -> None:
+    """An ``async def`` test's Textual timers read its loop's (virtual) clock."""
+    if request.node.get_closest_marker("asyncio") is not None or asyncio.iscoroutinefunction(
+        getattr(request.node, "function", None)
+    ):
+        _follow_the_loop_clock(monkeypatch)
+
+
+def _follow_the_loop_clock(monkeypatch) -> None:
+    import textual._parser
+    import textual._time
+
+    monkeypatch.setattr(textual._time, "get_time", _loop_time)
+    monkeypatch.setattr(textual._parser, "get_time", _loop_time)
+
+
 @pytest.fixture
 def virtual_time(monkeypatch) -> Iterator[Callable[[Coroutine[Any, Any, Any]], Any]]:
     """Run asyncio on the virtual clock (``companion.sim.clock``) for this test.
@@ -51,13 +97,9 @@ def virtual_time(monkeypatch) -> Iterator[Callable[[Coroutine[Any, Any, Any]], A
     app's intervals and timeouts keep their meaning on it. Returns a runner for a
     coroutine.
     """
-    import textual._parser
-    import textual._time
-
     from companion.sim.clock import run_virtual
 
-    monkeypatch.setattr(textual._time, "get_time", _loop_time)
-    monkeypatch.setattr(textual._parser, "get_time", _loop_time)
+    _follow_the_loop_clock(monkeypatch)
     previous = asyncio.get_event_loop_policy()
     asyncio.set_event_loop_policy(_VirtualClockPolicy())
     try:

@@ -76,18 +76,34 @@ class Schedule:
         return out
 
 
-def _body(pose: np.ndarray) -> np.ndarray:
-    flexion, lateral, rotation = pose
-    return rot("z", rotation) @ rot("x", lateral) @ rot("y", flexion)
+def _rots(axis: str, deg: np.ndarray) -> np.ndarray:
+    """:func:`rot` for many angles at once: (n, 3, 3)."""
+    a = np.radians(deg)
+    c, s = np.cos(a), np.sin(a)
+    out = np.zeros((len(a), 3, 3))
+    i, j = {"x": (1, 2), "y": (2, 0), "z": (0, 1)}[axis]
+    out[:, i, i] = c
+    out[:, j, j] = c
+    out[:, i, j] = -s
+    out[:, j, i] = s
+    out[:, 3 - i - j, 3 - i - j] = 1.0
+    return out
+
+
+def _body(poses: np.ndarray) -> np.ndarray:
+    """Trunk orientations (n, 3, 3) for poses (n, 3): flexion, lateral, rotation."""
+    return _rots("z", poses[:, 2]) @ _rots("x", poses[:, 1]) @ _rots("y", poses[:, 0])
 
 
 def _log(r: np.ndarray) -> np.ndarray:
-    """Rotation vector (rad) of a rotation matrix."""
-    angle = np.arccos(np.clip((np.trace(r) - 1) / 2, -1.0, 1.0))
-    if angle < 1e-9:
-        return np.zeros(3)
-    v = np.array([r[2, 1] - r[1, 2], r[0, 2] - r[2, 0], r[1, 0] - r[0, 1]])
-    return v * angle / (2 * np.sin(angle))
+    """Rotation vectors (n, 3) in rad of rotation matrices (n, 3, 3)."""
+    trace = r[:, 0, 0] + r[:, 1, 1] + r[:, 2, 2]
+    angle = np.arccos(np.clip((trace - 1) / 2, -1.0, 1.0))
+    v = np.stack([r[:, 2, 1] - r[:, 1, 2], r[:, 0, 2] - r[:, 2, 0], r[:, 1, 0] - r[:, 0, 1]], axis=1)
+    turning = angle >= 1e-9
+    scale = np.zeros_like(angle)
+    scale[turning] = angle[turning] / (2 * np.sin(angle[turning]))
+    return v * scale[:, None]
 
 
 def signals(schedule: Schedule, mounting: np.ndarray = MOUNTINGS["straight"], rate_hz: float = 50.0, *,
@@ -97,12 +113,11 @@ def signals(schedule: Schedule, mounting: np.ndarray = MOUNTINGS["straight"], ra
     rng = np.random.default_rng(seed)
     n = int(schedule.duration_s * rate_hz)
     t = np.arange(n) / rate_hz
-    poses = schedule.pose(t)
     dt = 1.0 / rate_hz
-    rotations = [_body(p) @ mounting for p in poses]
-    accel = np.array([r.T @ np.array([0.0, 0.0, 1.0]) for r in rotations])
-    later = schedule.pose(t + dt)
-    gyro = np.array([np.degrees(_log(r.T @ (_body(p) @ mounting))) / dt for r, p in zip(rotations, later)])
+    rotations = _body(schedule.pose(t)) @ mounting
+    accel = rotations[:, 2, :].copy()  # R.T @ (0, 0, 1): gravity's direction in sensor axes
+    later = _body(schedule.pose(t + dt)) @ mounting
+    gyro = np.degrees(_log(np.transpose(rotations, (0, 2, 1)) @ later)) / dt
     accel += rng.normal(0.0, noise_g, accel.shape)
     gyro = gyro * np.array(gyro_signs) + rng.normal(0.0, noise_dps, gyro.shape)
     return t + start_s, accel, gyro

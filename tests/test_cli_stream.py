@@ -105,7 +105,7 @@ def test_record_kind_writes_that_sensor(virtual_clock, capsys, tmp_path):
     )
     assert code == 0, err
     assert "UprightGO2 (upright_go, F0:00:00:00:00:03)" in err
-    rows = out_file.read_text().splitlines()
-    assert rows[0].startswith("# posture-recording ") and '"kind":"upright_go"' in rows[0]
-    assert rows[1].startswith("t,")
-    assert len(rows) - 2 >= 0.95 * 2 * NOMINAL_HZ["upright_go"]
+    metadata, *rows = out_file.read_text().splitlines()
+    assert metadata.startswith("# posture-recording ") and '"kind":"upright_go"' in metadata.replace(" ", "")
+    assert rows[0] == "t,ax,ay,az,gx,gy,gz"
+    assert len(rows) - 1 >= 0.95 * 2 * NOMINAL_HZ["upright_go"]

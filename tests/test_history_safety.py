@@ -451,11 +451,15 @@ async def test_history_screen_shows_held_back_alerts(db_path):
     app = App()
     async with app.run_test(size=(120, 36)) as pilot:
         await app.push_screen(screen)
-        for _ in range(200):
-            if screen.view is not None:
-                break
-            await pilot.pause(0.01)
         table = screen.query_one(DataTable)
+        for _ in range(20):
+            if screen.view is not None and table.row_count:
+                break
+            # The screen loads its day in a thread: wait for the loader, not for a clock.
+            loading = [w for w in app.workers if w.group == "history"]
+            if loading:
+                await app.workers.wait_for_complete(loading)
+            await pilot.pause()
         column = [table.get_row_at(i)[4] for i in range(table.row_count)]
         assert column == ["yes", "held back"]
         assert "1 delivered, 1 held back" in str(screen.query_one("#shares", Static).render())
@@ -473,7 +477,7 @@ def test_repeated_kill_minus_9_never_damages_the_file(tmp_path):
     assert result.max_loss_s <= 2.5  # about the one-second commit interval
 
 
-def test_recordings_are_private_from_creation(tmp_path, capsys):
+def test_recordings_are_private_from_creation(tmp_path, capsys, virtual_time):
     out = tmp_path / "recordings" / "me.csv"
     private_dir(out.parent)
     old = os.umask(0)
@@ -481,7 +485,8 @@ def test_recordings_are_private_from_creation(tmp_path, capsys):
         assert cli.main(["record", str(out), "--simulate", "--seconds", "1", "--timeout", "3"]) == 0
     finally:
         os.umask(old)
-    assert out.read_text().splitlines()[1] == "t,ax,ay,az,gx,gy,gz"  # after the metadata line
+    metadata, header, *_ = out.read_text().splitlines()
+    assert metadata.startswith("# posture-recording ") and header == "t,ax,ay,az,gx,gy,gz"
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import textual.constants
 from textual import events
+from textual.widgets import Input
 
 from companion.ble.transport import BleTransport
 from companion.coach import DayTally
@@ -75,7 +76,11 @@ class StillLifeApp(PostureApp):
         if self.then == "calibration":
             await self.push_screen(CalibrationScreen())
         elif self.then == "settings":
-            await self.push_screen(SettingsScreen())
+            screen = SettingsScreen()
+            await self.push_screen(screen)
+            # A blinking cursor is drawn or not by when the picture is taken.
+            for field in screen.query(Input):
+                field.cursor_blink = False
         elif self.then == "sensors":
             # One simulated sensor in range, not whatever this machine's Bluetooth sees.
             self.sensor = ReferenceSensor(VirtualRadio(), name="Posture1")

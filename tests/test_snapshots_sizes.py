@@ -8,6 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from textual.widgets import Input
 
 from companion.history import HistoryStore
 from companion.history.records import Alert, BalanceCheck, Bin, Episode, SessionStarted, Stretch
@@ -34,7 +35,11 @@ class SizedStillLife(StillLifeApp):
         if self.then_screen == "help":
             await self.push_screen(HelpScreen())
         elif self.then_screen == "settings":
-            await self.push_screen(SettingsScreen())
+            screen = SettingsScreen()
+            await self.push_screen(screen)
+            # A blinking cursor is drawn or not by when the picture is taken.
+            for field in screen.query(Input):
+                field.cursor_blink = False
         elif self.then_screen == "history":
             await self.push_screen(HistoryScreen(self.history_path, DAY))
 

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from typing import Protocol
 
-from bumble import hci
+from bumble import att, hci
 from bumble.controller import Controller
 from bumble.device import Device
 from bumble.hci import Address
@@ -21,12 +21,28 @@ logging.getLogger("bumble.controller").setLevel(logging.ERROR)
 
 _controller_log = logging.getLogger("bumble.controller")
 _host_log = logging.getLogger("bumble.host")
+_gatt_logs = (logging.getLogger("bumble.gatt_client"), logging.getLogger("bumble.gatt_server"))
+
+
+def _att_pdu_format(pdu: att.ATT_PDU, spec: str) -> str:
+    """Bumble's GATT client and server put every PDU in a ``logger.debug`` f-string,
+    which formats all its fields in colour whether or not anyone logs it. Only those
+    f-strings format a PDU (``str()`` is unchanged), so while GATT debug logging is
+    off they get the PDU's name alone."""
+    if spec or any(log.isEnabledFor(logging.DEBUG) for log in _gatt_logs):
+        return format(str(pdu), spec)
+    return pdu.name
+
+
+att.ATT_PDU.__format__ = _att_pdu_format  # type: ignore[method-assign]
 
 
 class _Controller(Controller):
     """Bumble's controller, minus the debug line it formats for every packet even
     when nobody logs it (colour codes and a full field dump: most of the cost of
     moving a notification). With DEBUG on, Bumble's own code runs and logs."""
+
+    le_acl_data_packet_length = 251
 
     def on_hci_packet(self, packet: hci.HCI_Packet) -> None:
         if _controller_log.isEnabledFor(logging.DEBUG):

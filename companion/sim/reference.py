@@ -224,13 +224,8 @@ class ReferenceSensor(SimulatedPeripheral):
             # A batch leaves once its last sample has been taken.
             await asyncio.sleep(max(0.0, float(times_s[-1]) - loop.time()))
             accel_g, gyro_dps = self.motion.sample(times_s - self.boot_s)
-            raw = np.concatenate(
-                (
-                    np.clip(np.rint(accel_g * accel_scale), -32768, 32767),
-                    np.clip(np.rint(gyro_dps * gyro_scale), -32768, 32767),
-                ),
-                axis=1,
-            ).astype("<i2")
+            scaled = np.concatenate((accel_g * accel_scale, gyro_dps * gyro_scale), axis=1)
+            raw = np.rint(scaled, out=scaled).clip(-32768, 32767, out=scaled).astype("<i2")
             spike_s = self._time_spikes.pop(0) if self._time_spikes else 0.0
             frame = pack_sample_frame(
                 index % 65536, self.device_ticks(times_s[0] + spike_s), config, raw.tobytes()
