@@ -15,6 +15,7 @@ from typing import Union
 
 import numpy as np
 
+from .drivers.base import SensorKind
 from .engine import (
     BodyFrame,
     CalibrationError,
@@ -43,7 +44,7 @@ BEND_EVIDENCE_DEG = 30.0
 BEND_SIDE_RATIO = 3.0
 NOT_WALKING_G = 0.10
 #: Forward in sensor axes for sensors whose case fixes how they sit on the back.
-MOUNTING_FORWARD = {"upright_go": (1.0, 0.0, 0.0)}
+MOUNTING_FORWARD = {SensorKind.UPRIGHT_GO: (1.0, 0.0, 0.0)}
 
 
 @dataclass
