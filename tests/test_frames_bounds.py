@@ -73,6 +73,7 @@ def test_samples_per_frame_is_capped_by_the_wish_but_never_below_one():
     assert samples_per_frame(247, wanted=0) == 1
     assert samples_per_frame(247, wanted=18) == 18
     assert samples_per_frame(247, wanted=40) == 19
+    assert samples_per_frame(512, wanted=40) == 19
     assert samples_per_frame(35, wanted=19) == 2
 
 
@@ -123,8 +124,10 @@ def test_reserved_code_errors_carry_the_frame():
 
 @pytest.mark.parametrize(("name", "bad"), [("rate_hz", 60), ("accel_range_g", 3), ("gyro_range_dps", 300)])
 def test_config_values_outside_the_choices_are_refused(name, bad):
-    with pytest.raises(InvalidParameter, match=name):
+    with pytest.raises(InvalidParameter, match=rf"^{name}={bad} is not one of "):
         SensorConfig(**{name: bad})
+    with pytest.raises(InvalidParameter, match=r"^rate_hz=60 is not one of 10, 25, 50, 100, 200$"):
+        SensorConfig(rate_hz=60)
 
 
 # -- samples and sample frames -----------------------------------------------------------
@@ -150,9 +153,9 @@ def test_sample_frame_header_bounds_accepted(seq, t0):
 
 @pytest.mark.parametrize(("seq", "t0", "name"), [(-1, 0, "seq"), (0x10000, 0, "seq"), (0, -1, "t0_ticks"), (0, 0x100000000, "t0_ticks")])
 def test_sample_frame_header_bounds_refused(seq, t0, name):
-    with pytest.raises(InvalidParameter, match=name):
+    with pytest.raises(InvalidParameter, match=rf"^{name}=-?\d+ is outside 0\.\.\d+$"):
         SampleBatch(seq, t0, CONFIG, (SAMPLE,))
-    with pytest.raises(InvalidParameter, match=name):
+    with pytest.raises(InvalidParameter, match=rf"^{name}="):
         pack_sample_frame(seq, t0, CONFIG, bytes(12))
 
 
@@ -256,7 +259,7 @@ def test_device_info_bounds(field, ok, bad):
     for value in ok:
         assert getattr(_info(**{field: value}), field) == value
     for value in bad:
-        with pytest.raises(InvalidParameter, match=field):
+        with pytest.raises(InvalidParameter, match=rf"^{field}={value} is outside "):
             _info(**{field: value})
 
 
@@ -267,17 +270,24 @@ def test_device_info_bytes_are_checked():
         DeviceInfo.from_bytes(b"\x02" + good[1:])
     with pytest.raises(UnsupportedVersion):
         DeviceInfo.from_bytes(b"\x00" + good[1:])
+    with pytest.raises(UnsupportedVersion):
+        DeviceInfo.from_bytes(b"\x02")  # the version is judged before the length
     for size in (0, 11, 13):
         with pytest.raises(InvalidFrame, match="device info must be 12 bytes"):
             DeviceInfo.from_bytes((good + b"\x00")[:size] if size else b"")
-    with pytest.raises(InvalidFrame, match="reserved device flag bits set: 0x08"):
-        DeviceInfo.from_bytes(good[:4] + b"\x08" + good[5:])
+    bad_flags = good[:4] + b"\x08" + good[5:]
+    with pytest.raises(InvalidFrame, match="reserved device flag bits set: 0x08") as err:
+        DeviceInfo.from_bytes(bad_flags)
+    assert err.value.data == bad_flags
     for batch in (0, 20):
+        data = good[:3] + bytes([batch]) + good[4:]
         with pytest.raises(InvalidFrame, match="batch_size") as err:
-            DeviceInfo.from_bytes(good[:3] + bytes([batch]) + good[4:])
-        assert not isinstance(err.value, InvalidParameter)
-    with pytest.raises(InvalidFrame, match="reserved gyro range code 7"):
-        DeviceInfo.from_bytes(good[:2] + bytes([7 << 2]) + good[3:])
+            DeviceInfo.from_bytes(data)
+        assert not isinstance(err.value, InvalidParameter) and err.value.data == data
+    data = good[:2] + bytes([7 << 2]) + good[3:]
+    with pytest.raises(InvalidFrame, match="reserved gyro range code 7") as err:
+        DeviceInfo.from_bytes(data)
+    assert err.value.data == data
 
 
 # -- commands and responses --------------------------------------------------------------
@@ -309,7 +319,7 @@ def test_commands_decode_at_their_bounds(data, expected):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (b"", "empty command"),
+        (b"", "^empty command$"),
         (b"\x00", "unknown opcode 0x00"),
         (b"\x05", "unknown opcode 0x05"),
         (b"\x01\x00", "START command must be 1 bytes, got 2"),
@@ -332,8 +342,10 @@ def test_bad_commands_are_refused_as_invalid_frames(data, message):
 
 @pytest.mark.parametrize("seconds", [0, 31])
 def test_identify_lasts_one_to_thirty_seconds(seconds):
-    with pytest.raises(InvalidParameter, match="seconds"):
+    with pytest.raises(InvalidParameter, match=rf"^seconds={seconds} is outside 1\.\.30$"):
         Identify(seconds)
+    with pytest.raises(InvalidParameter, match=r"^batch_size=0 is outside 1\.\.19$"):
+        Configure(CONFIG, 0)
 
 
 def test_command_response_layout_and_bounds():
@@ -342,13 +354,13 @@ def test_command_response_layout_and_bounds():
         assert bytes(response) == bytes([0x80, request, 4])
         assert CommandResponse.from_bytes(bytes(response)) == response
     for request in (-1, 256):
-        with pytest.raises(InvalidParameter, match="request"):
+        with pytest.raises(InvalidParameter, match=r"^request="):
             CommandResponse(request, ResultCode.SUCCESS)
     assert [int(c) for c in ResultCode] == [0, 1, 2, 3, 4]
-    with pytest.raises(InvalidFrame, match="must start with 0x80, got 0x81"):
-        CommandResponse.from_bytes(b"\x81\x01\x00")
-    with pytest.raises(InvalidFrame, match="unknown result code 5"):
-        CommandResponse.from_bytes(b"\x80\x01\x05")
+    for data, message in ((b"\x81\x01\x00", "must start with 0x80, got 0x81"), (b"\x80\x01\x05", "unknown result code 5")):
+        with pytest.raises(InvalidFrame, match=message) as err:
+            CommandResponse.from_bytes(data)
+        assert err.value.data == data
     for data in (b"\x80\x01", b"\x80\x01\x00\x00"):
         with pytest.raises(InvalidFrame, match="command response must be 3 bytes"):
             CommandResponse.from_bytes(data)
@@ -365,10 +377,11 @@ def test_status_defaults_layout_and_bounds():
     assert bytes(full) == b"\x01\x0f\xff\xff"
     assert Status.from_bytes(bytes(full)) == full
     for bad in (-1, 0x10000):
-        with pytest.raises(InvalidParameter, match="overflow_samples"):
+        with pytest.raises(InvalidParameter, match=r"^overflow_samples="):
             Status(StreamState.IDLE, overflow_samples=bad)
-    with pytest.raises(InvalidFrame, match="reserved status flag bits set: 0x10"):
+    with pytest.raises(InvalidFrame, match="reserved status flag bits set: 0x10") as err:
         Status.from_bytes(b"\x01\x10\x00\x00")
+    assert err.value.data == b"\x01\x10\x00\x00"
     with pytest.raises(InvalidFrame, match="unknown stream state 2"):
         Status.from_bytes(b"\x02\x00\x00\x00")
     for data in (b"\x01\x00\x00", b"\x01\x00\x00\x00\x00"):

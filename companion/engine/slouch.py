@@ -67,6 +67,16 @@ class _Band(enum.Enum):
 
 
 class SlouchDetector:
+    # The data of a state, set on entering it (``_begin``, ``_leaning``); these
+    # defaults are never read before then.
+    _reminders = 0
+    _below_since: float | None = None
+    _peak = 0.0
+    _sum = 0.0
+    _count = 0
+    _lean_onset: float | None = None
+    _lean_clear_since: float | None = None
+
     def __init__(self, settings: EngineSettings) -> None:
         self.settings = settings
         self._quiet_until = float("-inf")
@@ -77,14 +87,7 @@ class SlouchDetector:
         """Forget any slouch or lean in progress (recalibration, pause)."""
         self.state = SlouchState.UPRIGHT
         self.onset_s: float | None = None
-        self._reminders = 0
-        self._below_since: float | None = None
-        self._peak = 0.0
-        self._sum = 0.0
-        self._count = 0
         self.lean_state = LeanState.CENTRED
-        self._lean_onset: float | None = None
-        self._lean_clear_since: float | None = None
 
     @property
     def started(self) -> bool:
@@ -151,7 +154,7 @@ class SlouchDetector:
     def _flexion(self, t_s: float, flexion_deg: float, gated: bool) -> list[EngineEvent]:
         band = self._band(flexion_deg)
         if band is _Band.BELOW:
-            return [] if self.state is SlouchState.UPRIGHT else self._clear(t_s)
+            return self._clear(t_s)  # upright already: nothing to end
         self._below_since = None
         if self.state is SlouchState.UPRIGHT:
             if band is _Band.BAND or gated:
@@ -163,6 +166,7 @@ class SlouchDetector:
         self.state = SlouchState.ONSET
         self.onset_s = t_s
         self._peak, self._sum, self._count = flexion_deg, 0.0, 0
+        self._reminders = 0
 
     def _clear(self, t_s: float) -> list[EngineEvent]:
         """Flexion is under the clear angle: the slouch ends once it stays there for
@@ -197,7 +201,6 @@ class SlouchDetector:
         match self.state:
             case SlouchState.EPISODE if held >= s.delay_s:
                 self.state = SlouchState.ALERTED
-                self._reminders = 0
                 events.append(SlouchAlerted(t_s, onset, flexion_deg))
             case SlouchState.ALERTED if held >= s.delay_s + (self._reminders + 1) * s.renudge_s:
                 self._reminders += 1
@@ -212,7 +215,7 @@ class SlouchDetector:
         """The SlouchEnded event for the state being left (none before the dwell)."""
         if not self.started:
             return []
-        mean = self._sum / self._count if self._count else self._peak
+        mean = self._sum / self._count  # an episode has held for at least one counted tick
         return [SlouchEnded(t_s, self._onset(), end_s, self._peak, mean, self.alerted)]
 
     # -- side lean ------------------------------------------------------------------------
@@ -230,14 +233,12 @@ class SlouchDetector:
         self._lean_clear_since = None
         if gated:
             return []
-        match self.lean_state:
-            case LeanState.CENTRED:
-                self.lean_state = LeanState.LEANING
-                self._lean_onset = t_s
-                return self._lean_alert(t_s, lateral_deg)
-            case LeanState.LEANING:
-                return self._lean_alert(t_s, lateral_deg)
-        return []
+        if self.lean_state is LeanState.CENTRED:
+            self.lean_state = LeanState.LEANING
+            self._lean_onset = t_s
+        if self.lean_state is LeanState.LEANING:
+            return self._lean_alert(t_s, lateral_deg)
+        return []  # alerted once already: once per lean
 
     def _lean_alert(self, t_s: float, lateral_deg: float) -> list[EngineEvent]:
         assert self._lean_onset is not None
@@ -252,4 +253,3 @@ class SlouchDetector:
             self._lean_clear_since = t_s
         if t_s - self._lean_clear_since >= self.settings.clear_hold_s:
             self.lean_state = LeanState.CENTRED
-            self._lean_onset = None
