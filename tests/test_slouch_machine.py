@@ -58,6 +58,12 @@ def test_flexion_at_the_threshold_is_not_a_slouch_and_just_above_it_is():
     assert run.d.state is SlouchState.ONSET and run.d.onset_s == run.t
 
 
+def test_flexion_at_the_threshold_is_no_slouch_while_fidgeting_either():
+    run = Run()
+    run.hold(60.0, 12.0, activity=FIDGET)
+    assert run.events == [] and run.d.onset_s is None
+
+
 def test_episode_starts_at_the_dwell_and_alerts_at_the_delay_exactly():
     run = Run()
     run.tick(13.0)
