@@ -8,7 +8,7 @@ counts. Movement (walking, standing up, reaching) holds alerts back, and a slouc
 cannot begin within ``transition_quiet_s`` of a transition.
 
 Two machines run side by side, each an explicit state with its transitions in one
-``match``: :class:`SlouchState` for forward flexion, :class:`LeanState` for side
+place: :class:`SlouchState` for forward flexion, :class:`LeanState` for side
 lean. Timers (when flexion dropped below the clear angle, when walking began) are
 data of the state, not states: they only delay a transition.
 
@@ -42,7 +42,6 @@ WALK_ENDS_EPISODE_S = 2.0
 #: A side lean clears only this far inside its threshold (as ``hysteresis_deg`` forward).
 LATERAL_HYSTERESIS_DEG = 4.0
 
-_MOVING = (Activity.WALKING, Activity.TRANSITION)
 
 
 class SlouchState(enum.StrEnum):
@@ -66,6 +65,14 @@ class _Band(enum.Enum):
     BELOW = enum.auto()  # under the clear angle: clearing
 
 
+# Plain names for the members: looking a member up on its enum class costs about
+# 0.2 us, several times a tick.
+_UPRIGHT, _ONSET, _EPISODE, _ALERTED = SlouchState
+_CENTRED, _LEANING, _LEAN_ALERTED = LeanState
+_ABOVE, _BAND, _BELOW = _Band
+_STILL, _WALKING, _TRANSITION = Activity.STILL, Activity.WALKING, Activity.TRANSITION
+
+
 class SlouchDetector:
     # The data of a state, set on entering it (``_begin``, ``_leaning``); these
     # defaults are never read before then.
@@ -85,18 +92,18 @@ class SlouchDetector:
 
     def reset(self) -> None:
         """Forget any slouch or lean in progress (recalibration, pause)."""
-        self.state = SlouchState.UPRIGHT
+        self.state = _UPRIGHT
         self.onset_s: float | None = None
-        self.lean_state = LeanState.CENTRED
+        self.lean_state = _CENTRED
 
     @property
     def started(self) -> bool:
         """An episode is under way (held for the dwell)."""
-        return self.state in (SlouchState.EPISODE, SlouchState.ALERTED)
+        return self.state in (_EPISODE, _ALERTED)
 
     @property
     def alerted(self) -> bool:
-        return self.state is SlouchState.ALERTED
+        return self.state is _ALERTED
 
     def held_s(self, t_s: float) -> float:
         return 0.0 if self.onset_s is None else t_s - self.onset_s
@@ -111,7 +118,7 @@ class SlouchDetector:
         if self._idle(flexion_deg, lateral_deg, activity):
             return []  # sitting well, nothing under way: the common tick, nothing can change
         events = self._movement(t_s, activity)
-        gated = activity in _MOVING or t_s < self._quiet_until
+        gated = activity is _WALKING or activity is _TRANSITION or t_s < self._quiet_until
         events += self._flexion(t_s, flexion_deg, gated)
         events += self._lean(t_s, lateral_deg, gated)
         return events
@@ -121,7 +128,7 @@ class SlouchDetector:
     def _idle(self, flexion_deg: float, lateral_deg: float, activity: Activity) -> bool:
         s = self.settings
         return (
-            activity is Activity.STILL and self.state is SlouchState.UPRIGHT and self.lean_state is LeanState.CENTRED
+            activity is _STILL and self.state is _UPRIGHT and self.lean_state is _CENTRED
             and self._walking_since is None and flexion_deg <= s.threshold_deg
             and -s.lateral_threshold_deg < lateral_deg < s.lateral_threshold_deg
         )
@@ -129,14 +136,14 @@ class SlouchDetector:
     # -- movement: the quiet period after a transition, walking away ----------------------
 
     def _movement(self, t_s: float, activity: Activity) -> list[EngineEvent]:
-        if activity is Activity.TRANSITION:
+        if activity is _TRANSITION:
             self._quiet_until = t_s + self.settings.transition_quiet_s
-        if activity is not Activity.WALKING:
+        if activity is not _WALKING:
             self._walking_since = None
             return []
         if self._walking_since is None:
             self._walking_since = t_s
-        if self.state is SlouchState.UPRIGHT or t_s - self._walking_since < WALK_ENDS_EPISODE_S:
+        if self.state is _UPRIGHT or t_s - self._walking_since < WALK_ENDS_EPISODE_S:
             return []
         events = self._end(t_s, self._walking_since)
         self.reset()
@@ -146,24 +153,24 @@ class SlouchDetector:
 
     def _band(self, flexion_deg: float) -> _Band:
         if flexion_deg > self.settings.threshold_deg:
-            return _Band.ABOVE
+            return _ABOVE
         if flexion_deg < self.settings.clear_deg:
-            return _Band.BELOW
-        return _Band.BAND
+            return _BELOW
+        return _BAND
 
     def _flexion(self, t_s: float, flexion_deg: float, gated: bool) -> list[EngineEvent]:
         band = self._band(flexion_deg)
-        if band is _Band.BELOW:
+        if band is _BELOW:
             return self._clear(t_s)  # upright already: nothing to end
         self._below_since = None
-        if self.state is SlouchState.UPRIGHT:
-            if band is _Band.BAND or gated:
+        if self.state is _UPRIGHT:
+            if band is _BAND or gated:
                 return []
             self._begin(t_s, flexion_deg)
         return self._hold(t_s, flexion_deg, gated)
 
     def _begin(self, t_s: float, flexion_deg: float) -> None:
-        self.state = SlouchState.ONSET
+        self.state = _ONSET
         self.onset_s = t_s
         self._peak, self._sum, self._count = flexion_deg, 0.0, 0
         self._reminders = 0
@@ -176,7 +183,7 @@ class SlouchDetector:
         if t_s - self._below_since < self.settings.clear_hold_s:
             return []
         events = self._end(t_s, self._below_since)
-        self.state = SlouchState.UPRIGHT
+        self.state = _UPRIGHT
         self.onset_s = None
         return events
 
@@ -195,16 +202,16 @@ class SlouchDetector:
         s = self.settings
         onset = self._onset()
         events: list[EngineEvent] = []
-        if self.state is SlouchState.ONSET and held >= s.start_after_s:
-            self.state = SlouchState.EPISODE
+        if self.state is _ONSET and held >= s.start_after_s:
+            self.state = _EPISODE
             events.append(SlouchStarted(t_s, onset, flexion_deg))
-        match self.state:
-            case SlouchState.EPISODE if held >= s.delay_s:
-                self.state = SlouchState.ALERTED
-                events.append(SlouchAlerted(t_s, onset, flexion_deg))
-            case SlouchState.ALERTED if held >= s.delay_s + (self._reminders + 1) * s.renudge_s:
-                self._reminders += 1
-                events.append(SlouchReminded(t_s, onset, flexion_deg, self._reminders))
+        state = self.state
+        if state is _EPISODE and held >= s.delay_s:
+            self.state = _ALERTED
+            events.append(SlouchAlerted(t_s, onset, flexion_deg))
+        elif state is _ALERTED and held >= s.delay_s + (self._reminders + 1) * s.renudge_s:
+            self._reminders += 1
+            events.append(SlouchReminded(t_s, onset, flexion_deg, self._reminders))
         return events
 
     def _onset(self) -> float:
@@ -225,7 +232,7 @@ class SlouchDetector:
         side = abs(lateral_deg)
         if side >= s.lateral_threshold_deg:
             return self._leaning(t_s, lateral_deg, gated)
-        if side < s.lateral_threshold_deg - LATERAL_HYSTERESIS_DEG and self.lean_state is not LeanState.CENTRED:
+        if side < s.lateral_threshold_deg - LATERAL_HYSTERESIS_DEG and self.lean_state is not _CENTRED:
             self._lean_clearing(t_s)
         return []
 
@@ -233,23 +240,23 @@ class SlouchDetector:
         self._lean_clear_since = None
         if gated:
             return []
-        if self.lean_state is LeanState.CENTRED:
-            self.lean_state = LeanState.LEANING
+        if self.lean_state is _CENTRED:
+            self.lean_state = _LEANING
             self._lean_onset = t_s
-        if self.lean_state is LeanState.LEANING:
+        if self.lean_state is _LEANING:
             return self._lean_alert(t_s, lateral_deg)
         return []  # alerted once already: once per lean
 
     def _lean_alert(self, t_s: float, lateral_deg: float) -> list[EngineEvent]:
         assert self._lean_onset is not None
         # A slouch alert outranks a side-lean alert: none while a slouch is under way.
-        if self.state is not SlouchState.UPRIGHT or t_s - self._lean_onset < self.settings.lateral_hold_s:
+        if self.state is not _UPRIGHT or t_s - self._lean_onset < self.settings.lateral_hold_s:
             return []
-        self.lean_state = LeanState.LEAN_ALERTED
+        self.lean_state = _LEAN_ALERTED
         return [LeanAlerted(t_s, self._lean_onset, lateral_deg)]
 
     def _lean_clearing(self, t_s: float) -> None:
         if self._lean_clear_since is None:
             self._lean_clear_since = t_s
         if t_s - self._lean_clear_since >= self.settings.clear_hold_s:
-            self.lean_state = LeanState.CENTRED
+            self.lean_state = _CENTRED
