@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ..readings import ImuReading
 from .activity import Activity
@@ -29,9 +30,10 @@ from .events import (
 BATCH = 10
 
 
-@dataclass(frozen=True, slots=True)
-class Tick:
-    """The engine's view after one tick (0.25 s of sample time), once it has a body frame."""
+class Tick(NamedTuple):
+    """The engine's view after one tick (0.25 s of sample time), once it has a body frame.
+
+    A named tuple: one is made every tick, at a third of a frozen dataclass's cost."""
 
     t_s: float
     flexion_deg: float
