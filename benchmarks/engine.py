@@ -11,6 +11,7 @@ import numpy as np
 
 from companion.engine import EngineSettings, LeanAlerted, PostureEngine
 from benchmarks.evaluation import gate_by_label, run_wearer, score, tilt_errors, wearer_readings
+from companion.engine.replay import replay
 from companion.sim.wearer import SimulatedWearer, workday
 
 from . import Metric
@@ -36,8 +37,7 @@ def _engine(readings) -> float:
     engine = PostureEngine(EngineSettings())
     engine.start_calibration()
     started = time.perf_counter()
-    for i in range(0, len(readings), 10):
-        engine.process(readings[i : i + 10])
+    replay(engine, readings, ticks=False)
     return time.perf_counter() - started
 
 

@@ -26,7 +26,9 @@ from companion.engine import (
     SlouchEnded,
     SlouchStarted,
 )
+from companion.engine.activity import Activity
 from companion.engine.events import EngineEvent
+from companion.engine.replay import replay
 from companion.readings import ImuReading
 
 CHUNK_S = 60.0
@@ -66,21 +68,12 @@ def run_wearer(wearer: SimulatedWearer, settings: EngineSettings = EngineSetting
     """Replay the whole script through a fresh engine that calibrates at the start."""
     engine = PostureEngine(settings, rate_hz=rate_hz)
     engine.start_calibration()
-    events: list[EngineEvent] = []
-    times, flexion, lateral, moving = [], [], [], []
-    samples = 0
-    last_t = -1.0
-    for chunk in wearer_readings(wearer, rate_hz):
-        for i in range(0, len(chunk), 10):
-            events += engine.process(chunk[i : i + 10])
-            snap = engine.snapshot
-            if snap.t_s != last_t and snap.flexion_deg is not None:
-                last_t = snap.t_s
-                times.append(snap.t_s)
-                flexion.append(snap.flexion_deg)
-                lateral.append(snap.lateral_deg)
-                moving.append(snap.activity.value in ("walking", "transition"))
-        samples += len(chunk)
+    run = replay(engine, wearer_readings(wearer, rate_hz))
+    times = [t.t_s for t in run.ticks]
+    flexion = [t.flexion_deg for t in run.ticks]
+    lateral = [t.lateral_deg for t in run.ticks]
+    moving = [t.activity in (Activity.WALKING, Activity.TRANSITION) for t in run.ticks]
+    events, samples = run.events, run.samples
     return DayRun(events, np.array(times), np.array(flexion), np.array(lateral), np.array(moving), samples)
 
 
@@ -295,14 +288,10 @@ def seated_trials(root, settings: EngineSettings | None = None) -> list[SeatedTr
                 readings = [
                     ImuReading(r[0], (r[1], r[2], r[3]), (r[4], r[5], r[6]), i) for i, r in enumerate(rows.tolist())
                 ]
-                events: list[EngineEvent] = []
-                flexions, laterals = [], []
-                for i in range(0, len(readings), 10):
-                    events += engine.process(readings[i : i + 10])
-                    snap = engine.snapshot
-                    if snap.flexion_deg is not None:
-                        flexions.append(snap.flexion_deg)
-                        laterals.append(snap.lateral_deg)
+                run = replay(engine, readings)
+                events = run.events
+                flexions = [t.flexion_deg for t in run.ticks]
+                laterals = [t.lateral_deg for t in run.ticks]
                 reference, _ = frame.angles_deg(rows[:, 1:4].mean(axis=0))
                 trials.append(
                     SeatedTrial(

@@ -15,20 +15,15 @@ from typing import Union
 
 import numpy as np
 
+from .drivers.base import SensorKind
 from .engine import (
     BodyFrame,
     CalibrationError,
-    DataGap,
     EngineSettings,
-    GyroscopeMismatch,
-    LeanAlerted,
     PostureEngine,
-    SlouchAlerted,
-    SlouchEnded,
-    SlouchReminded,
-    SlouchStarted,
 )
 from .engine.events import EngineEvent
+from .engine.replay import Episode, Tick, replay
 from .readings import ImuReading
 from .recording import Chunk, read_chunks, read_metadata
 
@@ -49,7 +44,7 @@ BEND_EVIDENCE_DEG = 30.0
 BEND_SIDE_RATIO = 3.0
 NOT_WALKING_G = 0.10
 #: Forward in sensor axes for sensors whose case fixes how they sit on the back.
-MOUNTING_FORWARD = {"upright_go": (1.0, 0.0, 0.0)}
+MOUNTING_FORWARD = {SensorKind.UPRIGHT_GO: (1.0, 0.0, 0.0)}
 
 
 @dataclass
@@ -275,6 +270,58 @@ def _lean_frame(up: np.ndarray, lean: np.ndarray, prior: np.ndarray | None) -> B
     return frame
 
 
+def _upright(
+    chunks: Callable[[], Iterator[Chunk]], seconds: _Seconds, calibration: tuple[float, float] | None,
+    lean: tuple[float, float] | None, recorded_frame: BodyFrame | None,
+) -> tuple[tuple[float, float], np.ndarray]:
+    """The calibration window and the upright gravity direction."""
+    if calibration is not None:
+        _check_window("calibration", calibration, seconds)
+        window = calibration
+    elif recorded_frame is not None and lean is None:
+        window = (seconds.t0, seconds.t0)
+    else:
+        window = first_still_period(seconds)
+    if calibration is not None or recorded_frame is None or lean is not None:
+        up, spread, gyro_rms, n = _window_mean(chunks, *window)
+        if n < 2:
+            raise CalibrationError(f"the calibration window {window[0]:g}:{window[1]:g} s holds no samples")
+        if calibration is not None and spread > MOVING_ACCEL_G:
+            raise CalibrationError(
+                f"the wearer moves during the calibration window {window[0]:g}:{window[1]:g} s "
+                f"(acceleration spread {spread:.2f} g); choose a still, upright moment"
+            )
+    else:
+        up = np.array(recorded_frame.up)
+
+    return window, up
+
+
+def _forward(
+    chunks: Callable[[], Iterator[Chunk]], seconds: _Seconds, settings: EngineSettings, up: np.ndarray,
+    lean: tuple[float, float] | None, recorded_frame: BodyFrame | None, kind: object,
+) -> tuple[BodyFrame, str]:
+    """The body frame and where its forward direction came from."""
+    prior = np.array(MOUNTING_FORWARD[kind]) if kind in MOUNTING_FORWARD else None
+    if lean is not None:
+        _check_window("lean", lean, seconds)
+        leaning, _, _, n = _window_mean(chunks, *lean)
+        if n < 2:
+            raise CalibrationError(f"the lean window {lean[0]:g}:{lean[1]:g} s holds no samples")
+        frame = _lean_frame(up, leaning, prior if recorded_frame is None else np.array(recorded_frame.forward))
+        forward_from = "lean"
+    elif recorded_frame is not None:
+        frame = BodyFrame.from_dict({"up": list(up), "forward": list(recorded_frame.forward)})
+        forward_from = "recorded calibration"
+    elif prior is not None:
+        frame = BodyFrame.from_dict({"up": list(up), "forward": list(prior)})
+        forward_from = f"{kind} mounting"
+    else:
+        frame, forward_from = forward_from_data(up, seconds, settings)
+
+    return frame, forward_from
+
+
 def analyze(
     source: Source,
     settings: EngineSettings = EngineSettings(),
@@ -297,107 +344,59 @@ def analyze(
     rate = seconds.rate_hz
     recorded = metadata.get("calibration")
     recorded_frame = BodyFrame.from_dict(recorded) if isinstance(recorded, dict) and "up" in recorded else None
-    kind = metadata.get("kind")
-    prior = np.array(MOUNTING_FORWARD[kind]) if kind in MOUNTING_FORWARD else None
-
-    if calibration is not None:
-        _check_window("calibration", calibration, seconds)
-        window = calibration
-    elif recorded_frame is not None and lean is None:
-        window = (seconds.t0, seconds.t0)
-    else:
-        window = first_still_period(seconds)
-    if calibration is not None or recorded_frame is None or lean is not None:
-        up, spread, gyro_rms, n = _window_mean(chunks, *window)
-        if n < 2:
-            raise CalibrationError(f"the calibration window {window[0]:g}:{window[1]:g} s holds no samples")
-        if calibration is not None and spread > MOVING_ACCEL_G:
-            raise CalibrationError(
-                f"the wearer moves during the calibration window {window[0]:g}:{window[1]:g} s "
-                f"(acceleration spread {spread:.2f} g); choose a still, upright moment"
-            )
-    else:
-        up = np.array(recorded_frame.up)
-
-    if lean is not None:
-        _check_window("lean", lean, seconds)
-        leaning, _, _, n = _window_mean(chunks, *lean)
-        if n < 2:
-            raise CalibrationError(f"the lean window {lean[0]:g}:{lean[1]:g} s holds no samples")
-        frame = _lean_frame(up, leaning, prior if recorded_frame is None else np.array(recorded_frame.forward))
-        forward_from = "lean"
-    elif recorded_frame is not None:
-        frame = BodyFrame.from_dict({"up": list(up), "forward": list(recorded_frame.forward)})
-        forward_from = "recorded calibration"
-    elif prior is not None:
-        frame = BodyFrame.from_dict({"up": list(up), "forward": list(prior)})
-        forward_from = f"{kind} mounting"
-    else:
-        frame, forward_from = forward_from_data(up, seconds, settings)
+    window, up = _upright(chunks, seconds, calibration, lean, recorded_frame)
+    frame, forward_from = _forward(chunks, seconds, settings, up, lean, recorded_frame, metadata.get("kind"))
 
     engine = PostureEngine(settings, rate_hz=rate, frame=frame)
     result = Analysis(rate, (round(window[0], 3), round(window[1], 3)), frame, forward_from)
     result.samples = seconds.samples
     result.duration_s = seconds.t_end - seconds.t0
-    t0 = seconds.t0
-    last_second = [-1]
-    frames = result.frames
+    run = replay(engine, _readings(chunks), batch=batch)
+    result.events = run.events
+    result.frames = _per_second(run.ticks, seconds.t0)
+    result.episodes = [_episode_json(e) for e in run.episodes]
+    result.alerts = [{"t_s": round(a.t_s, 2), "kind": a.kind, "angle_deg": round(a.angle_deg, 2)} for a in run.alerts]
+    result.gaps = [{"start_s": round(g.start_s, 3), "end_s": round(g.end_s, 3)} for g in run.gaps]
+    result.notices = run.notices
+    return result
 
-    def on_tick(t_s, flexion, lateral, activity, state) -> None:
-        second = int(math.floor(t_s - t0 + 1e-9))
-        if flexion is None or second <= last_second[0]:
-            return
-        last_second[0] = second
-        frames.append({
-            "t_s": round(t0 + second, 2),
-            "flexion_deg": round(flexion, 2),
-            "lateral_deg": round(lateral or 0.0, 2),
-            "activity": activity.value,
-            "state": state.value,
-        })
 
-    engine.tick_listener = on_tick
+def _rounded(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _episode_json(e: Episode) -> dict[str, object]:
+    return {
+        "start_s": round(e.start_s, 2), "end_s": _rounded(e.end_s), "peak_deg": _rounded(e.peak_deg),
+        "mean_deg": _rounded(e.mean_deg), "alerted": e.alerted,
+    }
+
+
+def _readings(chunks: Callable[[], Iterator[Chunk]]) -> Iterator[list[ImuReading]]:
     seq = 0
     for chunk in chunks():
         readings = chunk.readings(seq)
         seq += len(readings)
-        for i in range(0, len(readings), batch):
-            result.events += engine.process(readings[i : i + batch])
-    _collect(result, engine)
-    return result
+        yield readings
 
 
-def _collect(result: Analysis, engine: PostureEngine) -> None:
-    open_start: SlouchStarted | None = None
-    for event in result.events:
-        if isinstance(event, SlouchStarted):
-            open_start = event
-        elif isinstance(event, SlouchEnded):
-            open_start = None
-            result.episodes.append(
-                {
-                    "start_s": round(event.start_s, 2),
-                    "end_s": round(event.end_s, 2),
-                    "peak_deg": round(event.peak_deg, 2),
-                    "mean_deg": round(event.mean_deg, 2),
-                    "alerted": event.alerted,
-                }
-            )
-        elif isinstance(event, SlouchAlerted):
-            result.alerts.append({"t_s": round(event.t_s, 2), "kind": "slouch", "angle_deg": round(event.flexion_deg, 2)})
-        elif isinstance(event, SlouchReminded):
-            result.alerts.append({"t_s": round(event.t_s, 2), "kind": "slouch_reminder", "angle_deg": round(event.flexion_deg, 2)})
-        elif isinstance(event, LeanAlerted):
-            result.alerts.append({"t_s": round(event.t_s, 2), "kind": f"lean_{event.side}", "angle_deg": round(event.lateral_deg, 2)})
-        elif isinstance(event, DataGap):
-            result.gaps.append({"start_s": round(event.start_s, 3), "end_s": round(event.end_s, 3)})
-        elif isinstance(event, GyroscopeMismatch):
-            result.notices.append(event.message)
-    if open_start is not None:
-        result.episodes.append(
-            {"start_s": round(open_start.onset_s, 2), "end_s": None, "peak_deg": None, "mean_deg": None,
-             "alerted": engine.detector.alerted}
-        )
+def _per_second(ticks: Sequence[Tick], t0: float) -> list[dict[str, object]]:
+    """The first tick of each whole second of the recording, as analyze prints them."""
+    frames: list[dict[str, object]] = []
+    last_second = -1
+    for tick in ticks:
+        second = int(math.floor(tick.t_s - t0 + 1e-9))
+        if second <= last_second:
+            continue
+        last_second = second
+        frames.append({
+            "t_s": round(t0 + second, 2),
+            "flexion_deg": round(tick.flexion_deg, 2),
+            "lateral_deg": round(tick.lateral_deg, 2),
+            "activity": tick.activity.value,
+            "state": tick.state.value,
+        })
+    return frames
 
 
 def rotation_ranges(readings: Sequence[ImuReading], frame: BodyFrame, start_s: float) -> tuple[float, float]:

@@ -21,6 +21,7 @@ from companion.engine import (
     SlouchStarted,
 )
 from benchmarks.evaluation import run_wearer, score, tilt_errors, wearer_readings
+from companion.engine.replay import replay
 from companion.readings import ImuReading
 from companion.sim.motion import rotation
 from companion.sim.wearer import Script, SimulatedWearer, random_mounting, workday
@@ -106,11 +107,8 @@ def test_walking_is_gated_and_shown_as_moving():
     engine = PostureEngine()
     engine.start_calibration()
     states = {}
-    for chunk in wearer_readings(wearer):
-        for i in range(0, len(chunk), 10):
-            engine.process(chunk[i : i + 10])
-            snap = engine.snapshot
-            states.setdefault(round(snap.t_s), (snap.activity, snap.state))
+    for tick in replay(engine, wearer_readings(wearer)).ticks:
+        states.setdefault(round(tick.t_s), (tick.activity, tick.state))
     walking = [states[t] for t in range(35, 75)]
     assert sum(a is Activity.WALKING for a, _ in walking) >= 0.9 * len(walking)
     assert all(s is EngineState.MOVING for a, s in walking if a is Activity.WALKING)
@@ -153,16 +151,13 @@ def test_replaying_the_same_readings_gives_the_same_events():
     wearer = SimulatedWearer(workday(12, 0.3), seed=12)
     readings = [r for chunk in wearer_readings(wearer) for r in chunk]
 
-    def replay(batch: int):
+    def events(batch: int):
         engine = PostureEngine()
         engine.start_calibration()
-        out = []
-        for i in range(0, len(readings), batch):
-            out += engine.process(readings[i : i + batch])
-        return out
+        return replay(engine, readings, batch=batch).events
 
-    assert replay(10) == replay(10)
-    assert replay(10) == replay(7)  # batching does not matter: sample time only
+    assert events(10) == events(10)
+    assert events(10) == events(7)  # batching does not matter: sample time only
 
 
 def test_scripted_workday_meets_the_detection_goals():

@@ -31,6 +31,7 @@ from companion.engine import (  # noqa: E402
     SlouchReminded,
     SlouchStarted,
 )
+from companion.engine.replay import replay  # noqa: E402
 from companion.readings import ImuReading  # noqa: E402
 
 MOUNT = list(MOUNTINGS.items())
@@ -38,10 +39,7 @@ MOUNT = list(MOUNTINGS.items())
 
 def run(rs, frame, settings=EngineSettings(), rate_hz=50.0):
     engine = PostureEngine(settings, rate_hz=rate_hz, frame=frame)
-    events = []
-    for i in range(0, len(rs), 10):
-        events += engine.process(rs[i : i + 10])
-    return engine, events
+    return engine, replay(engine, rs).events
 
 
 def kinds(events, kind):

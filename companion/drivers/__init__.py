@@ -1,6 +1,6 @@
 """Sensor drivers: per device family, a GATT map and a byte decoder. Pure code."""
 
-from .base import Pause, Read, SensorDriver, Step, Subscribe, Write
+from .base import Pause, Read, SensorDriver, SensorKind, Step, Subscribe, Write
 from .microbit import MicrobitDriver
 from .reference import ReferenceDriver
 from .upright import UprightGoDriver
@@ -34,5 +34,5 @@ def driver_for_kind(kind: str) -> type[SensorDriver]:
 
 __all__ = [
     "DRIVERS", "MicrobitDriver", "Pause", "Read", "ReferenceDriver", "UprightGoDriver", "WitMotionDriver", "SensorDriver", "Step", "Subscribe",
-    "Write", "detect_kind", "driver_for_kind", "make_driver",
+    "SensorKind", "Write", "detect_kind", "driver_for_kind", "make_driver",
 ]

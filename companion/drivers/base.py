@@ -9,6 +9,7 @@ the link counts and drops it.
 from __future__ import annotations
 
 import abc
+import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
@@ -16,6 +17,15 @@ from typing import ClassVar
 from firmware_protocol import uuids
 
 from ..readings import ImuReading
+
+
+class SensorKind(enum.StrEnum):
+    """The supported sensor families; the value is what recordings and settings store."""
+
+    REFERENCE = "reference"
+    WITMOTION = "witmotion"
+    UPRIGHT_GO = "upright_go"
+    MICROBIT = "microbit"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +72,7 @@ class SensorDriver(abc.ABC):
     """One device family. A fresh instance per connection session is not needed:
     ``start_steps`` is called after every (re)connection and resets stream state."""
 
-    kind: ClassVar[str]
+    kind: ClassVar[SensorKind]
     label: ClassVar[str]
 
     def __init__(self) -> None:

@@ -14,7 +14,7 @@ from typing import ClassVar
 from firmware_protocol import InvalidFrame
 
 from ..readings import ImuReading
-from .base import Read, SensorDriver, Step, Subscribe, Write
+from .base import Read, SensorDriver, SensorKind, Step, Subscribe, Write
 
 ACCEL_SERVICE = "e95d0753-251d-470a-a062-fa1922dfa9a8"
 ACCEL_DATA = "e95dca4b-251d-470a-a062-fa1922dfa9a8"
@@ -22,7 +22,7 @@ ACCEL_PERIOD = "e95dfb24-251d-470a-a062-fa1922dfa9a8"
 
 
 class MicrobitDriver(SensorDriver):
-    kind: ClassVar[str] = "microbit"
+    kind: ClassVar[SensorKind] = SensorKind.MICROBIT
     label: ClassVar[str] = "BBC micro:bit (accelerometer)"
 
     def __init__(self, period_ms: int = 20) -> None:

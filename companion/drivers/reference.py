@@ -21,7 +21,7 @@ from firmware_protocol import (
 )
 
 from ..readings import ImuReading
-from .base import Read, SensorDriver, Step, Subscribe, Write
+from .base import Read, SensorDriver, SensorKind, Step, Subscribe, Write
 
 
 class CommandRejected(InvalidFrame):
@@ -29,7 +29,7 @@ class CommandRejected(InvalidFrame):
 
 
 class ReferenceDriver(SensorDriver):
-    kind: ClassVar[str] = "reference"
+    kind: ClassVar[SensorKind] = SensorKind.REFERENCE
     label: ClassVar[str] = "Posture reference sensor"
 
     def __init__(self, config: SensorConfig = SensorConfig(), batch_size: int = 10) -> None:

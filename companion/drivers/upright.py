@@ -16,7 +16,7 @@ from typing import ClassVar
 from firmware_protocol import InvalidFrame
 
 from ..readings import ImuReading
-from .base import Read, SensorDriver, Step, Subscribe, Write
+from .base import Read, SensorDriver, SensorKind, Step, Subscribe, Write
 
 
 def sig(short: int) -> str:
@@ -48,7 +48,7 @@ def freestyle_settings(delay_s: float, sensitivity: int = 5) -> bytes:
 
 
 class UprightGoDriver(SensorDriver):
-    kind: ClassVar[str] = "upright_go"
+    kind: ClassVar[SensorKind] = SensorKind.UPRIGHT_GO
     label: ClassVar[str] = "Upright GO 2 (angle only)"
 
     def __init__(self, delay_s: float = 30.0, vibrate: bool = True) -> None:

@@ -14,7 +14,7 @@ from typing import ClassVar
 from firmware_protocol import InvalidFrame
 
 from ..readings import ImuReading
-from .base import Pause, SensorDriver, Step, Subscribe, Write
+from .base import Pause, SensorDriver, SensorKind, Step, Subscribe, Write
 
 WIT_SERVICE = "0000ffe5-0000-1000-8000-00805f9a34fb"
 WIT_NOTIFY = "0000ffe4-0000-1000-8000-00805f9a34fb"
@@ -61,7 +61,7 @@ class WitFrameParser:
 
 
 class WitMotionDriver(SensorDriver):
-    kind: ClassVar[str] = "witmotion"
+    kind: ClassVar[SensorKind] = SensorKind.WITMOTION
     label: ClassVar[str] = "WitMotion BLE IMU"
 
     def __init__(self, rate_hz: int = 50) -> None:
