@@ -24,6 +24,7 @@ from .engine import (
 from .engine.events import EngineEvent, SlouchEnded
 from .history.bins import BinAccumulator
 from .coach.stretches import StretchResult
+from .coach.stretch_prompts import PromptReason, StretchPromptPolicy, prompt_settings
 from .history.records import (
     Alert,
     BalanceCheck,
@@ -73,7 +74,8 @@ class LiveSession:
         self.policy = NudgePolicy(settings.nudges, settings.quiet_hours)
         self.suppressed: list[tuple[Nudge, str]] = []
         self._last_snapshot_t = float("-inf")
-        self._break_prompted = False
+        # Stretch prompts spread through the workday (coach/stretch_prompts.py).
+        self.prompts = StretchPromptPolicy(prompt_settings(settings.breaks), settings.quiet_hours)
         self._bins = BinAccumulator()
         self._alert_times: list[float] = []
         self._anchor: tuple[float, float] | None = None  # (sample time, wall time)
@@ -90,6 +92,8 @@ class LiveSession:
         self.engine.apply_settings(settings.posture)
         self.policy.settings = settings.nudges
         self.policy.quiet_hours = settings.quiet_hours
+        self.prompts.settings = prompt_settings(settings.breaks)
+        self.prompts.quiet_hours = settings.quiet_hours
 
     def start_record(self, address: str, name: str, kind: str) -> SessionStarted:
         return SessionStarted(self.clock().timestamp(), address, name, kind)
@@ -134,7 +138,9 @@ class LiveSession:
                 update.records.append(record)
             if isinstance(event, SlouchAlerted):
                 self._stretch_offer(event.t_s, update)
-        self._break_due(snapshot.t_s, update)
+            elif isinstance(event, SlouchEnded):
+                self.prompts.episode_ended(self.clock(), event.end_s - event.start_s)
+        self._stretch_prompt_due(snapshot.t_s, update)
         if snapshot.t_s - self._last_snapshot_t >= SNAPSHOT_EVERY_S or update.events:
             self._last_snapshot_t = snapshot.t_s
             update.snapshot = snapshot
@@ -146,6 +152,7 @@ class LiveSession:
         return [r for e in self.engine.pause() if (r := self._record_for(e, False)) is not None]
 
     def stretch_record(self, result: StretchResult, *, by_hand: bool) -> Stretch:
+        self.prompts.stretch_done(self.clock())  # a stretch done answers the next prompt
         t_s = self.engine.snapshot.t_s
         return Stretch(
             self.wall_s(t_s) - result.duration_s, result.kind.value, "hand" if by_hand else "sensor",
@@ -173,21 +180,24 @@ class LiveSession:
                     nudge.vibrate_level,
                 )
 
-    def _break_due(self, t_s: float, update: LiveUpdate) -> None:
-        """One break reminder per sitting period longer than the configured time."""
-        sitting_s = self.tally.sitting_for_s(t_s)
-        if sitting_s < self.settings.breaks.sit_minutes * 60:
-            self._break_prompted = False
+    def _stretch_prompt_due(self, t_s: float, update: LiveUpdate) -> None:
+        """A stretch prompt when the policy says one is due: after long sitting or a
+        long slouch, inside the workday, outside quiet hours, at most every
+        ``min_minutes_between`` minutes, and within the alert budget and snooze."""
+        now = self.clock()
+        if self.policy.blocked_by(now):
+            return  # asked again on a later reading, once nudges are allowed
+        due = self.prompts.due(now, self.tally.sitting_for_s(t_s))
+        if due is None:
             return
-        if self._break_prompted:
-            return
-        nudge = Nudge("break", "Time for a break",
-                      f"You have been sitting for {sitting_s / 60:.0f} minutes. Stand up and press r for a stretch.", 1)
-        blocked = self.policy.blocked_by(self.clock())
-        if blocked:
-            return  # try again on a later reading, once the budget allows
-        self._break_prompted = True
-        self.policy.try_nudge(self.clock())
+        if due.reason is PromptReason.LONG_SITTING:
+            minutes = self.tally.sitting_for_s(t_s) / 60
+            nudge = Nudge("break", "Time for a break",
+                          f"You have been sitting for {minutes:.0f} minutes. Stand up and press r for a stretch.", 1)
+        else:
+            nudge = Nudge("break", "Time to stretch",
+                          "That was a long slouch. Press r for a one-minute stretch to loosen the upper back.", 1)
+        self.policy.try_nudge(now)
         update.nudges.append(nudge)
         update.records.append(Alert(self.wall_s(t_s), "break", None, True))
 
