@@ -168,16 +168,18 @@ def test_stream_into_head_ends_quietly(capsys, virtual_time, monkeypatch, tmp_pa
     assert len("".join(stdout.written).splitlines()) == 1
 
 
-def _slouch_recording(path: Path) -> Path:
-    """Upright a minute, 25 deg forward for 20 s (under the 30 s alert delay), upright again."""
-    schedule = Schedule().hold(62, 0.0).hold(20, 25.0).hold(40, 0.0, lateral=6.0)
+def _slouch_recording(path: Path, rest_s: float = 40.0) -> Path:
+    """Upright a minute, 25 deg forward for 20 s (under the 30 s alert delay), upright
+    again leaning right for ``rest_s``."""
+    schedule = Schedule().hold(62, 0.0).hold(20, 25.0).hold(rest_s, 0.0, lateral=6.0)
     calibration = upright_frame(MOUNTINGS["tilted"])
     return write(path, readings(schedule, MOUNTINGS["tilted"]), {"kind": "reference", "rate_hz": 50.0,
                                                                  "calibration": calibration})
 
 
 def test_analyze_json_into_head_exits_quietly(tmp_path):
-    recording = _slouch_recording(tmp_path / "slouch.csv")
+    # Long enough that the JSON outgrows the pipe's buffer, so writing it meets the closed pipe.
+    recording = _slouch_recording(tmp_path / "slouch.csv", rest_s=1200)
     run = subprocess.run(
         f"{sys.executable} -m companion analyze --json {recording} | head -c 600",
         shell=True, capture_output=True, text=True, timeout=120,

@@ -28,9 +28,9 @@ def minute_table(frames: list[dict[str, object]]) -> list[str]:
         flexion = [float(f["flexion_deg"]) for f in group]  # type: ignore[arg-type]
         lateral = [float(f["lateral_deg"]) for f in group]  # type: ignore[arg-type]
         slouched = sum(f["state"] in SLOUCHED_STATES for f in group) / len(group)
+        mean, lean = (round(sum(v) / len(v), 1) + 0.0 for v in (flexion, lateral))  # + 0.0: no "-0.0"
         lines.append(
-            f"{minute:>6}  {sum(flexion) / len(flexion):>8.1f}  {max(flexion):>7.1f}  "
-            f"{slouched:>8.0%}  {sum(lateral) / len(lateral):>+18.1f}"
+            f"{minute:>6}  {mean:>8.1f}  {max(flexion):>7.1f}  {slouched:>8.0%}  {lean:>+18.1f}"
         )
     return lines
 
