@@ -264,3 +264,28 @@ def test_analyze_text_summarises_each_minute(capsys, tmp_path):
     assert peak[0] < 5 and slouched[0] == 0
     assert 22 < peak[1] < 28 and 20 < slouched[1] < 45 and mean[1] > 5
     assert abs(lean[0]) < 1.5 and lean[2] > 3  # the last stretch leans to the right
+
+
+def _remember(address: str, kind: str) -> None:
+    from companion.settings import Settings, save
+    from companion.settings.values import RememberedSensor
+
+    save(Settings(sensor=RememberedSensor(address, "remembered", kind)))
+
+
+def test_stream_with_nothing_asked_takes_the_remembered_sensor_as_soon_as_it_advertises(capsys, monkeypatch):
+    _remember("F0:00:00:00:00:03", "upright_go")  # not the nearest simulated sensor
+    took = elapsed_virtual(monkeypatch)
+    code, out, err = posture(capsys, "stream", "--simulate", "--json", "--seconds", "1", "--timeout", "5")
+    assert code == 0, err
+    summary = json.loads(out.splitlines()[-1])["summary"]
+    assert (summary["kind"], summary["address"]) == ("upright_go", "F0:00:00:00:00:03")
+    assert took[0] < 4.0, took
+
+
+def test_stream_falls_back_to_the_nearest_when_the_remembered_sensor_is_silent(capsys, monkeypatch):
+    _remember("AA:AA:AA:AA:AA:AA", "reference")
+    code, out, err = posture(capsys, "stream", "--simulate", "--json", "--seconds", "1", "--timeout", "1")
+    assert code == 0, err
+    assert "The remembered sensor AA:AA:AA:AA:AA:AA did not advertise; using the nearest one." in err
+    assert json.loads(out.splitlines()[-1])["summary"]["kind"] == "reference"

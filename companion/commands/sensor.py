@@ -65,25 +65,52 @@ def _scan_table(found: list[FoundSensor]) -> str:
     )
 
 
+def _remembered_address(args: argparse.Namespace) -> str | None:
+    """The remembered sensor's address when neither ``--kind`` nor ``--address`` is given."""
+    if getattr(args, "kind", None) or getattr(args, "address", None):
+        return None
+    from ..errors import PostureError
+    from ..settings import load
+
+    try:
+        remembered = load().sensor
+    except PostureError:  # a damaged settings file must not stop a raw stream; the app reports it
+        return None
+    return None if remembered is None else remembered.address.upper()
+
+
 def _wanted(args: argparse.Namespace) -> Callable[[FoundSensor], bool]:
-    """Whether a sensor is the one ``--kind`` / ``--address`` ask for (any, when neither)."""
+    """Whether a sensor is the one asked for: ``--kind`` / ``--address``, else the
+    remembered sensor, else any."""
     kind, address = getattr(args, "kind", None), getattr(args, "address", None)
+    remembered = _remembered_address(args)
 
     def wanted(s: FoundSensor) -> bool:
+        if remembered is not None:
+            return s.address.upper() == remembered
         return (kind is None or s.kind == kind) and (address is None or s.address.upper() == address.upper())
 
     return wanted
 
 
-def _choose(found: list[FoundSensor], args: argparse.Namespace) -> FoundSensor:
-    """The sensor ``--kind`` / ``--address`` ask for, else the nearest one heard."""
+def _choose(found: list[FoundSensor], args: argparse.Namespace, out: Output | None = None) -> FoundSensor:
+    """The sensor ``--kind`` / ``--address`` ask for; with neither, the remembered
+    sensor if it was heard, else the nearest one heard."""
     kind, address = getattr(args, "kind", None), getattr(args, "address", None)
+    if not found:
+        raise SensorNotFound(f"No supported sensor found within {args.timeout:g} s.")
+    if not kind and not address:
+        remembered = _remembered_address(args)
+        heard = next((s for s in found if s.address.upper() == remembered), None)
+        if heard is not None:
+            return heard
+        if remembered is not None and out is not None:
+            out.message(f"The remembered sensor {remembered} did not advertise; using the nearest one.")
+        return found[0]
     wanted = [s for s in found if _wanted(args)(s)]
     if wanted:
         return wanted[0]
     asked = " ".join(f"{name} {value}" for name, value in (("--kind", kind), ("--address", address)) if value)
-    if not found:
-        raise SensorNotFound(f"No supported sensor found within {args.timeout:g} s.")
     seen = ", ".join(f"{s.name} ({s.kind}, {s.address})" for s in found)
     raise SensorNotFound(f"No sensor matching {asked} found within {args.timeout:g} s; found {seen}.")
 
@@ -98,7 +125,7 @@ async def cmd_stream(args: argparse.Namespace, out: Output) -> int:
 
     async with open_transport(args.simulate) as transport:
         found = await _scan(transport, args.timeout, until=_wanted(args))
-        sensor = _choose(found, args)
+        sensor = _choose(found, args, out)
         out.message(f"Streaming from {sensor.name} ({sensor.kind}, {sensor.address})...")
         link = SensorLink(sensor, transport)
         return await _print_stream(link, args.seconds, out)
@@ -239,7 +266,7 @@ async def cmd_record(args: argparse.Namespace, out: Output) -> int:
         raise CliError(f"{path} exists; add --force to replace it", EXIT_USAGE)
     async with open_transport(args.simulate, wearer=args.simulate) as transport:
         found = await _scan(transport, args.timeout, until=_wanted(args))
-        sensor = _choose(found, args)
+        sensor = _choose(found, args, out)
         # Opened only now: a scan that finds nothing leaves no empty file behind.
         try:
             handle = create_private_file(path, exclusive=not args.force)  # owner-only from the first byte
