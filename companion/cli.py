@@ -43,10 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=_positive_float, default=5.0, metavar="S", help="scan for S seconds (default 5)")
     p.add_argument("--json", action="store_true", help="print a JSON list of {name, address, kind, rssi}")
 
-    p = add("stream", "sensor.cmd_stream", "Print decoded readings from the nearest sensor.")
+    p = add("stream", "sensor.cmd_stream", "Print decoded readings from the remembered sensor, else the first one heard.")
     p.add_argument("--simulate", action="store_true", help="stream from a simulated sensor")
     p.add_argument("--seconds", type=_positive_float, default=None, metavar="N", help="stop after N seconds of streaming (default: until Ctrl-C)")
-    p.add_argument("--timeout", type=_positive_float, default=5.0, metavar="S", help="scan for up to S seconds (default 5)")
+    p.add_argument("--timeout", type=_positive_float, default=5.0, metavar="S", help="wait up to S seconds for the sensor to advertise (default 5)")
     p.add_argument("--json", action="store_true", help="JSON lines: t_s, accel_g, gyro_dps, seq; then a summary with kind and address")
     _sensor_options(p)
 
@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace OUT.csv if it exists")
     p.add_argument("--simulate", action="store_true", help="record a simulated wearer")
     p.add_argument("--seconds", type=_positive_float, default=None, metavar="N", help="stop after N seconds of streaming (default: until Ctrl-C)")
-    p.add_argument("--timeout", type=_positive_float, default=5.0, metavar="S", help="scan for up to S seconds (default 5)")
+    p.add_argument("--timeout", type=_positive_float, default=5.0, metavar="S", help="wait up to S seconds for the sensor to advertise (default 5)")
     _sensor_options(p)
 
     p = add("analyze", "analysis.cmd_analyze", "Replay a recording through the posture engine, with other thresholds if wanted.")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from bleak import BleakClient, BleakScanner
 from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.device import BLEDevice
+from bleak.backends.scanner import AdvertisementData
 from bleak.exc import BleakError
 from bleak_retry_connector import establish_connection
 
@@ -163,7 +164,7 @@ async def scan(
     found: dict[str, FoundSensor] = {}
     wanted = asyncio.Event()
 
-    def heard(device: BLEDevice, adv) -> None:
+    def heard(device: BLEDevice, adv: AdvertisementData) -> None:
         driver = detect_kind(adv.local_name or device.name, adv.service_uuids)
         if driver is None:
             return
