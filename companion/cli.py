@@ -203,11 +203,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             outcome = asyncio.run(outcome)
         return outcome
+    except ReaderGone:  # `| head`: the reader has what it wanted
+        return EXIT_OK
     except PostureError as exc:  # one line and the class's exit status (docs/cli.md)
         out.message(f"posture: {exc}")
         return exc.exit_status
-    except ReaderGone:  # `| head`: the reader has what it wanted
-        return EXIT_OK
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
 

@@ -20,9 +20,11 @@ class CliError(PostureError):
         self.code = self.exit_status = code
 
 
-class ReaderGone(Exception):
+class ReaderGone(PostureError):
     """Standard output's reader stopped reading (``posture stream | head -1``): the
     command ends quietly with status 0, as ``cat`` piped into ``head`` does."""
+
+    exit_status = EXIT_OK
 
 
 class Output:
