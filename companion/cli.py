@@ -14,7 +14,7 @@ import argparse
 from collections.abc import Callable, Coroutine, Sequence
 
 from . import __version__
-from .commands.output import EXIT_NO_SENSOR, EXIT_OK, EXIT_USAGE, CliError, Output
+from .commands.output import EXIT_NO_SENSOR, EXIT_OK, EXIT_USAGE, CliError, Output, ReaderGone
 from .errors import EXIT_INTERRUPTED, PostureError
 
 
@@ -43,18 +43,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=_positive_float, default=5.0, metavar="S", help="scan for S seconds (default 5)")
     p.add_argument("--json", action="store_true", help="print a JSON list of {name, address, kind, rssi}")
 
-    p = add("stream", "sensor.cmd_stream", "Print decoded readings from the nearest sensor.")
+    p = add("stream", "sensor.cmd_stream", "Print decoded readings from the remembered sensor, else the first one heard.")
     p.add_argument("--simulate", action="store_true", help="stream from a simulated sensor")
     p.add_argument("--seconds", type=_positive_float, default=None, metavar="N", help="stop after N seconds of streaming (default: until Ctrl-C)")
-    p.add_argument("--timeout", type=_positive_float, default=5.0, metavar="S", help="scan for up to S seconds (default 5)")
+    p.add_argument("--timeout", type=_positive_float, default=5.0, metavar="S", help="wait up to S seconds for the sensor to advertise (default 5)")
     p.add_argument("--json", action="store_true", help="JSON lines: t_s, accel_g, gyro_dps, seq; then a summary with kind and address")
     _sensor_options(p)
 
     p = add("record", "sensor.cmd_record", "Record raw readings to a CSV file (t,ax,ay,az,gx,gy,gz).")
-    p.add_argument("out", metavar="OUT.csv", help="file to write")
+    p.add_argument("out", metavar="OUT.csv", help="file to write (an existing one only with --force)")
+    p.add_argument("--force", action="store_true", help="replace OUT.csv if it exists")
     p.add_argument("--simulate", action="store_true", help="record a simulated wearer")
     p.add_argument("--seconds", type=_positive_float, default=None, metavar="N", help="stop after N seconds of streaming (default: until Ctrl-C)")
-    p.add_argument("--timeout", type=_positive_float, default=5.0, metavar="S", help="scan for up to S seconds (default 5)")
+    p.add_argument("--timeout", type=_positive_float, default=5.0, metavar="S", help="wait up to S seconds for the sensor to advertise (default 5)")
     _sensor_options(p)
 
     p = add("analyze", "analysis.cmd_analyze", "Replay a recording through the posture engine, with other thresholds if wanted.")
@@ -202,6 +203,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             outcome = asyncio.run(outcome)
         return outcome
+    except ReaderGone:  # `| head`: the reader has what it wanted
+        return EXIT_OK
     except PostureError as exc:  # one line and the class's exit status (docs/cli.md)
         out.message(f"posture: {exc}")
         return exc.exit_status

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from bleak import BleakClient, BleakScanner
 from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.device import BLEDevice
+from bleak.backends.scanner import AdvertisementData
 from bleak.exc import BleakError
 from bleak_retry_connector import establish_connection
 
@@ -144,35 +145,48 @@ class Backoff:
         return min(self.max_s, self.first_s * self.factor ** max(0, attempt - 1))
 
 
-async def scan(transport: BleTransport, timeout_s: float = 5.0) -> list[FoundSensor]:
+async def scan(
+    transport: BleTransport,
+    timeout_s: float = 5.0,
+    until: Callable[[FoundSensor], bool] | None = None,
+) -> list[FoundSensor]:
     """Supported sensors in range: strongest signal first, then by name and address,
     so equal signals always come in the same order.
+
+    With ``until``, the scan stops as soon as a sensor it accepts advertises (so a
+    command that wants one sensor connects without waiting out ``timeout_s``); the
+    list then holds what was heard so far.
 
     Not every family advertises its service (WitMotion does not), so the scan
     listens to everything and keeps what a driver recognises. Raises
     :class:`~companion.errors.BluetoothUnavailable` when Bluetooth cannot be used.
     """
-    try:
-        seen = await BleakScanner.discover(
-            timeout=timeout_s, return_adv=True, **transport.scanner_kwargs
-        )
-    except (BleakError, OSError) as exc:  # no adapter, switched off, no permission
-        raise BluetoothUnavailable(str(exc) or type(exc).__name__) from exc
-    found = []
-    for device, adv in seen.values():
+    found: dict[str, FoundSensor] = {}
+    wanted = asyncio.Event()
+
+    def heard(device: BLEDevice, adv: AdvertisementData) -> None:
         driver = detect_kind(adv.local_name or device.name, adv.service_uuids)
         if driver is None:
-            continue
-        found.append(
-            FoundSensor(
-                name=adv.local_name or device.name or device.address,
-                address=device.address,
-                kind=driver.kind,
-                rssi=adv.rssi,
-                device=device,
-            )
+            return
+        known = found.get(device.address)
+        sensor = FoundSensor(
+            name=adv.local_name or device.name or (known.name if known else device.address),
+            address=device.address,
+            kind=driver.kind,
+            rssi=adv.rssi,
+            device=device,
         )
-    return sorted(found, key=lambda s: (-s.rssi, s.name, s.address))
+        found[device.address] = sensor
+        if until is not None and until(sensor):
+            wanted.set()
+
+    try:
+        async with BleakScanner(detection_callback=heard, **transport.scanner_kwargs):
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(wanted.wait(), timeout_s)
+    except (BleakError, OSError) as exc:  # no adapter, switched off, no permission
+        raise BluetoothUnavailable(str(exc) or type(exc).__name__) from exc
+    return sorted(found.values(), key=lambda s: (-s.rssi, s.name, s.address))
 
 
 class SensorLink:

@@ -117,10 +117,11 @@ async def test_a_failed_scan_reaches_callers_as_bluetooth_unavailable(monkeypatc
     from companion.ble.transport import BleTransport
     from companion.link import scan
 
-    async def no_adapter(*args, **kwargs):
+    def no_adapter(*args, **kwargs):
         raise BleakError("No Bluetooth adapters found.")
 
-    monkeypatch.setattr(BleakScanner, "discover", no_adapter)
+    # The scan opens a scanner and starts it (it can stop as soon as the wanted sensor shows).
+    monkeypatch.setattr(BleakScanner, "__init__", no_adapter)
     with pytest.raises(errors.BluetoothUnavailable, match="No Bluetooth adapters") as caught:
         await scan(BleTransport.system(), 0.1)
     assert isinstance(caught.value, errors.SensorNotFound) and isinstance(caught.value.__cause__, BleakError)

@@ -9,6 +9,32 @@ from pathlib import Path
 from .output import EXIT_OK, EXIT_USAGE, CliError, Output
 
 
+#: Engine states that count as slouched in the per-minute summary.
+SLOUCHED_STATES = ("slouching", "alerted")
+
+
+def minute_table(frames: list[dict[str, object]]) -> list[str]:
+    """One line per minute of the recording that has frames: mean and max forward
+    flexion beyond upright, the share of its seconds slouched, and the mean side
+    lean (positive to the right, as the engine reports it)."""
+    if not frames:
+        return []
+    t0 = float(frames[0]["t_s"])  # type: ignore[arg-type]
+    minutes: dict[int, list[dict[str, object]]] = {}
+    for frame in frames:
+        minutes.setdefault(int((float(frame["t_s"]) - t0) // 60), []).append(frame)  # type: ignore[arg-type]
+    lines = ["minute  mean deg  max deg  slouched  lean deg (+ right)"]
+    for minute, group in sorted(minutes.items()):
+        flexion = [float(f["flexion_deg"]) for f in group]  # type: ignore[arg-type]
+        lateral = [float(f["lateral_deg"]) for f in group]  # type: ignore[arg-type]
+        slouched = sum(f["state"] in SLOUCHED_STATES for f in group) / len(group)
+        mean, lean = (round(sum(v) / len(v), 1) + 0.0 for v in (flexion, lateral))  # + 0.0: no "-0.0"
+        lines.append(
+            f"{minute:>6}  {mean:>8.1f}  {max(flexion):>7.1f}  {slouched:>8.0%}  {lean:>+18.1f}"
+        )
+    return lines
+
+
 async def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
     from ..analysis import analyze
     from ..engine import CalibrationError, EngineSettings, SettingError
@@ -37,6 +63,8 @@ async def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
         f"{result.forward_from if result.forward_from.startswith('not needed') else 'from the ' + result.forward_from}"
     )
     out.result(f"threshold {settings.threshold_deg:g} deg, alert after {settings.delay_s:g} s")
+    for line in minute_table(result.frames):
+        out.result(line)
     if not result.episodes:
         out.result("no slouch episodes")
     for ep in result.episodes:

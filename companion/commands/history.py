@@ -110,17 +110,6 @@ def week_chart(habit: HabitStatus) -> list[str]:
     return lines
 
 
-def _result_to_pipe(out: Output, text: str) -> None:
-    """Print a result that may go to ``head``: a reader that stops early is not an error."""
-    import os
-
-    try:
-        out.result(text)
-    except BrokenPipeError:
-        # Python would report the pipe again when flushing stdout at exit.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-
-
 def _export_targets(args: argparse.Namespace, tables: Sequence[str]) -> list[tuple[str, Path]]:
     """(table or "all", file) pairs to write, checked before anything is written:
     never the history store or its WAL, never an existing file without --force."""
@@ -188,7 +177,7 @@ def cmd_export(args: argparse.Namespace, out: Output) -> int:
         return to_json(data) if args.format == "json" else to_csv(data, name)
 
     if not targets:
-        _result_to_pipe(out, render(tables[0]).rstrip("\n"))
+        out.result(render(tables[0]).rstrip("\n"))
         return EXIT_OK
     for name, path in targets:
         try:

@@ -20,6 +20,13 @@ class CliError(PostureError):
         self.code = self.exit_status = code
 
 
+class ReaderGone(PostureError):
+    """Standard output's reader stopped reading (``posture stream | head -1``): the
+    command ends quietly with status 0, as ``cat`` piped into ``head`` does."""
+
+    exit_status = EXIT_OK
+
+
 class Output:
     """Where the CLI writes: results to stdout, messages to stderr."""
 
@@ -28,10 +35,17 @@ class Output:
         self.quiet_readings = quiet_readings
 
     def result(self, text: str) -> None:
-        print(text, flush=True)
+        try:
+            print(text, flush=True)
+        except BrokenPipeError:
+            import os
+
+            # Python would report the pipe again when flushing stdout at exit.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise ReaderGone from None
 
     def message(self, text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
 
-__all__ = ["EXIT_NO_SENSOR", "EXIT_OK", "EXIT_USAGE", "CliError", "Output"]
+__all__ = ["EXIT_NO_SENSOR", "EXIT_OK", "EXIT_USAGE", "CliError", "Output", "ReaderGone"]

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import LinkLost, SensorNotFound
+from ..errors import EXIT_INTERRUPTED, LinkLost, SensorNotFound
 from .output import EXIT_NO_SENSOR, EXIT_OK, EXIT_USAGE, CliError, Output
 
 if TYPE_CHECKING:
@@ -16,12 +16,14 @@ if TYPE_CHECKING:
     from ..link import FoundSensor, SensorLink
 
 
-async def _scan(transport: BleTransport, timeout_s: float) -> list[FoundSensor]:
+async def _scan(
+    transport: BleTransport, timeout_s: float, until: Callable[[FoundSensor], bool] | None = None
+) -> list[FoundSensor]:
     from ..errors import BluetoothUnavailable
     from ..link import scan
 
     try:
-        return await scan(transport, timeout_s)
+        return await scan(transport, timeout_s, until)
     except BluetoothUnavailable as exc:
         raise CliError(
             f"Bluetooth is not available on this machine ({exc or type(exc).__name__}). "
@@ -36,27 +38,79 @@ async def cmd_scan(args: argparse.Namespace, out: Output) -> int:
         found = await _scan(transport, args.timeout)
     if args.json:
         out.result(json.dumps([sensor.as_json() for sensor in found]))
-    else:
-        for sensor in found:
-            out.result(f"{sensor.name:<20} {sensor.address:<20} {sensor.kind:<12} {sensor.rssi:>4} dBm")
+    elif found:
+        out.result(_scan_table(found))
     if not found:
         out.message(f"No supported sensor found within {args.timeout:g} s.")
         return EXIT_NO_SENSOR
     return EXIT_OK
 
 
-def _choose(found: list[FoundSensor], args: argparse.Namespace) -> FoundSensor:
-    """The sensor ``--kind`` / ``--address`` ask for, else the nearest one."""
+#: The widest a name gets in ``scan``'s table; longer ones end in an ellipsis.
+NAME_WIDTH_MAX = 32
+
+
+def _scan_table(found: list[FoundSensor]) -> str:
+    """Name, address, kind and signal in columns sized to what was found."""
+
+    def clip(text: str, width: int) -> str:
+        return text if len(text) <= width else text[: width - 1] + "\u2026"
+
+    rows = [(clip(s.name, NAME_WIDTH_MAX), s.address, s.kind, f"{s.rssi} dBm") for s in found]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    signal = max(len(row[3]) for row in rows)
+    return "\n".join(
+        f"{name:<{widths[0]}}  {address:<{widths[1]}}  {kind:<{widths[2]}}  {rssi:>{signal}}"
+        for name, address, kind, rssi in rows
+    )
+
+
+def _remembered_address(args: argparse.Namespace) -> str | None:
+    """The remembered sensor's address when neither ``--kind`` nor ``--address`` is given."""
+    if getattr(args, "kind", None) or getattr(args, "address", None):
+        return None
+    from ..errors import PostureError
+    from ..settings import load
+
+    try:
+        remembered = load().sensor
+    except PostureError:  # a damaged settings file must not stop a raw stream; the app reports it
+        return None
+    return None if remembered is None else remembered.address.upper()
+
+
+def _wanted(args: argparse.Namespace) -> Callable[[FoundSensor], bool]:
+    """Whether a sensor is the one asked for: ``--kind`` / ``--address``, else the
+    remembered sensor, else any."""
     kind, address = getattr(args, "kind", None), getattr(args, "address", None)
-    wanted = [
-        s for s in found
-        if (kind is None or s.kind == kind) and (address is None or s.address.upper() == address.upper())
-    ]
+    remembered = _remembered_address(args)
+
+    def wanted(s: FoundSensor) -> bool:
+        if remembered is not None:
+            return s.address.upper() == remembered
+        return (kind is None or s.kind == kind) and (address is None or s.address.upper() == address.upper())
+
+    return wanted
+
+
+def _choose(found: list[FoundSensor], args: argparse.Namespace, out: Output | None = None) -> FoundSensor:
+    """The sensor ``--kind`` / ``--address`` ask for; with neither, the remembered
+    sensor if it was heard, else the nearest one heard."""
+    kind, address = getattr(args, "kind", None), getattr(args, "address", None)
+    if not found:
+        raise SensorNotFound(f"No supported sensor found within {args.timeout:g} s.")
+    if not kind and not address:
+        remembered = _remembered_address(args)
+        heard = next((s for s in found if s.address.upper() == remembered), None)
+        if heard is not None:
+            return heard
+        if remembered is not None and out is not None:
+            out.message(f"The remembered sensor {remembered} did not advertise; using the nearest one.")
+        return found[0]
+    wanted = [s for s in found if _wanted(args)(s)]
     if wanted:
         return wanted[0]
     asked = " ".join(f"{name} {value}" for name, value in (("--kind", kind), ("--address", address)) if value)
-    if not found:
-        raise SensorNotFound(f"No supported sensor found within {args.timeout:g} s.")
     seen = ", ".join(f"{s.name} ({s.kind}, {s.address})" for s in found)
     raise SensorNotFound(f"No sensor matching {asked} found within {args.timeout:g} s; found {seen}.")
 
@@ -70,8 +124,8 @@ async def cmd_stream(args: argparse.Namespace, out: Output) -> int:
     from ..simulation import open_transport
 
     async with open_transport(args.simulate) as transport:
-        found = await _scan(transport, args.timeout)
-        sensor = _choose(found, args)
+        found = await _scan(transport, args.timeout, until=_wanted(args))
+        sensor = _choose(found, args, out)
         out.message(f"Streaming from {sensor.name} ({sensor.kind}, {sensor.address})...")
         link = SensorLink(sensor, transport)
         return await _print_stream(link, args.seconds, out)
@@ -130,7 +184,13 @@ async def _print_stream(link: SensorLink, seconds: float | None, out: Output) ->
             return False
         return True
 
-    await run_link_for(link, seconds, show)
+    import asyncio
+
+    interrupted = False
+    try:
+        await run_link_for(link, seconds, show)
+    except asyncio.CancelledError:  # Ctrl-C: the summary still counts what came
+        interrupted = True
     stats = link.stats
     summary = {
         "kind": link.sensor.kind,
@@ -148,6 +208,8 @@ async def _print_stream(link: SensorLink, seconds: float | None, out: Output) ->
             f"received {stats.received}, lost {stats.lost}, malformed {stats.malformed}, "
             f"duplicates {stats.duplicates}, reconnects {stats.reconnects}"
         )
+    if interrupted:
+        return EXIT_INTERRUPTED
     if failed:
         raise LinkLost(failed)
     return EXIT_OK
@@ -191,45 +253,68 @@ def _print_event(event: object, out: Output) -> None:
 
 
 async def cmd_record(args: argparse.Namespace, out: Output) -> int:
+    import asyncio
+
+    from ..body_frames import load_frame
+    from ..link import ReadingsReceived, SensorConnected, SensorLink
     from ..paths import create_private_file
-    from ..link import ReadingsReceived, SensorLink
     from ..recording import write_header, write_readings
     from ..simulation import open_transport
 
     path = Path(args.out)
-    try:
-        handle = create_private_file(path, exclusive=False)  # owner-only from the first byte
-    except OSError as exc:
-        raise CliError(f"cannot write {path}: {exc.strerror or exc}", EXIT_USAGE) from exc
-    with handle:
-        async with open_transport(args.simulate, wearer=args.simulate) as transport:
-            found = await _scan(transport, args.timeout)
-            sensor = _choose(found, args)
+    if path.exists() and not args.force:
+        raise CliError(f"{path} exists; add --force to replace it", EXIT_USAGE)
+    async with open_transport(args.simulate, wearer=args.simulate) as transport:
+        found = await _scan(transport, args.timeout, until=_wanted(args))
+        sensor = _choose(found, args, out)
+        # Opened only now: a scan that finds nothing leaves no empty file behind.
+        try:
+            handle = create_private_file(path, exclusive=not args.force)  # owner-only from the first byte
+        except FileExistsError:
+            raise CliError(f"{path} exists; add --force to replace it", EXIT_USAGE) from None
+        except OSError as exc:
+            raise CliError(f"cannot write {path}: {exc.strerror or exc}", EXIT_USAGE) from exc
+        with handle:
             out.message(
                 f"Recording from {sensor.name} ({sensor.kind}, {sensor.address}) to {path}... "
                 "Sit upright and still for the first few seconds: analyze takes upright from them."
             )
             link = SensorLink(sensor, transport)
-            from ..body_frames import load_frame
-
-            # What analyze needs to judge the recording as the live session would.
-            metadata: dict[str, object] = {"kind": sensor.kind, "rate_hz": link.driver.rate_hz}
+            # What analyze needs to judge the recording as the live session would. The
+            # rate is known once the sensor has said it, so the line waits for that.
+            metadata: dict[str, object] = {}
             frame = load_frame(sensor.address)
             if frame is not None:
                 metadata["calibration"] = frame.as_dict()
-            write_header(handle, metadata)
+            header_written = False
             written = 0
             quiet = Output(json=False, quiet_readings=True)
 
+            def header(rate_hz: float | None) -> None:
+                nonlocal header_written
+                if not header_written:
+                    write_header(handle, {"kind": sensor.kind, "rate_hz": rate_hz, **metadata})
+                    header_written = True
+
             def save(event: object) -> bool:
                 nonlocal written
+                if isinstance(event, SensorConnected):
+                    header(event.rate_hz or link.driver.rate_hz)
                 if isinstance(event, ReadingsReceived):
+                    header(link.driver.rate_hz)
                     written += write_readings(handle, event.readings)
                 else:
                     _print_event(event, quiet)
                 return True
 
-            await run_link_for(link, args.seconds, save)
+            interrupted = False
+            try:
+                await run_link_for(link, args.seconds, save)
+            except asyncio.CancelledError:  # Ctrl-C: what was recorded is kept and counted
+                interrupted = True
+            header(link.driver.rate_hz)
     stats = link.stats
-    out.message(f"wrote {written} samples; lost {stats.lost}, malformed {stats.malformed}")
+    out.message(f"wrote {written} samples to {path}; lost {stats.lost}, malformed {stats.malformed}")
+    if interrupted:
+        return EXIT_INTERRUPTED
     return EXIT_OK
