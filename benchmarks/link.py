@@ -32,7 +32,9 @@ def _stream(seconds: float, config: SensorConfig, batch_size: int) -> tuple[int,
 def run() -> Iterator[Metric]:
     samples, wall, _ = _stream(600.0, SensorConfig(200, 4, 500), MAX_SAMPLES_PER_FRAME)
     yield Metric(
-        "link_throughput", samples / wall, "samples/s",
+        "link_throughput",
+        samples / wall,
+        "samples/s",
         f"200 Hz, {MAX_SAMPLES_PER_FRAME} samples per notification, virtual clock",
     )
     samples, wall, cpu = _stream(3600.0, SensorConfig(50, 4, 500), 10)

@@ -95,6 +95,11 @@ def run() -> Iterator[Metric]:
     yield Metric("ui_app_cpu_share", full, "core", f"demo app, sensor at 50 Hz, over {SECONDS:g} s")
     yield Metric("ui_floor_cpu_share", floor, "core", "minimal Textual app, one label at 10 Hz")
     yield Metric("ui_cpu_ratio", full / floor, "ratio", "goal <= 4")
-    yield Metric("ui_key_latency_median", statistics.median(latencies) * 1000, "ms", "key to the settings screen mounted and laid out, while streaming")
+    yield Metric(
+        "ui_key_latency_median",
+        statistics.median(latencies) * 1000,
+        "ms",
+        "key to the settings screen mounted and laid out, while streaming",
+    )
     yield Metric("ui_key_latency_p90", statistics.quantiles(latencies, n=10)[-1] * 1000, "ms", "goal <= 100")
     yield Metric("ui_key_latency_max", max(latencies) * 1000, "ms")

@@ -153,9 +153,7 @@ async def scan(transport: BleTransport, timeout_s: float = 5.0) -> list[FoundSen
     :class:`~companion.errors.BluetoothUnavailable` when Bluetooth cannot be used.
     """
     try:
-        seen = await BleakScanner.discover(
-            timeout=timeout_s, return_adv=True, **transport.scanner_kwargs
-        )
+        seen = await BleakScanner.discover(timeout=timeout_s, return_adv=True, **transport.scanner_kwargs)
     except (BleakError, OSError) as exc:  # no adapter, switched off, no permission
         raise BluetoothUnavailable(str(exc) or type(exc).__name__) from exc
     found = []

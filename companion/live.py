@@ -148,13 +148,20 @@ class LiveSession:
     def stretch_record(self, result: StretchResult, *, by_hand: bool) -> Stretch:
         t_s = self.engine.snapshot.t_s
         return Stretch(
-            self.wall_s(t_s) - result.duration_s, result.kind.value, "hand" if by_hand else "sensor",
-            result.duration_s, result.left_deg, result.right_deg, result.extension_deg,
+            self.wall_s(t_s) - result.duration_s,
+            result.kind.value,
+            "hand" if by_hand else "sensor",
+            result.duration_s,
+            result.left_deg,
+            result.right_deg,
+            result.extension_deg,
         )
 
     def balance_record(self, result: StretchResult) -> BalanceCheck:
         return BalanceCheck(
-            self.wall_s(self.engine.snapshot.t_s), result.left_deg or 0.0, result.right_deg or 0.0,
+            self.wall_s(self.engine.snapshot.t_s),
+            result.left_deg or 0.0,
+            result.right_deg or 0.0,
             result.lateral_rest_deg or 0.0,
         )
 
@@ -168,7 +175,8 @@ class LiveSession:
             if nudge.kind == "slouch":
                 self._alert_times = []
                 update.nudges[index] = Nudge(
-                    "stretch", "Time to stretch",
+                    "stretch",
+                    "Time to stretch",
                     f"{nudge.message} That is the second slouch in 20 minutes: press r for a one-minute stretch.",
                     nudge.vibrate_level,
                 )
@@ -181,8 +189,12 @@ class LiveSession:
             return
         if self._break_prompted:
             return
-        nudge = Nudge("break", "Time for a break",
-                      f"You have been sitting for {sitting_s / 60:.0f} minutes. Stand up and press r for a stretch.", 1)
+        nudge = Nudge(
+            "break",
+            "Time for a break",
+            f"You have been sitting for {sitting_s / 60:.0f} minutes. Stand up and press r for a stretch.",
+            1,
+        )
         blocked = self.policy.blocked_by(self.clock())
         if blocked:
             return  # try again on a later reading, once the budget allows
@@ -193,7 +205,9 @@ class LiveSession:
 
     def _record_for(self, event: EngineEvent, delivered: bool) -> Record | None:
         if isinstance(event, SlouchEnded):
-            return Episode(self.wall_s(event.start_s), self.wall_s(event.end_s), event.peak_deg, event.mean_deg, event.alerted)
+            return Episode(
+                self.wall_s(event.start_s), self.wall_s(event.end_s), event.peak_deg, event.mean_deg, event.alerted
+            )
         if isinstance(event, (SlouchAlerted, SlouchReminded)):
             return Alert(self.wall_s(event.t_s), "slouch", event.flexion_deg, delivered)
         if isinstance(event, LeanAlerted):
@@ -204,14 +218,31 @@ class LiveSession:
 
     def _nudge_for(self, event: EngineEvent) -> Nudge | None:
         if isinstance(event, SlouchAlerted):
-            return Nudge("slouch", "Sit up", f"You have been slouching for {self.settings.posture.delay_s:g} s "
-                         f"({event.flexion_deg:.0f} deg forward). Roll your shoulders back and sit tall.", 1)
+            return Nudge(
+                "slouch",
+                "Sit up",
+                f"You have been slouching for {self.settings.posture.delay_s:g} s "
+                f"({event.flexion_deg:.0f} deg forward). Roll your shoulders back and sit tall.",
+                1,
+            )
         if isinstance(event, SlouchReminded):
             minutes = (event.t_s - event.onset_s) / 60
-            return Nudge("slouch", "Still slouching", f"You have been slouching for {minutes:.0f} minutes "
-                         f"({event.flexion_deg:.0f} deg forward). Sit tall, or stand up for a moment.", 1)
+            return Nudge(
+                "slouch",
+                "Still slouching",
+                f"You have been slouching for {minutes:.0f} minutes "
+                f"({event.flexion_deg:.0f} deg forward). Sit tall, or stand up for a moment.",
+                1,
+            )
         if isinstance(event, LeanAlerted):
-            return Nudge("lean", "Leaning to the side", f"You have leaned {event.side} ({abs(event.lateral_deg):.0f} deg) for a minute.", 1)
+            return Nudge(
+                "lean",
+                "Leaning to the side",
+                f"You have leaned {event.side} ({abs(event.lateral_deg):.0f} deg) for a minute.",
+                1,
+            )
         if isinstance(event, RecalibrationNeeded):
-            return Nudge("recalibrate", "Recalibrate", f"{event.reason[0].upper()}{event.reason[1:]}. Press c to recalibrate.", 0)
+            return Nudge(
+                "recalibrate", "Recalibrate", f"{event.reason[0].upper()}{event.reason[1:]}. Press c to recalibrate.", 0
+            )
         return None

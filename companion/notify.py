@@ -74,7 +74,4 @@ class DesktopNotifications:
         if self.available or self._noticed:
             return ""
         self._noticed = True
-        return (
-            f"Desktop notifications are unavailable here ({self.reason}). "
-            "Nudges show in this terminal, with a bell."
-        )
+        return f"Desktop notifications are unavailable here ({self.reason}). Nudges show in this terminal, with a bell."

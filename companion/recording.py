@@ -120,8 +120,9 @@ class _Lines:
                 body, self._rest = data[: cut + 1], data[cut + 1 :]
                 if len(self._rest) > MAX_LINE_BYTES:
                     self._check(body)
-                    raise self._fail(self.line + body.count(b"\n") + 1,
-                                     f"a line longer than {MAX_LINE_BYTES} bytes: not a recording")
+                    raise self._fail(
+                        self.line + body.count(b"\n") + 1, f"a line longer than {MAX_LINE_BYTES} bytes: not a recording"
+                    )
                 if not body:
                     continue
             first = self.line + 1
@@ -266,7 +267,11 @@ def _parse(path: Path, body: bytes, first: int, index: list[int], state: _State)
     mixed = missing if state.has_gyro else ~missing
     if mixed.any():
         line = int(numbers[np.argmax(mixed)])
-        what = "no angular rate where earlier lines have one" if state.has_gyro else "an angular rate where earlier lines have none"
+        what = (
+            "no angular rate where earlier lines have one"
+            if state.has_gyro
+            else "an angular rate where earlier lines have none"
+        )
         raise RecordingError(f"{path}, line {line}: {what}")
     previous = np.concatenate(([state.last_t], t[:-1]))
     backwards = t <= previous

@@ -21,7 +21,10 @@ SIMULATED_KINDS = {"reference", "witmotion", "upright_go", "microbit"}
 def posture(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "companion", *args],
-        capture_output=True, text=True, timeout=timeout, env=os.environ.copy(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=os.environ.copy(),
     )
 
 
@@ -76,7 +79,10 @@ def test_commands_that_need_no_radio_load_no_simulator_ble_ui_or_numpy(tmp_path)
     env = {**os.environ, "POSTURE_HOME": str(tmp_path)}
     result = subprocess.run(
         [sys.executable, "-c", code, json.dumps(LIGHT_COMMANDS), ",".join(HEAVY)],
-        capture_output=True, text=True, timeout=60, env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
     )
     loaded = json.loads(result.stderr.strip().splitlines()[-1])
     assert set(loaded) >= {" ".join(c) for c in LIGHT_COMMANDS}

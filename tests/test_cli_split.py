@@ -21,7 +21,9 @@ def _subcommands() -> dict[str, str]:
 
 def test_every_command_names_a_function_of_its_family_module():
     handlers = _subcommands()
-    assert {"scan", "stream", "record", "analyze", "report", "export", "plan", "track", "status", "app", "demo"} <= set(handlers)
+    assert {"scan", "stream", "record", "analyze", "report", "export", "plan", "track", "status", "app", "demo"} <= set(
+        handlers
+    )
     for name, handler in handlers.items():
         family, _, function = handler.partition(".")
         assert family in FAMILIES, name

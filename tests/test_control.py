@@ -73,9 +73,19 @@ def test_random_bytes_parse_or_raise_protocol_error(raw):
 
 
 @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
-@given(st.dictionaries(st.sampled_from(["v", "cmd", "id", "minutes", "rate_hz", "name"]),
-                       st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=8),
-                                 st.lists(st.integers(), max_size=2))))
+@given(
+    st.dictionaries(
+        st.sampled_from(["v", "cmd", "id", "minutes", "rate_hz", "name"]),
+        st.one_of(
+            st.none(),
+            st.booleans(),
+            st.integers(),
+            st.floats(),
+            st.text(max_size=8),
+            st.lists(st.integers(), max_size=2),
+        ),
+    )
+)
 def test_random_objects_parse_or_raise_protocol_error(message):
     try:
         request = parse_request(json.dumps(message).encode())

@@ -50,7 +50,10 @@ def test_c_packing_matches_the_golden_vectors(tmp_path):
         "int main(void) {\n    uint8_t out[256];\n    size_t n;\n" + body + "\n    return 0;\n}\n"
     )
     binary = tmp_path / "vectors"
-    subprocess.run([COMPILER, "-std=c99", "-Wall", "-Wextra", "-Werror", "-I", str(HEADER_DIR), str(source), "-o", str(binary)], check=True)
+    subprocess.run(
+        [COMPILER, "-std=c99", "-Wall", "-Wextra", "-Werror", "-I", str(HEADER_DIR), str(source), "-o", str(binary)],
+        check=True,
+    )
     printed = dict(line.split() for line in subprocess.check_output([str(binary)], text=True).splitlines())
     assert printed == {name: hex_ for name, hex_, _ in cases}
     assert len(cases) >= 10

@@ -174,12 +174,8 @@ def test_peripheral_disconnect_reconnects_and_streaming_resumes():
             await session.pump(5.0)
             before = len(session.readings)
             await sensor.disconnect()
-            await session.until(
-                lambda e: isinstance(e, LinkStateChanged) and e.state is LinkState.RECONNECTING
-            )
-            await session.until(
-                lambda e: isinstance(e, LinkStateChanged) and e.state is LinkState.STREAMING
-            )
+            await session.until(lambda e: isinstance(e, LinkStateChanged) and e.state is LinkState.RECONNECTING)
+            await session.until(lambda e: isinstance(e, LinkStateChanged) and e.state is LinkState.STREAMING)
             await session.pump(5.0)
         assert len(session.readings) > before + 200
         assert session.link.stats.reconnects == 1

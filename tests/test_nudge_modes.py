@@ -28,8 +28,9 @@ def three_slouches():
 
 def run(nudges: NudgeSettings):
     now = [T0]
-    session = LiveSession(Settings(nudges=nudges), rate_hz=10.0, frame=BodyFrame.from_dict(upright_frame(np.eye(3))),
-                          clock=lambda: now[0])
+    session = LiveSession(
+        Settings(nudges=nudges), rate_hz=10.0, frame=BodyFrame.from_dict(upright_frame(np.eye(3))), clock=lambda: now[0]
+    )
     rs = three_slouches()
     sent, records = [], []
     for i in range(0, len(rs), 10):

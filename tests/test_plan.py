@@ -78,7 +78,10 @@ def test_corrupt_user_plan_falls_back_to_the_builtin_one(tmp_path):
     path.write_bytes(b"version = 1\n[rules]\ndays_to_advance = 0\n")
     plan, warning = load_plan(path)
     assert plan == builtin_plan()
-    assert warning == f"{path}: rules.days_to_advance = 0 is not allowed: a whole number from 1 to 30; using the built-in plan"
+    assert (
+        warning
+        == f"{path}: rules.days_to_advance = 0 is not allowed: a whole number from 1 to 30; using the built-in plan"
+    )
     assert path.read_bytes() == b"version = 1\n[rules]\ndays_to_advance = 0\n"  # never rewritten
     path.write_bytes(b"\xff\xfe not text")
     plan, warning = load_plan(path)
@@ -182,7 +185,9 @@ def test_posture_plan_with_an_unreadable_history_is_one_line_and_an_exit_status(
     default_path().write_bytes(b"not a database at all" * 100)
     assert main(["plan"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("posture: ") and "not a readable posture history" in err and len(err.strip().splitlines()) == 1
+    assert (
+        err.startswith("posture: ") and "not a readable posture history" in err and len(err.strip().splitlines()) == 1
+    )
 
 
 def test_status_shows_what_comes_next_at_the_last_step():
@@ -191,7 +196,10 @@ def test_status_shows_what_comes_next_at_the_last_step():
     assert status.next_goal_s is None and status.days_left_at_step is None
 
 
-@pytest.mark.parametrize("module", ["companion.coach.plan", "companion.coach.score", "companion.coach.habit", "companion.coach.stretch_prompts"])
+@pytest.mark.parametrize(
+    "module",
+    ["companion.coach.plan", "companion.coach.score", "companion.coach.habit", "companion.coach.stretch_prompts"],
+)
 def test_habit_modules_are_pure(module):
     code = "import json, sys, importlib; importlib.import_module(sys.argv[1]); print(json.dumps(sorted(sys.modules)))"
     loaded = set(json.loads(subprocess.check_output([sys.executable, "-c", code, module], text=True)))

@@ -237,8 +237,13 @@ _day_minutes = st.lists(st.one_of(st.just(0.0), st.floats(0, 600)), min_size=1, 
 @given(minutes=_day_minutes, slouched=st.floats(0, 1), episode_min=st.floats(0, 120), stretches=st.integers(0, 10))
 def test_any_days_give_scores_in_range_and_a_consistent_streak(minutes, slouched, episode_min, stretches):
     days = [
-        summary(m * (1 - slouched), m * slouched, (min(episode_min, m * slouched),) if slouched else (), stretches,
-                day=TODAY - timedelta(days=len(minutes) - 1 - i))
+        summary(
+            m * (1 - slouched),
+            m * slouched,
+            (min(episode_min, m * slouched),) if slouched else (),
+            stretches,
+            day=TODAY - timedelta(days=len(minutes) - 1 - i),
+        )
         for i, m in enumerate(minutes)
     ]
     plan = builtin_plan()

@@ -63,8 +63,16 @@ class StillLifeApp(PostureApp):
     async def still_life(self) -> None:
         await self.push_screen(self.live)
         self.live.set_thresholds(12.0, 8.0)
-        tally = DayTally(tracked_s=5400, upright_s=4300, slouched_s=700, moving_s=400, episodes=4, alerts=2,
-                         lean_alerts=1, sitting_since_s=0.0)
+        tally = DayTally(
+            tracked_s=5400,
+            upright_s=4300,
+            slouched_s=700,
+            moving_s=400,
+            episodes=4,
+            alerts=2,
+            lean_alerts=1,
+            sitting_since_s=0.0,
+        )
         flexion = [2, 3, 2, 4, 6, 9, 13, 15, 17, 16, 14, 9, 4, 2, 1, 0, -3, -2, 1, 2] * 6
         for second, value in enumerate(flexion):
             snap = PostureSnapshot(1400.0 + second, float(value), 1.5, Activity.STILL, EngineState.UPRIGHT, 0.0, 30.0)

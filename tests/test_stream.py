@@ -24,9 +24,7 @@ def frames(count: int, per_frame: int = 10, first_seq: int = 0) -> list[SampleBa
     return out
 
 
-def run(
-    order: list[SampleBatch], max_pending: int = 3, start_seq: int | None = 0
-) -> tuple[list[int], SampleSequencer]:
+def run(order: list[SampleBatch], max_pending: int = 3, start_seq: int | None = 0) -> tuple[list[int], SampleSequencer]:
     sequencer = SampleSequencer(max_pending=max_pending, start_seq=start_seq)
     released = []
     for batch in order:

@@ -34,23 +34,26 @@ WALL0 = datetime(2026, 11, 20, 10, 0, 0)
 def workday_wearer() -> SimulatedWearer:
     """Upright, the guided calibration, sitting, a held slump, sitting, then a second
     slump that falls inside the pause, then sitting on."""
-    script = (
-        Script().sit(6).calibration().sit(30).slump(22, 10, 60).sit(20)
-        .slump(25, 5, 50).sit(600)
-    )
+    script = Script().sit(6).calibration().sit(30).slump(22, 10, 60).sit(20).slump(25, 5, 50).sit(600)
     return SimulatedWearer(script, seed=7)
 
 
 @contextlib.asynccontextmanager
 async def running_tracker(wearer=None, **options):
-    async with simulated_radio(lambda radio: ReferenceSensor(radio, motion=wearer or workday_wearer())) as (radio, sensors):
+    async with simulated_radio(lambda radio: ReferenceSensor(radio, motion=wearer or workday_wearer())) as (
+        radio,
+        sensors,
+    ):
         transport = BleTransport.virtual(radio)
         [found] = await scan(transport, 0.5)
         loop = asyncio.get_running_loop()
         tracker = Tracker(
-            Settings(), transport, found,
+            Settings(),
+            transport,
+            found,
             clock=lambda: WALL0 + timedelta(seconds=loop.time()),
-            notifier=DesktopNotifications(enabled=False), **options,
+            notifier=DesktopNotifications(enabled=False),
+            **options,
         )
         task = asyncio.create_task(tracker.run())
         await asyncio.wait({task, asyncio.ensure_future(tracker.ready.wait())}, return_when=asyncio.FIRST_COMPLETED)
@@ -122,7 +125,9 @@ def test_a_tracked_day_with_two_viewers_pause_resume_and_stop():
             # Pause for two minutes just before the second slump: it must leave no trace.
             paused_at = loop.time()
             reply = await ask("pause", minutes=2)
-            assert reply["status"]["state"] == "paused" and reply["status"]["pause_left_s"] == pytest.approx(120, abs=0.5)
+            assert reply["status"]["state"] == "paused" and reply["status"]["pause_left_s"] == pytest.approx(
+                120, abs=0.5
+            )
             wall_paused = WALL0.timestamp() + paused_at
             await asyncio.sleep(30)
             assert (await ask("status"))["status"]["state"] == "paused"
@@ -223,7 +228,7 @@ def test_misbehaving_clients_are_dropped_and_tracking_goes_on():
             # Garbage: an error reply, and the connection stays usable.
             reader, writer = await asyncio.open_unix_connection(path)
             await reader.readline()  # hello
-            writer.write(b"\xff\xfe not json\n{\"v\": 1, \"cmd\": \"dance\"}\n{\"v\": 9, \"cmd\": \"status\"}\n[1,2]\n")
+            writer.write(b'\xff\xfe not json\n{"v": 1, "cmd": "dance"}\n{"v": 9, "cmd": "status"}\n[1,2]\n')
             errors = [json.loads(await reader.readline()) for _ in range(4)]
             writer.write(b'{"v": 1, "cmd": "snooze", "minutes": "lots"}\n{"v": 1, "cmd": "status"}\n')
             bad_minutes, fine = json.loads(await reader.readline()), json.loads(await reader.readline())
@@ -342,7 +347,9 @@ def test_stop_is_prompt_even_while_the_sensor_is_out_of_range():
     async def main():
         async with simulated_radio() as (radio, _):
             absent = FoundSensor("Posture9", "F0:00:00:00:00:99", "reference", 0)
-            tracker = Tracker(Settings(), BleTransport.virtual(radio), absent, notifier=DesktopNotifications(enabled=False))
+            tracker = Tracker(
+                Settings(), BleTransport.virtual(radio), absent, notifier=DesktopNotifications(enabled=False)
+            )
             task = asyncio.create_task(tracker.run())
             await tracker.ready.wait()
             await asyncio.sleep(1.0)  # inside the lookup of a sensor that never answers

@@ -30,8 +30,13 @@ async def running_tracker(wearer, start: datetime = WALL0):
         [found] = await scan(transport, 0.5)
         loop = asyncio.get_running_loop()
         offset = loop.time()
-        tracker = Tracker(Settings(), transport, found, clock=lambda: start + timedelta(seconds=loop.time() - offset),
-                          notifier=DesktopNotifications(enabled=False))
+        tracker = Tracker(
+            Settings(),
+            transport,
+            found,
+            clock=lambda: start + timedelta(seconds=loop.time() - offset),
+            notifier=DesktopNotifications(enabled=False),
+        )
         task = asyncio.create_task(tracker.run())
         await asyncio.wait({task, asyncio.ensure_future(tracker.ready.wait())}, return_when=asyncio.FIRST_COMPLETED)
         if task.done():

@@ -54,7 +54,9 @@ class PersonalBests:
         }
 
 
-def personal_bests(scores: dict[date, int | None], summaries: dict[date, DaySummary], longest_streak_days: int) -> PersonalBests:
+def personal_bests(
+    scores: dict[date, int | None], summaries: dict[date, DaySummary], longest_streak_days: int
+) -> PersonalBests:
     best_score, best_day = None, None
     for day in sorted(scores):
         value = scores[day]

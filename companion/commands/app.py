@@ -33,6 +33,7 @@ def cmd_app(args: argparse.Namespace, out: Output) -> int:
         return code
     settings = load()
     if args.kind or args.address:
+
         async def find() -> FoundSensor:
             return _choose(await _scan(BleTransport.system(), args.timeout), args)
 

@@ -49,7 +49,9 @@ def plan_text(status: HabitStatus) -> list[str]:
     from ..coach.habit import TRAINING
 
     mode = (
-        "training: every sustained slouch is nudged" if status.mode == TRAINING else "tracking: records quietly, shows the day"
+        "training: every sustained slouch is nudged"
+        if status.mode == TRAINING
+        else "tracking: records quietly, shows the day"
     )
     lines = [f"Mode            {mode}"]
     done = "met" if status.goal_met_today else f"{status.progress:.0%}"

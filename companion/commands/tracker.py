@@ -39,7 +39,12 @@ def _simulated_factory(kind: str):
     from ..sim.witmotion import WitMotionSensor
     from ..sim.world import demo_wearer
 
-    classes = {"reference": ReferenceSensor, "witmotion": WitMotionSensor, "upright_go": UprightGoSensor, "microbit": MicrobitSensor}
+    classes = {
+        "reference": ReferenceSensor,
+        "witmotion": WitMotionSensor,
+        "upright_go": UprightGoSensor,
+        "microbit": MicrobitSensor,
+    }
     return lambda radio: classes[kind](radio, motion=demo_wearer())
 
 
@@ -61,8 +66,11 @@ async def _sensor_and_transport(args: argparse.Namespace, settings):
     remembered = settings.sensor
     address = args.address or (remembered.address if remembered else None)
     if address is None:
-        raise CliError("no sensor remembered: pick one in the app (`posture`), or pass --address and --kind "
-                       "(see `posture scan`), or try --simulate", EXIT_USAGE)
+        raise CliError(
+            "no sensor remembered: pick one in the app (`posture`), or pass --address and --kind "
+            "(see `posture scan`), or try --simulate",
+            EXIT_USAGE,
+        )
     same = remembered is not None and remembered.address == address
     kind = args.kind or (remembered.kind if same else None)
     name = args.name or (remembered.name if same and remembered.name else address)
@@ -111,7 +119,9 @@ async def cmd_track(args: argparse.Namespace, out: Output) -> int:
         except AlreadyRunning as exc:
             raise CliError(str(exc)) from None
         except OSError as exc:
-            raise CliError(f"cannot start the tracker: {exc.strerror or exc} ({exc.filename or tracker.socket_file})") from None
+            raise CliError(
+                f"cannot start the tracker: {exc.strerror or exc} ({exc.filename or tracker.socket_file})"
+            ) from None
         finally:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
@@ -139,7 +149,9 @@ def _at(timestamp: float | None) -> str:
 def cmd_pause(args: argparse.Namespace, out: Output) -> int:
     status = _talk("pause", minutes=args.minutes)["status"]
     if args.minutes:
-        out.result(f"paused for {args.minutes:g} min (until {_at(status['paused_until'])}); `posture resume` ends it sooner")
+        out.result(
+            f"paused for {args.minutes:g} min (until {_at(status['paused_until'])}); `posture resume` ends it sooner"
+        )
     else:
         out.result("paused until `posture resume`")
     return EXIT_OK
@@ -206,10 +218,14 @@ def view_running_tracker(out: Output) -> int | None:
     except NoTracker:
         if is_locked(lock_path()):
             pid = holder_pid(lock_path())
-            raise CliError(f"another posture window (pid {pid or '?'}) is recording this home but does not answer; "
-                           "switch to it, or close it and run `posture track`") from None
-        out.message("No tracker is running: tracking in this window until it closes "
-                    "(`posture track` or `posture service install` tracks without a window).")
+            raise CliError(
+                f"another posture window (pid {pid or '?'}) is recording this home but does not answer; "
+                "switch to it, or close it and run `posture track`"
+            ) from None
+        out.message(
+            "No tracker is running: tracking in this window until it closes "
+            "(`posture track` or `posture service install` tracks without a window)."
+        )
         return None
     from ..ui.viewer import ViewerApp
 
@@ -228,8 +244,10 @@ def cmd_service(args: argparse.Namespace, out: Output) -> int:
     if args.action == "status":
         unit = service_file([])
         installed = unit.path.exists()
-        out.result(f"{unit.manager} {'unit' if unit.manager == 'systemd' else 'agent'} {unit.path}: "
-                   f"{'installed' if installed else 'not installed'}")
+        out.result(
+            f"{unit.manager} {'unit' if unit.manager == 'systemd' else 'agent'} {unit.path}: "
+            f"{'installed' if installed else 'not installed'}"
+        )
         problems = run_commands((unit.status,)) if installed else []
         for problem in problems:
             out.message(f"posture: {problem}")
@@ -261,7 +279,9 @@ def cmd_service(args: argparse.Namespace, out: Output) -> int:
     elif sensor is not None:
         address, kind, name = sensor.address, sensor.kind, sensor.name
     else:
-        raise CliError("no sensor remembered: pick one in the app (`posture`) first, or pass --address and --kind", EXIT_USAGE)
+        raise CliError(
+            "no sensor remembered: pick one in the app (`posture`) first, or pass --address and --kind", EXIT_USAGE
+        )
     unit = service_file(track_command(address, kind, name))
     if args.dry_run:
         out.result(unit.text.rstrip("\n"))

@@ -33,6 +33,18 @@ def driver_for_kind(kind: str) -> type[SensorDriver]:
 
 
 __all__ = [
-    "DRIVERS", "MicrobitDriver", "Pause", "Read", "ReferenceDriver", "UprightGoDriver", "WitMotionDriver", "SensorDriver", "Step", "Subscribe",
-    "Write", "detect_kind", "driver_for_kind", "make_driver",
+    "DRIVERS",
+    "MicrobitDriver",
+    "Pause",
+    "Read",
+    "ReferenceDriver",
+    "UprightGoDriver",
+    "WitMotionDriver",
+    "SensorDriver",
+    "Step",
+    "Subscribe",
+    "Write",
+    "detect_kind",
+    "driver_for_kind",
+    "make_driver",
 ]

@@ -40,9 +40,9 @@ class Report:
     def as_json(self) -> dict[str, object]:
         return {
             "days": [asdict(d) for d in self.days],
-            "slouch_most": None if self.worst_hour is None else {
-                "hour": self.worst_hour, "slouched_share": round(self.worst_hour_slouched_share or 0.0, 3)
-            },
+            "slouch_most": None
+            if self.worst_hour is None
+            else {"hour": self.worst_hour, "slouched_share": round(self.worst_hour_slouched_share or 0.0, 3)},
         }
 
     def summary(self) -> str:
@@ -90,7 +90,8 @@ def day_reports(store: HistoryStore, first: date, last: date) -> list[DayReport]
     }
     stretches = dict(
         db.execute(
-            f"SELECT {local_day % 'at'} d, COUNT(*) FROM stretches WHERE at >= ? AND at < ? GROUP BY d", (since_s, until_s)
+            f"SELECT {local_day % 'at'} d, COUNT(*) FROM stretches WHERE at >= ? AND at < ? GROUP BY d",
+            (since_s, until_s),
         ).fetchall()
     )
     reports = []

@@ -352,7 +352,9 @@ class HistoryStore:
                     "Check the permissions of the folder, or set POSTURE_HOME to a writable one.",
                     path,
                 ) from exc
-            raise HistoryUnavailable(f"{path} cannot be created ({_why(exc)}): the history is not being saved.", path) from exc
+            raise HistoryUnavailable(
+                f"{path} cannot be created ({_why(exc)}): the history is not being saved.", path
+            ) from exc
 
     def _migrate(self, version: int) -> None:
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
@@ -409,7 +411,17 @@ class HistoryStore:
         elif isinstance(r, Bin):
             db.execute(
                 "INSERT INTO bins VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (sid, r.start, r.seconds, r.upright_s, r.slouched_s, r.moving_s, r.away_s, r.mean_flexion_deg, r.mean_lateral_deg),
+                (
+                    sid,
+                    r.start,
+                    r.seconds,
+                    r.upright_s,
+                    r.slouched_s,
+                    r.moving_s,
+                    r.away_s,
+                    r.mean_flexion_deg,
+                    r.mean_lateral_deg,
+                ),
             )
             # Day and hour rollups (local time) keep reports over a year instant.
             local = datetime.fromtimestamp(r.start)

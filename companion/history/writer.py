@@ -120,7 +120,9 @@ class HistoryWriter:
                 if item is not _TICK and flush is None and not stop:
                     self._pending.append(item)  # type: ignore[arg-type]
                 now = time.monotonic()
-                due = stop or flush is not None or len(self._pending) >= 1000 or now - last_commit >= self.commit_every_s
+                due = (
+                    stop or flush is not None or len(self._pending) >= 1000 or now - last_commit >= self.commit_every_s
+                )
                 if due and self._pending and store is not None and (now >= retry_at or stop or not self.error):
                     if self._commit(store):
                         self._pending = []
@@ -181,7 +183,9 @@ class HistoryWriter:
             if "full" in text:
                 self._report(f"The disk is full: the history is not being saved ({text}). Posture tracking goes on.")
             elif "readonly" in text or "read-only" in text:
-                self._report(f"{self.path} has become read-only ({text}): the history is not being saved. Tracking goes on.")
+                self._report(
+                    f"{self.path} has become read-only ({text}): the history is not being saved. Tracking goes on."
+                )
             elif "malformed" in text or "not a database" in text:
                 self._report(f"{self.path} is damaged ({text}): nothing more is written into it. Tracking goes on.")
             else:

@@ -36,6 +36,19 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "BreakSettings", "DELAY_CHOICES_S", "FILE_NAME", "NudgeSettings", "QuietHours", "RememberedSensor", "Settings",
-    "SettingsError", "from_dict", "load", "replace", "save", "settings_path", "to_dict", "with_value",
+    "BreakSettings",
+    "DELAY_CHOICES_S",
+    "FILE_NAME",
+    "NudgeSettings",
+    "QuietHours",
+    "RememberedSensor",
+    "Settings",
+    "SettingsError",
+    "from_dict",
+    "load",
+    "replace",
+    "save",
+    "settings_path",
+    "to_dict",
+    "with_value",
 ]

@@ -67,16 +67,13 @@ def uuid_str(value: UUID) -> str:
 
 def _advertisement_data(adv: Advertisement, rssi: int) -> AdvertisementData:
     data = adv.data
-    name = data.get(AdvertisingData.COMPLETE_LOCAL_NAME) or data.get(
-        AdvertisingData.SHORTENED_LOCAL_NAME
-    )
+    name = data.get(AdvertisingData.COMPLETE_LOCAL_NAME) or data.get(AdvertisingData.SHORTENED_LOCAL_NAME)
     service_uuids: list[str] = []
     for kind in _UUID_LISTS:
         for uuids in data.get_all(kind):
             service_uuids += [uuid_str(u) for u in uuids if uuid_str(u) not in service_uuids]
     manufacturer = {
-        company: bytes(payload)
-        for company, payload in data.get_all(AdvertisingData.MANUFACTURER_SPECIFIC_DATA)
+        company: bytes(payload) for company, payload in data.get_all(AdvertisingData.MANUFACTURER_SPECIFIC_DATA)
     }
     service_data = {
         uuid_str(u): bytes(payload)
@@ -153,9 +150,7 @@ class BumbleClient(BaseBleakClient):
         timeout: float = 10.0,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            address_or_ble_device, disconnected_callback=disconnected_callback, timeout=timeout
-        )
+        super().__init__(address_or_ble_device, disconnected_callback=disconnected_callback, timeout=timeout)
         self._radio = radio
         self._name = (
             address_or_ble_device.name
@@ -246,9 +241,7 @@ class BumbleClient(BaseBleakClient):
             bleak_service = collection.get_service(service.handle)
             assert bleak_service is not None
             for characteristic in service.characteristics:
-                properties = [
-                    name for bit, name in _PROPERTY_NAMES.items() if characteristic.properties & bit
-                ]
+                properties = [name for bit, name in _PROPERTY_NAMES.items() if characteristic.properties & bit]
                 collection.add_characteristic(
                     BleakGATTCharacteristic(
                         characteristic,
@@ -265,9 +258,7 @@ class BumbleClient(BaseBleakClient):
                 assert bleak_char is not None
                 for descriptor in characteristic.descriptors:
                     collection.add_descriptor(
-                        BleakGATTDescriptor(
-                            descriptor, descriptor.handle, uuid_str(descriptor.type), bleak_char
-                        )
+                        BleakGATTDescriptor(descriptor, descriptor.handle, uuid_str(descriptor.type), bleak_char)
                     )
         return collection
 
@@ -334,9 +325,7 @@ class BumbleClient(BaseBleakClient):
         peer = self._require_peer()
         return bytearray(await self._gatt(peer.read_value(descriptor.handle)))
 
-    async def write_gatt_char(
-        self, characteristic: BleakGATTCharacteristic, data: Any, response: bool
-    ) -> None:
+    async def write_gatt_char(self, characteristic: BleakGATTCharacteristic, data: Any, response: bool) -> None:
         peer = self._require_peer()
         await self._gatt(peer.write_value(characteristic.handle, bytes(data), with_response=response))
 

@@ -28,7 +28,14 @@ class MicrobitSensor(SimulatedPeripheral):
     kind = "microbit"
     rssi_dbm = -76
 
-    def __init__(self, radio: VirtualRadio, *, name: str = "BBC micro:bit [zavet]", motion: MotionSource | None = None, seed: int = 0) -> None:
+    def __init__(
+        self,
+        radio: VirtualRadio,
+        *,
+        name: str = "BBC micro:bit [zavet]",
+        motion: MotionSource | None = None,
+        seed: int = 0,
+    ) -> None:
         super().__init__(radio, name)
         self.motion = motion if motion is not None else StillWearer(seed=seed)
         self.period_ms = 20

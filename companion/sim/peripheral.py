@@ -54,9 +54,7 @@ def writable(
 ) -> gatt.Characteristic:
     """A write characteristic; ``notify`` adds notifications (control-point style)."""
     properties = (
-        gatt.Characteristic.Properties.WRITE
-        if with_response
-        else gatt.Characteristic.Properties.WRITE_WITHOUT_RESPONSE
+        gatt.Characteristic.Properties.WRITE if with_response else gatt.Characteristic.Properties.WRITE_WITHOUT_RESPONSE
     )
     permissions = gatt.Characteristic.WRITEABLE
     if notify:
@@ -64,9 +62,7 @@ def writable(
     if read is not None:
         properties |= gatt.Characteristic.Properties.READ
         permissions |= gatt.Characteristic.READABLE
-    return gatt.Characteristic(
-        uuid, properties, permissions, gatt.CharacteristicValue(read=read, write=write)
-    )
+    return gatt.Characteristic(uuid, properties, permissions, gatt.CharacteristicValue(read=read, write=write))
 
 
 def advertising_data(name: str, service_uuids: Iterable[str] = ()) -> bytes:
@@ -236,9 +232,7 @@ class BatteryService:
     def __init__(self, owner: SimulatedPeripheral, level: int) -> None:
         self.owner = owner
         self.level = level
-        self.characteristic = readable(
-            uuids.BATTERY_LEVEL_CHAR, lambda _c: bytes([self.level]), notify=True
-        )
+        self.characteristic = readable(uuids.BATTERY_LEVEL_CHAR, lambda _c: bytes([self.level]), notify=True)
         self.service = gatt.Service(uuids.BATTERY_SERVICE, [self.characteristic])
 
     async def set_level(self, level: int) -> None:
@@ -248,9 +242,7 @@ class BatteryService:
         await self.owner.notify(self.characteristic, bytes([level]))
 
 
-def device_information_service(
-    manufacturer: str, model: str, serial: str, firmware: str
-) -> gatt.Service:
+def device_information_service(manufacturer: str, model: str, serial: str, firmware: str) -> gatt.Service:
     values = {
         uuids.MANUFACTURER_CHAR: manufacturer,
         uuids.MODEL_CHAR: model,

@@ -74,8 +74,7 @@ class _Host(Host):
     def on_packet_object(self, packet: hci.HCI_Packet) -> None:
         """:meth:`Host.on_packet` for a packet that need not be parsed."""
         if self.ready or (
-            isinstance(packet, hci.HCI_Command_Complete_Event)
-            and packet.command_opcode == hci.HCI_RESET_COMMAND
+            isinstance(packet, hci.HCI_Command_Complete_Event) and packet.command_opcode == hci.HCI_RESET_COMMAND
         ):
             self.on_hci_packet(packet)
 

@@ -100,9 +100,7 @@ class ReferenceSensor(SimulatedPeripheral):
         )
         self.control_char = writable(uuids.CONTROL_CHAR, self._on_control_write, notify=True)
         self.status_char = readable(uuids.STATUS_CHAR, lambda _c: bytes(self.status()), notify=True)
-        self.alert_char = writable(
-            uuids.ALERT_LEVEL_CHAR, self._on_alert_write, with_response=False
-        )
+        self.alert_char = writable(uuids.ALERT_LEVEL_CHAR, self._on_alert_write, with_response=False)
 
     def services(self) -> list[gatt.Service]:
         return [
@@ -227,9 +225,7 @@ class ReferenceSensor(SimulatedPeripheral):
             scaled = np.concatenate((accel_g * accel_scale, gyro_dps * gyro_scale), axis=1)
             raw = np.rint(scaled, out=scaled).clip(-32768, 32767, out=scaled).astype("<i2")
             spike_s = self._time_spikes.pop(0) if self._time_spikes else 0.0
-            frame = pack_sample_frame(
-                index % 65536, self.device_ticks(times_s[0] + spike_s), config, raw.tobytes()
-            )
+            frame = pack_sample_frame(index % 65536, self.device_ticks(times_s[0] + spike_s), config, raw.tobytes())
             self.samples_sent += count
             for delay_s, payload in self.faults.apply(frame):
                 if delay_s:

@@ -42,8 +42,15 @@ class UprightGoSensor(SimulatedPeripheral):
     kind = "upright_go"
     rssi_dbm = -70
 
-    def __init__(self, radio: VirtualRadio, *, name: str = "UprightGO2", motion: MotionSource | None = None,
-                 battery_index: int = 9, seed: int = 0) -> None:
+    def __init__(
+        self,
+        radio: VirtualRadio,
+        *,
+        name: str = "UprightGO2",
+        motion: MotionSource | None = None,
+        battery_index: int = 9,
+        seed: int = 0,
+    ) -> None:
         super().__init__(radio, name)
         self.motion = motion if motion is not None else StillWearer(seed=seed)
         self.battery_index = battery_index
@@ -57,19 +64,28 @@ class UprightGoSensor(SimulatedPeripheral):
 
     def services(self) -> list[gatt.Service]:
         return [
-            gatt.Service(CALIBRATION_SERVICE, [
-                writable(CALIBRATE, self._on_calibrate, with_response=True),
-                readable(STATUS, lambda _c: b"\x00", notify=True),
-                self.angle_char,
-            ]),
-            gatt.Service(SETTINGS_SERVICE, [
-                writable(FREESTYLE, self._on_freestyle, read=lambda _c: self.freestyle),
-                writable(VIBRATION, self._on_vibration),
-            ]),
-            gatt.Service(POWER_SERVICE, [
-                readable(BATTERY_INDEX, lambda _c: bytes([self.battery_index])),
-                readable(CHARGING, lambda _c: b"\x00"),
-            ]),
+            gatt.Service(
+                CALIBRATION_SERVICE,
+                [
+                    writable(CALIBRATE, self._on_calibrate, with_response=True),
+                    readable(STATUS, lambda _c: b"\x00", notify=True),
+                    self.angle_char,
+                ],
+            ),
+            gatt.Service(
+                SETTINGS_SERVICE,
+                [
+                    writable(FREESTYLE, self._on_freestyle, read=lambda _c: self.freestyle),
+                    writable(VIBRATION, self._on_vibration),
+                ],
+            ),
+            gatt.Service(
+                POWER_SERVICE,
+                [
+                    readable(BATTERY_INDEX, lambda _c: bytes([self.battery_index])),
+                    readable(CHARGING, lambda _c: b"\x00"),
+                ],
+            ),
         ]
 
     def advertisement(self) -> bytes:

@@ -60,7 +60,9 @@ class WitMotionSensor(SimulatedPeripheral):
         self._rng = random.Random(seed)
         self._pending = b""  # bytes of a frame split across notifications
         self.notify_char = gatt.Characteristic(
-            WIT_NOTIFY, gatt.Characteristic.Properties.NOTIFY, gatt.Characteristic.READABLE,
+            WIT_NOTIFY,
+            gatt.Characteristic.Properties.NOTIFY,
+            gatt.Characteristic.READABLE,
             gatt.CharacteristicValue(read=lambda _c: b""),
         )
         self.stream_while_subscribed(self.notify_char, self._streaming)
@@ -111,7 +113,9 @@ class WitMotionSensor(SimulatedPeripheral):
             "<9h",
             *(_int16(v, 16.0) for v in accel_g),
             *(_int16(v, 2000.0) for v in gyro_dps),
-            _int16(roll, 180.0), _int16(pitch, 180.0), 0,
+            _int16(roll, 180.0),
+            _int16(pitch, 180.0),
+            0,
         )
 
     async def _streaming(self) -> None:

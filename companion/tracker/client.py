@@ -22,7 +22,9 @@ class NoTracker(PostureError, ConnectionError):
     exit_status = EXIT_NO_TRACKER
 
     def __init__(self, path: Path, detail: str = "") -> None:
-        super().__init__(f"no tracker is running for this home (nothing answers on {path}{': ' + detail if detail else ''})")
+        super().__init__(
+            f"no tracker is running for this home (nothing answers on {path}{': ' + detail if detail else ''})"
+        )
         self.path = path
 
 

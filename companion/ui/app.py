@@ -234,7 +234,6 @@ class PostureApp(LinkMixin, HistoryMixin, SessionActionsMixin, App):
 
     # -- messages -------------------------------------------------------------------
 
-
     def on_posture_updated(self, message: PostureUpdated) -> None:
         tally = self.tally if self._roll_over_day() else message.tally
         self.live.show_snapshot(message.snapshot, tally, message.at_s)
@@ -245,7 +244,6 @@ class PostureApp(LinkMixin, HistoryMixin, SessionActionsMixin, App):
             screen.show_status(self.session.engine.calibration_status())
 
     # -- actions --------------------------------------------------------------------
-
 
     def action_calibrate(self) -> None:
         if not isinstance(self.screen, CalibrationScreen):
@@ -299,7 +297,6 @@ class PostureApp(LinkMixin, HistoryMixin, SessionActionsMixin, App):
 
     # -- demo -----------------------------------------------------------------------
 
-
     def action_demo(self, movement: str) -> None:
         self._demo_wearer(movement)
 
@@ -336,9 +333,7 @@ def make_app(
     if demo:  # made-up data never mixes with the person's history
         options.setdefault("history_path", data_dir() / "demo" / "history.sqlite3")
     app_class = DemoPostureApp if demo else PostureApp
-    return app_class(
-        settings=settings, settings_file=path, transport=transport, sensor=sensor, demo=demo, **options
-    )
+    return app_class(settings=settings, settings_file=path, transport=transport, sensor=sensor, demo=demo, **options)
 
 
 __all__ = ["DemoPostureApp", "PostureApp", "make_app"]

@@ -37,12 +37,16 @@ class SessionActionsMixin:
         elif isinstance(event, CalibrationProgress) and event.phase == "lean":
             self._demo_wearer("lean_forward")
         elif isinstance(event, RecalibrationNeeded):
-            self.notify(escape(f"{event.reason}. Press c to recalibrate."), title="Recalibrate", severity="warning", timeout=10)
+            self.notify(
+                escape(f"{event.reason}. Press c to recalibrate."), title="Recalibrate", severity="warning", timeout=10
+            )
 
     def on_nudge_due(self, message: NudgeDue) -> None:
         nudge = message.nudge
         if self.control is not None:
-            self.control.send_all({"event": "nudge", "kind": nudge.kind, "title": nudge.title, "message": nudge.message})
+            self.control.send_all(
+                {"event": "nudge", "kind": nudge.kind, "title": nudge.title, "message": nudge.message}
+            )
         self.notify(escape(nudge.message), title=nudge.title, severity="warning", timeout=10)
         if nudge.kind == "recalibrate":
             return

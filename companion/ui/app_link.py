@@ -136,7 +136,9 @@ class LinkMixin:
         sensor = self.link.sensor if self.link is not None else None
         self.notify(
             escape(f"The sensor link stopped unexpectedly: {worker.error}. Restarting it."),
-            title="Sensor", severity="error", timeout=10,
+            title="Sensor",
+            severity="error",
+            timeout=10,
         )
         self.link_state = LinkState.RECONNECTING
         if self.link is not None:
@@ -164,18 +166,33 @@ class LinkMixin:
                 self._bluetooth_checked = True
                 self._check_bluetooth()
             if event.state is LinkState.LOST:
-                self.notify(escape(f"Sensor lost: {event.detail or 'no answer'}. Still trying."), severity="error", timeout=10)
+                self.notify(
+                    escape(f"Sensor lost: {event.detail or 'no answer'}. Still trying."), severity="error", timeout=10
+                )
             elif event.new_outage and event.state is LinkState.STALLED:
-                self.notify(escape(f"The sensor stopped sending data ({event.detail}); reconnecting..."), severity="warning", timeout=6)
+                self.notify(
+                    escape(f"The sensor stopped sending data ({event.detail}); reconnecting..."),
+                    severity="warning",
+                    timeout=6,
+                )
             elif event.new_outage:
                 self.notify("Sensor disconnected; reconnecting...", severity="warning", timeout=4)
         elif isinstance(event, LinkRestarted):
-            self.notify(escape(f"Sensor link error: {event.reason}. Restarting the link."), title="Sensor", severity="error", timeout=10)
+            self.notify(
+                escape(f"Sensor link error: {event.reason}. Restarting the link."),
+                title="Sensor",
+                severity="error",
+                timeout=10,
+            )
         elif isinstance(event, SensorConnected):
             if event.rate_hz:
                 self.session.set_rate(event.rate_hz)
             self.sensor_info.update(
-                name=event.name, kind=event.kind, model=event.model, battery=event.battery_percent, rate_hz=event.rate_hz
+                name=event.name,
+                kind=event.kind,
+                model=event.model,
+                battery=event.battery_percent,
+                rate_hz=event.rate_hz,
             )
         elif isinstance(event, BatteryChanged):
             self.sensor_info["battery"] = event.percent

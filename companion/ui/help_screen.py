@@ -42,10 +42,22 @@ def sections(app) -> list[tuple[str, list[BindingType]]]:
         ("Stretch (r)", [*StretchScreen.BINDINGS, Binding("enter", "pick", "Start the highlighted stretch")]),
         ("History (h)", [*HistoryScreen.BINDINGS, Binding("up,down", "row", "Pick an episode")]),
         ("Sensors (n)", SensorScreen.BINDINGS),
-        ("Settings (,)", [*SettingsScreen.BINDINGS, Binding("tab,shift+tab", "field", "Next / previous field"),
-                          Binding("space", "toggle", "Switch a setting on or off")]),
-        ("Snooze (z)", [Binding("up,down", "move", "Pick a choice"), Binding("enter", "pick", "Snooze / resume"),
-                        *SnoozeScreen.BINDINGS]),
+        (
+            "Settings (,)",
+            [
+                *SettingsScreen.BINDINGS,
+                Binding("tab,shift+tab", "field", "Next / previous field"),
+                Binding("space", "toggle", "Switch a setting on or off"),
+            ],
+        ),
+        (
+            "Snooze (z)",
+            [
+                Binding("up,down", "move", "Pick a choice"),
+                Binding("enter", "pick", "Snooze / resume"),
+                *SnoozeScreen.BINDINGS,
+            ],
+        ),
     ]
     return found
 

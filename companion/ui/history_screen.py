@@ -96,7 +96,7 @@ def load_day(path: Path, day: date) -> DayView:
 
 
 def episode_alert(view: DayView, episode: Episode) -> str:
-    """"yes" when the episode's slouch alert reached the wearer, "held back" when
+    """ "yes" when the episode's slouch alert reached the wearer, "held back" when
     quiet mode, snooze, quiet hours or the alert budget kept it back."""
     if not episode.alerted:
         return ""

@@ -44,8 +44,13 @@ HABIT_REFRESH_S = 60.0
 def snapshot_from(status: dict[str, Any]) -> PostureSnapshot:
     state = EngineState.PAUSED if status["state"] == "paused" else EngineState(status["engine_state"])
     return PostureSnapshot(
-        status.get("t_s", 0.0), status.get("flexion_deg"), status.get("lateral_deg"),
-        Activity(status["activity"]), state, status.get("held_s", 0.0), status.get("delay_s", 30.0),
+        status.get("t_s", 0.0),
+        status.get("flexion_deg"),
+        status.get("lateral_deg"),
+        Activity(status["activity"]),
+        state,
+        status.get("held_s", 0.0),
+        status.get("delay_s", 30.0),
     )
 
 
@@ -53,8 +58,12 @@ def tally_from(status: dict[str, Any]) -> DayTally:
     today = status["today"]
     t_s = status.get("t_s", 0.0)
     return DayTally(
-        tracked_s=today["tracked_s"], upright_s=today["upright_s"], slouched_s=today["slouched_s"],
-        moving_s=today.get("moving_s", 0.0), episodes=today["episodes"], alerts=today["alerts"],
+        tracked_s=today["tracked_s"],
+        upright_s=today["upright_s"],
+        slouched_s=today["slouched_s"],
+        moving_s=today.get("moving_s", 0.0),
+        episodes=today["episodes"],
+        alerts=today["alerts"],
         lean_alerts=today.get("lean_alerts", 0),
         sitting_since_s=(t_s - today["sitting_for_s"]) if today.get("sitting_for_s") else None,
     )
@@ -137,7 +146,9 @@ class ViewerApp(App):
                 seen = "the sensor saw it" if message.get("seen_by_sensor") else "the sensor did not see it"
                 self.notify(f"Stretch done: {seen}.", title="Stretch")
             else:
-                self.live.show_notice(escape(f"Stretch step {message['step'] + 1}: {message['text']} ({message['left_s']:.0f} s)"))
+                self.live.show_notice(
+                    escape(f"Stretch step {message['step'] + 1}: {message['text']} ({message['left_s']:.0f} s)")
+                )
         elif event == "calibration":
             self.notify(escape(message["message"]), title="Calibration", timeout=8)
         elif not message.get("ok", True):

@@ -101,7 +101,13 @@ class TiltGauge(Static):
         bar = Text()
         for i in range(width):
             deg = self.LOW + i / scale
-            style = "on dark_green" if deg < self.clear_deg else "on dark_orange3" if deg < self.threshold_deg else "on dark_red"
+            style = (
+                "on dark_green"
+                if deg < self.clear_deg
+                else "on dark_orange3"
+                if deg < self.threshold_deg
+                else "on dark_red"
+            )
             bar.append(" ", style=style)
         marker = Text(" " * width)
         if self.flexion_deg is not None:
