@@ -9,8 +9,8 @@ from pathlib import Path
 import imufusion
 import numpy as np
 
-from companion.engine import EngineSettings, LeanAlerted, PostureEngine
 from benchmarks.evaluation import gate_by_label, run_wearer, score, tilt_errors, wearer_readings
+from companion.engine import EngineSettings, LeanAlerted, PostureEngine
 from companion.sim.wearer import SimulatedWearer, workday
 
 from . import Metric

@@ -14,9 +14,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from companion.sim.wearer import Activity as WearerActivity
-from companion.sim.wearer import Episode, Pose, Script, SimulatedWearer
-
 from companion.coach.stretches import GuidedStretch, StretchPlan, StretchResult
 from companion.engine import (
     BodyFrame,
@@ -28,6 +25,8 @@ from companion.engine import (
 )
 from companion.engine.events import EngineEvent
 from companion.readings import ImuReading
+from companion.sim.wearer import Activity as WearerActivity
+from companion.sim.wearer import Episode, Pose, Script, SimulatedWearer
 
 CHUNK_S = 60.0
 
@@ -42,7 +41,7 @@ def wearer_readings(
 ) -> Iterator[list[ImuReading]]:
     """The wearer's sensor samples as readings, a chunk at a time."""
     end_s = wearer.duration_s if end_s is None else end_s
-    index = int(round(start_s * rate_hz))
+    index = round(start_s * rate_hz)
     last = int(end_s * rate_hz)
     per_chunk = int(chunk_s * rate_hz)
     while index < last:

@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from benchmarks.evaluation import wearer_readings
-from companion.history import HistoryStore
+from companion.history import HistoryError, HistoryStore
 from companion.history.report import build_report
 from companion.history.synthetic import synthetic_days
 from companion.history.writer import HistoryWriter
@@ -29,7 +29,6 @@ from companion.settings import Settings
 from companion.sim.wearer import SimulatedWearer, workday
 
 from . import Metric
-
 
 KILL_ITERATIONS = 30
 
@@ -82,7 +81,7 @@ def kill_loop(path: Path, iterations: int = KILL_ITERATIONS, seed: int = 0) -> K
         handed = [started] + [float(line) for line in process.communicate()[0].split()]
         try:
             store = HistoryStore(path)
-        except Exception:
+        except (HistoryError, sqlite3.Error):
             open_failures += 1
             continue
         try:

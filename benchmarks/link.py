@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-from companion.drivers import ReferenceDriver
-from companion.sim.world import simulated_radio
 from benchmarks.sessions import link_session
-from firmware_protocol import MAX_SAMPLES_PER_FRAME, SensorConfig
+from companion.drivers import ReferenceDriver
 from companion.sim.clock import run_virtual
+from companion.sim.world import simulated_radio
+from firmware_protocol import MAX_SAMPLES_PER_FRAME, SensorConfig
 
 from . import Metric
 

@@ -8,9 +8,9 @@ import statistics
 from collections.abc import Iterator
 from pathlib import Path
 
+from benchmarks.evaluation import measure_stretch, stretch_script
 from companion.analysis import rotation_ranges, upright_only_frame
 from companion.coach.stretches import BALANCE_TYPICAL_DEG, CATALOGUE, NOISE_DEG, StretchKind, balance_trend
-from benchmarks.evaluation import measure_stretch, stretch_script
 from companion.recording import read_readings
 from companion.sim.wearer import SimulatedWearer
 

@@ -32,7 +32,7 @@ def _cpu_s(pid: int) -> float:
 
 def _posture(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "companion", *args], capture_output=True, text=True, env=env, timeout=30
+        [sys.executable, "-m", "companion", *args], capture_output=True, text=True, env=env, timeout=30, check=False
     )
 
 
@@ -80,23 +80,22 @@ def _own_cost(seconds: float = 600.0) -> Iterator[Metric]:
     into a bare link and once into a tracker; the difference over the simulated time."""
     import asyncio
 
+    from benchmarks.sessions import link_session
     from companion.ble.transport import BleTransport
     from companion.link import scan
     from companion.notify import DesktopNotifications
     from companion.settings import Settings
-    from companion.sim.world import demo_wearer, simulated_radio
-    from benchmarks.sessions import link_session
-    from companion.tracker.tracker import Tracker
     from companion.sim import ReferenceSensor
     from companion.sim.clock import run_virtual
+    from companion.sim.world import demo_wearer, simulated_radio
+    from companion.tracker.tracker import Tracker
 
     def sensor(radio):
         return ReferenceSensor(radio, motion=demo_wearer())
 
     async def bare() -> None:
-        async with simulated_radio(sensor) as (radio, _):
-            async with link_session(radio) as session:
-                await session.pump(seconds)
+        async with simulated_radio(sensor) as (radio, _), link_session(radio) as session:
+            await session.pump(seconds)
 
     async def tracked() -> None:
         async with simulated_radio(sensor) as (radio, _):

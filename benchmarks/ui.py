@@ -11,14 +11,14 @@ from collections.abc import Iterator
 from textual.app import App, ComposeResult
 from textual.widgets import Label
 
+from companion.body_frames import save_frame
 from companion.engine import BodyFrame
 from companion.link import LinkState
-from companion.body_frames import save_frame
 from companion.paths import data_dir
 from companion.settings import Settings
+from companion.sim.wearer import InteractiveWearer
 from companion.ui.app import make_app
 from companion.ui.settings_screen import SettingsScreen
-from companion.sim.wearer import InteractiveWearer
 
 from . import Metric
 

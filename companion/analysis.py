@@ -31,6 +31,7 @@ from .engine import (
 from .engine.events import EngineEvent
 from .readings import ImuReading
 from .recording import Chunk, read_chunks, read_metadata
+import itertools
 
 STILL_GYRO_DPS = 8.0
 STILL_ACCEL_G = 0.03
@@ -308,7 +309,7 @@ def analyze(
     else:
         window = first_still_period(seconds)
     if calibration is not None or recorded_frame is None or lean is not None:
-        up, spread, gyro_rms, n = _window_mean(chunks, *window)
+        up, spread, _gyro_rms, n = _window_mean(chunks, *window)
         if n < 2:
             raise CalibrationError(f"the calibration window {window[0]:g}:{window[1]:g} s holds no samples")
         if calibration is not None and spread > MOVING_ACCEL_G:
@@ -344,7 +345,7 @@ def analyze(
     frames = result.frames
 
     def on_tick(t_s, flexion, lateral, activity, state) -> None:
-        second = int(math.floor(t_s - t0 + 1e-9))
+        second = math.floor(t_s - t0 + 1e-9)
         if flexion is None or second <= last_second[0]:
             return
         last_second[0] = second
@@ -408,7 +409,7 @@ def rotation_ranges(readings: Sequence[ImuReading], frame: BodyFrame, start_s: f
     rates = np.array([np.dot(r.gyro_dps, up) for r in readings if r.t_s >= start_s and r.gyro_dps is not None])
     if len(rates) < 2:
         return 0.0, 0.0
-    steps = [b.t_s - a.t_s for a, b in zip(readings[:2000], readings[1:2001])]
+    steps = [b.t_s - a.t_s for a, b in itertools.pairwise(readings)]
     dt = statistics.median(steps) if steps else 0.02
     angle = np.cumsum(rates - np.median(rates)) * dt
     swing = angle - float(np.median(angle))

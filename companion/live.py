@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .coach import DayTally, NudgePolicy
+from .coach.stretches import StretchResult
 from .engine import (
     BodyFrame,
     CalibrationCompleted,
@@ -23,7 +24,6 @@ from .engine import (
 )
 from .engine.events import EngineEvent, SlouchEnded
 from .history.bins import BinAccumulator
-from .coach.stretches import StretchResult
 from .history.records import (
     Alert,
     BalanceCheck,

@@ -18,8 +18,6 @@ length, and every problem is reported with the file, the line and what is wrong.
 
 from __future__ import annotations
 
-from .errors import RecordingInvalid
-
 import gzip
 import io
 import json
@@ -31,6 +29,7 @@ from typing import TextIO
 
 import numpy as np
 
+from .errors import RecordingInvalid
 from .readings import ImuReading
 
 G_MS2 = 9.80665

@@ -253,7 +253,7 @@ class DeviceInfo:
         if len(data) >= 1 and data[0] != PROTOCOL_MAJOR:
             raise UnsupportedVersion(f"sensor speaks protocol v{data[0]}, this code speaks v{PROTOCOL_MAJOR}", data)
         _require(data, _INFO.size, "device info")
-        major, minor, config, batch, flags, max_batch, tick_hz, reserved = _INFO.unpack(data)
+        major, minor, config, batch, flags, max_batch, tick_hz, _reserved = _INFO.unpack(data)
         if flags & ~int(DeviceFlags(0x07)):
             raise InvalidFrame(f"reserved device flag bits set: 0x{flags:02x}", data)
         try:

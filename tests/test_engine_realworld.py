@@ -14,11 +14,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from synthetic import MOUNTINGS, Schedule, readings, upright_frame, write  # noqa: E402
+from synthetic import MOUNTINGS, Schedule, readings, upright_frame, write
 
-from companion.analysis import analyze  # noqa: E402
-from companion.cli import main  # noqa: E402
-from companion.engine import (  # noqa: E402
+from companion.analysis import analyze
+from companion.cli import main
+from companion.engine import (
     BodyFrame,
     CalibrationError,
     DataGap,
@@ -31,7 +31,8 @@ from companion.engine import (  # noqa: E402
     SlouchReminded,
     SlouchStarted,
 )
-from companion.readings import ImuReading  # noqa: E402
+from companion.readings import ImuReading
+import itertools
 
 MOUNT = list(MOUNTINGS.items())
 
@@ -171,7 +172,7 @@ def test_frames_are_one_per_second_also_after_gaps(tmp_path):
     result = analyze(path)
     times = [f["t_s"] for f in result.frames]
     assert len(times) == len(set(times))
-    assert all(b - a >= 1.0 - 1e-9 for a, b in zip(times, times[1:]))
+    assert all(b - a >= 1.0 - 1e-9 for a, b in itertools.pairwise(times))
     assert all(float(t).is_integer() for t in times)
     assert len(times) == pytest.approx(result.worn_s, abs=8)  # filter start-up after each gap
     assert result.gaps == [{"start_s": pytest.approx(100.0, abs=0.05), "end_s": pytest.approx(130.0, abs=0.05)}]
@@ -204,7 +205,7 @@ def _movements() -> Schedule:
 @pytest.mark.parametrize(("name", "mounting"), MOUNT)
 def test_a_gyroscope_turning_the_wrong_way_is_caught_and_posture_stays_right(name, mounting):
     rs = readings(_movements(), mounting, gyro_signs=(-1.0, -1.0, -1.0))
-    engine, events = run(rs, BodyFrame.from_dict(upright_frame(mounting)))
+    _engine, events = run(rs, BodyFrame.from_dict(upright_frame(mounting)))
     [mismatch] = kinds(events, GyroscopeMismatch)
     assert mismatch.t_s < 60 and mismatch.action in ("corrected", "ignored")
     assert [type(e) for e in events].count(GyroscopeMismatch) == 1  # told once
@@ -250,7 +251,7 @@ def test_an_hour_of_slouching_is_nudged_again_every_five_minutes():
     _, events = run(rs, BodyFrame.from_dict(upright_frame(MOUNTINGS["tilted"])), rate_hz=10.0)
     [alert] = kinds(events, SlouchAlerted)
     reminders = kinds(events, SlouchReminded)
-    assert len(reminders) == int((3600 - 30) // 300)
+    assert len(reminders) == ((3600 - 30) // 300)
     gaps = np.diff([alert.t_s] + [r.t_s for r in reminders])
     assert np.allclose(gaps, 300.0, atol=0.5)
     assert [r.count for r in reminders] == list(range(1, len(reminders) + 1))
@@ -401,6 +402,6 @@ def test_rotation_and_reaching_are_neither_slouch_nor_lean(name, mounting):
     schedule = Schedule().hold(10).hold(90, rotation=40).hold(60, rotation=-40).hold(5)
     for _ in range(8):  # reach for something on the desk and come back
         schedule.hold(2, flexion=35, ramp_s=1.0).hold(6, ramp_s=1.0)
-    engine, events = run(readings(schedule, mounting), BodyFrame.from_dict(upright_frame(mounting)))
+    _engine, events = run(readings(schedule, mounting), BodyFrame.from_dict(upright_frame(mounting)))
     assert not kinds(events, SlouchAlerted) and not kinds(events, LeanAlerted)
     assert not kinds(events, SlouchStarted)

@@ -18,7 +18,7 @@ def _c_call(vector: dict) -> str:
     f = vector["fields"]
     frame = vector["frame"]
     if frame == "SampleBatch":
-        samples = ", ".join("{%s}" % ", ".join(str(v) for v in s) for s in f["samples"])
+        samples = ", ".join("{{{}}}".format(", ".join(str(v) for v in s)) for s in f["samples"])
         return (
             f"{{ posture_sample_t s[] = {{{samples}}}; "
             f"int c = posture_config_byte({f['rate_hz']}, {f['accel_range_g']}, {f['gyro_range_dps']}); "

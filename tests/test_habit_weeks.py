@@ -4,21 +4,21 @@ prompts on a virtual clock."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import date, datetime, time, timedelta
 
 import pytest
+from habit_history import write_day
 
-from companion.commands import plan as cli_plan
 from companion.cli import main
 from companion.coach.day import DaySummary
 from companion.coach.habit import TRACKING, TRAINING, habit_status
 from companion.coach.stretch_prompts import PromptReason, StretchPromptPolicy, StretchPromptSettings
+from companion.commands import plan as cli_plan
 from companion.history import HistoryStore, default_path
 from companion.plan_file import builtin_plan
 from companion.settings import QuietHours
-
-from habit_history import write_day
 
 MONDAY = date(2026, 11, 2)
 
@@ -159,7 +159,8 @@ def test_prompts_come_after_long_sitting_at_most_every_n_minutes_and_only_in_the
     assert times[0] == "08:00"  # workday starts at 08:00; sat since 07:00
     assert all(reason is PromptReason.LONG_SITTING for _, reason in prompts)
     gaps = [
-        (datetime.strptime(b, "%H:%M") - datetime.strptime(a, "%H:%M")).seconds / 60 for a, b in zip(times, times[1:])
+        (datetime.strptime(b, "%H:%M") - datetime.strptime(a, "%H:%M")).seconds / 60
+        for a, b in itertools.pairwise(times)
     ]
     assert gaps and min(gaps) >= 30
     assert times[-1] < "19:00"

@@ -326,8 +326,8 @@ def test_atomic_private_write_is_never_world_readable(tmp_path, monkeypatch):
 
 
 def test_history_calibration_and_export_files_are_private(db_path, home, tmp_path, monkeypatch):
-    from companion.engine import BodyFrame
     from companion.body_frames import legacy_file, save_frame
+    from companion.engine import BodyFrame
 
     old = os.umask(0)
     try:

@@ -8,12 +8,12 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import pytest
+from synthetic import Schedule, readings, upright_frame
 
 from companion.engine import BodyFrame
 from companion.history.records import Alert
 from companion.live import LiveSession
 from companion.settings import NudgeSettings, Settings, SettingsError, from_dict
-from synthetic import Schedule, readings, upright_frame
 
 T0 = datetime(2026, 3, 2, 10, 0)
 

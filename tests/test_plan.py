@@ -8,15 +8,14 @@ import sys
 from datetime import date, timedelta
 
 import pytest
+from habit_history import write_day
 
 from companion.cli import main
 from companion.coach.day import DaySummary
 from companion.coach.habit import habit_status
 from companion.coach.plan import DayKind, PlanError, replay
 from companion.history import HistoryStore, default_path
-from companion.plan_file import parse_plan, builtin_plan, builtin_plan_text, load_plan, user_plan_path
-
-from habit_history import write_day
+from companion.plan_file import builtin_plan, builtin_plan_text, load_plan, parse_plan, user_plan_path
 
 TODAY = date(2026, 11, 20)
 MIN = 60.0
@@ -210,7 +209,7 @@ def test_plan_text_says_when_the_goal_grows_and_when_it_is_the_last():
     from companion.commands.plan import plan_text
 
     plan = builtin_plan()
-    growing = habit_status(plan, list(days_of([20, 20]).values()) + [worn(TODAY, 16)], TODAY)
+    growing = habit_status(plan, [*list(days_of([20, 20]).values()), worn(TODAY, 16)], TODAY)
     assert "Step            1 of 12; next: 30 min a day from tomorrow" in plan_text(growing)
     last = habit_status(plan, list(days_of([600] * 60).values()), TODAY)
     assert "Step            12 of 12, the last one" in plan_text(last)

@@ -7,7 +7,10 @@ import time as clock
 from datetime import date, datetime, time, timedelta
 
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from habit_history import wear_records, write_day
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from companion.coach.day import DaySummary
 from companion.coach.habit import habit_status
@@ -16,8 +19,6 @@ from companion.coach.score import day_score
 from companion.history import HistoryStore, default_path
 from companion.history.days import day_summaries, first_day, slouch_by_hour
 from companion.plan_file import builtin_plan
-
-from habit_history import wear_records, write_day
 
 MIN = 60.0
 TODAY = date(2026, 11, 20)

@@ -25,11 +25,11 @@ from companion.coach import DayTally
 from companion.engine import Activity, EngineState, PostureSnapshot
 from companion.link import LinkState, LinkStats
 from companion.settings import Settings
+from companion.sim import ReferenceSensor, VirtualRadio
 from companion.ui.app import PostureApp
 from companion.ui.calibration_screen import CalibrationScreen
 from companion.ui.sensor_screen import SensorScreen
 from companion.ui.settings_screen import SettingsScreen
-from companion.sim import ReferenceSensor, VirtualRadio
 
 SIZE = (100, 30)
 FIXED_SETTINGS_FILE = Path("/home/you/.config/posture/settings.toml")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import socket
@@ -19,14 +20,14 @@ from companion.history.store import default_path
 from companion.link import scan
 from companion.notify import DesktopNotifications
 from companion.settings import Settings
+from companion.sim import ReferenceSensor
+from companion.sim.clock import run_virtual
+from companion.sim.wearer import Script, SimulatedWearer
 from companion.sim.world import simulated_radio
 from companion.tracker import AlreadyRunning, TrackerLock, lock_path, socket_path
 from companion.tracker.client import AsyncTrackerClient, CommandFailed, NoTracker
 from companion.tracker.lock import holder_pid, is_locked
 from companion.tracker.tracker import Tracker
-from companion.sim import ReferenceSensor
-from companion.sim.clock import run_virtual
-from companion.sim.wearer import Script, SimulatedWearer
 
 WALL0 = datetime(2026, 11, 20, 10, 0, 0)
 
@@ -144,14 +145,14 @@ def test_a_tracked_day_with_two_viewers_pause_resume_and_stop():
                 await viewer.close()
             return tracker, views, wall_paused, WALL0.timestamp() + resumed_at
 
-    tracker, (first, second, third), paused_wall, resumed_wall = run_virtual(main())
+    _tracker, (first, second, third), paused_wall, resumed_wall = run_virtual(main())
     assert not is_locked(lock_path()) and not socket_path().exists()
     for viewer in (first, second, third):
         assert viewer.of("snapshot") and viewer.of("bye")
     # Snapshots reach each viewer at no more than the rate it asked for.
     for viewer, rate_hz in ((first, 10), (second, 2)):
         times = [m["status"]["time"] for m in viewer.of("snapshot") if m["status"]["state"] not in ("paused",)]
-        gaps = [b - a for a, b in zip(times, times[1:])]
+        gaps = [b - a for a, b in itertools.pairwise(times)]
         assert len(times) > 50
         assert sorted(gaps)[len(gaps) // 10] >= 1 / rate_hz - 0.06
     store = HistoryStore(default_path(), readonly=True)
@@ -203,7 +204,7 @@ def test_stale_socket_and_lock_of_a_killed_tracker_are_replaced():
     lock_path().write_text("999999\n")
 
     async def main():
-        async with running_tracker() as (tracker, _sensor):
+        async with running_tracker() as (_tracker, _sensor):
             mode = stat.S_IMODE(path.stat().st_mode), stat.S_IMODE(path.parent.stat().st_mode)
             return (await ask("status"))["status"], mode, holder_pid(lock_path())
 
@@ -299,7 +300,7 @@ def test_peer_uid_is_read_from_the_kernel():
 
 def test_snooze_holds_nudges_and_resume_ends_it():
     async def main():
-        async with running_tracker() as (tracker, _sensor):
+        async with running_tracker() as (_tracker, _sensor):
             snoozed = (await ask("snooze", minutes=30))["status"]
             resumed = (await ask("resume"))["status"]
             with pytest.raises(CommandFailed, match="unknown stretch"):
@@ -359,7 +360,7 @@ def test_stop_is_prompt_even_while_the_sensor_is_out_of_range():
             await asyncio.wait_for(task, 10)
             return loop.time() - asked, tracker
 
-    took_s, tracker = run_virtual(main())
+    took_s, _tracker = run_virtual(main())
     assert took_s < 2.0
     assert not is_locked(lock_path())
     store = HistoryStore(default_path(), readonly=True)

@@ -6,20 +6,20 @@ import asyncio
 import contextlib
 from datetime import datetime, time, timedelta
 
-from companion.history import HistoryStore
-from companion.history.store import default_path
-from companion.sim.clock import run_virtual
-from companion.sim.wearer import Script, SimulatedWearer
 from habit_history import write_day
 from test_tracker import WALL0, until
 
 from companion.ble.transport import BleTransport
+from companion.history import HistoryStore
+from companion.history.store import default_path
 from companion.link import scan
 from companion.notify import DesktopNotifications
 from companion.settings import Settings
+from companion.sim import ReferenceSensor
+from companion.sim.clock import run_virtual
+from companion.sim.wearer import Script, SimulatedWearer
 from companion.sim.world import simulated_radio
 from companion.tracker.tracker import Tracker
-from companion.sim import ReferenceSensor
 
 
 @contextlib.asynccontextmanager

@@ -21,7 +21,7 @@ from companion.engine import Activity, BodyFrame, EngineSettings, EngineState, P
 from companion.history import HistoryStore
 from companion.history.records import Alert, Bin, Episode, SessionStarted
 from companion.history.store import default_path
-from companion.link import FoundSensor, LinkState
+from companion.link import LinkState
 from companion.readings import ImuReading
 from companion.settings import RememberedSensor, Settings, settings_path
 from companion.ui.app import make_app
@@ -127,8 +127,9 @@ def test_the_chart_is_ten_minutes_of_wall_time_with_minute_marks():
 
 
 async def test_the_calibration_lean_is_not_plotted():
-    from companion.ui.live_screen import LiveScreen
     from textual.app import App
+
+    from companion.ui.live_screen import LiveScreen
 
     class Host(App):
         def on_mount(self) -> None:

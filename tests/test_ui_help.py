@@ -7,7 +7,6 @@ import io
 import tomllib
 
 from rich.console import Console
-
 from textual.command import CommandPalette
 
 from companion.settings import Settings, settings_path
@@ -172,7 +171,6 @@ async def test_switches_say_on_or_off():
 
 async def test_a_demo_command_from_the_palette_moves_the_simulated_wearer():
     from companion.sim.wearer import Activity as WearerActivity
-
     from tests.test_ui import calibrate_demo_sensor, demo_app, state_line, wait_for
 
     calibrate_demo_sensor()

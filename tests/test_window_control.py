@@ -9,13 +9,13 @@ from companion.ble.transport import BleTransport
 from companion.link import scan
 from companion.notify import DesktopNotifications
 from companion.settings import Settings
+from companion.sim import ReferenceSensor
+from companion.sim.wearer import Script, SimulatedWearer
 from companion.sim.world import simulated_radio
 from companion.tracker import socket_path
 from companion.tracker.client import AsyncTrackerClient, CommandFailed, NoTracker
 from companion.ui.app import make_app
 from companion.ui.viewer import ViewerApp
-from companion.sim import ReferenceSensor
-from companion.sim.wearer import Script, SimulatedWearer
 
 
 async def ask(cmd: str, **fields) -> dict:

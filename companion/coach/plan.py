@@ -9,13 +9,12 @@ towards stepping back after several in a row.
 
 from __future__ import annotations
 
-from ..errors import SettingsInvalid
-
 import enum
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from ..errors import SettingsInvalid
 from .day import DaySummary
 
 

@@ -33,7 +33,7 @@ def day_score(summary: DaySummary, rules: ScoreRules = ScoreRules()) -> int | No
     excess = min(long_excess_s(summary.episode_durations_s, rules), summary.slouched_s)
     base = 100.0 * (summary.upright_s - excess) / judged
     bonus = rules.stretch_points * min(summary.stretches, rules.max_stretches)
-    return int(round(min(100.0, max(0.0, base + bonus))))
+    return round(min(100.0, max(0.0, base + bonus)))
 
 
 @dataclass(frozen=True, slots=True)

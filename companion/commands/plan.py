@@ -92,8 +92,8 @@ def plan_and_mode() -> tuple[Plan, str, str]:
 
 
 def cmd_plan(args: argparse.Namespace, out) -> int:
-    from .output import CliError
     from ..history import HistoryError
+    from .output import CliError
 
     plan, mode, warning = plan_and_mode()
     if warning:

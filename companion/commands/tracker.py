@@ -5,17 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import logging
 import signal
 import sys
-from collections.abc import Callable
-from pathlib import Path
 
-from .output import EXIT_NO_SENSOR, EXIT_OK, EXIT_USAGE, CliError, Output
 from ..tracker.client import CommandFailed, NoTracker, TrackerConnection, request
-
-from ..tracker.status_command import EXIT_NO_TRACKER, NO_TRACKER_HINT, TIMEOUT_S as STATUS_TIMEOUT_S
+from ..tracker.status_command import EXIT_NO_TRACKER, NO_TRACKER_HINT
+from ..tracker.status_command import TIMEOUT_S as STATUS_TIMEOUT_S
+from .output import EXIT_NO_SENSOR, EXIT_OK, EXIT_USAGE, CliError, Output
 
 CALIBRATION_TIMEOUT_S = 120.0
 
@@ -95,7 +92,7 @@ def _log_to_stderr(verbose: bool) -> None:
 
 async def cmd_track(args: argparse.Namespace, out: Output) -> int:
     from ..settings import load
-    from ..tracker import AlreadyRunning, TrackerLock, lock_path
+    from ..tracker import AlreadyRunning, lock_path
     from ..tracker.lock import holder_pid, is_locked
     from ..tracker.tracker import Tracker
 
@@ -298,5 +295,5 @@ def cmd_service(args: argparse.Namespace, out: Output) -> int:
     for problem in problems:
         out.message(f"posture: {problem}")
     if not problems:
-        out.result(f"enabled and started; `posture status` shows it")
+        out.result("enabled and started; `posture status` shows it")
     return EXIT_OK if not problems else EXIT_NO_SENSOR

@@ -8,6 +8,7 @@ spread back at the configured rate when several arrive together.
 
 from __future__ import annotations
 
+import itertools
 import struct
 from typing import ClassVar
 
@@ -29,9 +30,9 @@ BATTERY_TABLE = [(3.40, 0), (3.70, 20), (3.79, 50), (3.87, 75), (3.96, 100)]
 def battery_percent(volts: float) -> int:
     if volts <= BATTERY_TABLE[0][0]:
         return 0
-    for (v0, p0), (v1, p1) in zip(BATTERY_TABLE, BATTERY_TABLE[1:]):
+    for (v0, p0), (v1, p1) in itertools.pairwise(BATTERY_TABLE):
         if volts <= v1:
-            return int(round(p0 + (p1 - p0) * (volts - v0) / (v1 - v0)))
+            return round(p0 + (p1 - p0) * (volts - v0) / (v1 - v0))
     return 100
 
 

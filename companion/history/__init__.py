@@ -22,13 +22,13 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "SCHEMA_VERSION",
     "HistoryCorrupt",
     "HistoryError",
     "HistoryForeign",
     "HistoryReadOnly",
     "HistoryStore",
     "HistoryUnavailable",
-    "SCHEMA_VERSION",
     "default_path",
 ]
 

@@ -8,8 +8,6 @@ exactly. Both are documented in docs/history.md.
 
 from __future__ import annotations
 
-from ..errors import UsageError
-
 import csv
 import io
 import json
@@ -19,6 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from ..errors import UsageError
 from .records import Alert, Bin, Episode, Stretch
 from .report import DayReport, day_reports
 from .store import HistoryStore

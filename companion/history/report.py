@@ -97,7 +97,7 @@ def day_reports(store: HistoryStore, first: date, last: date) -> list[DayReport]
     reports = []
     for offset in range((last - first).days + 1):
         day = (first + timedelta(days=offset)).isoformat()
-        upright, slouched, moving, away = daily.get(day, (0.0, 0.0, 0.0, 0.0))
+        upright, slouched, moving, _away = daily.get(day, (0.0, 0.0, 0.0, 0.0))
         judged = upright + slouched
         count, longest = episodes.get(day, (0, 0.0))
         delivered, held_back = alerts.get(day, (0, 0))

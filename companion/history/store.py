@@ -6,15 +6,14 @@ newer schema than this version knows is refused rather than downgraded.
 
 from __future__ import annotations
 
-from .. import errors
-
 import errno
 import os
 import sqlite3
-from datetime import datetime
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
 
+from .. import errors
 from ..paths import create_private_file, data_dir, private_dir
 from .records import (
     Alert,

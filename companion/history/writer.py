@@ -95,7 +95,7 @@ class HistoryWriter:
                 _log.warning("%s", message)
             try:
                 self.on_error(message)  # empty: the history is being saved again
-            except Exception:  # the receiver (the UI) is gone: keep writing
+            except Exception:  # noqa: BLE001 - whatever the receiver (the UI) raises, keep writing
                 _log.exception("history problem not shown")
 
     def _run(self) -> None:
@@ -137,7 +137,7 @@ class HistoryWriter:
                     flush.done.set()
                 if stop:
                     return
-        except Exception as exc:  # never die silently: say so, then keep the caller unblocked
+        except Exception as exc:  # noqa: BLE001 - never die silently: say so, then keep the caller unblocked
             self._report(f"The history writer stopped ({type(exc).__name__}: {exc}); the history is not being saved.")
             _log.exception("history writer failed")
             self._opened.set()
@@ -191,7 +191,7 @@ class HistoryWriter:
             else:
                 self._report(f"The history could not be saved ({text}); retrying.")
             return False
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - an unexpected failure is reported and retried, not fatal
             self._report(f"The history could not be saved ({type(exc).__name__}: {exc}); retrying.")
             return False
         self.written += len(records)

@@ -36,9 +36,9 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "BreakSettings",
     "DELAY_CHOICES_S",
     "FILE_NAME",
+    "BreakSettings",
     "NudgeSettings",
     "QuietHours",
     "RememberedSensor",

@@ -6,13 +6,12 @@ Every value is checked; a bad one is reported with its section, key and allowed 
 
 from __future__ import annotations
 
-from ..errors import SettingsInvalid
-
 import re
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from typing import Any
 
-from ..engine import DELAY_CHOICES_S, EngineSettings, SettingError
+from ..engine import EngineSettings, SettingError
+from ..errors import SettingsInvalid
 
 
 class SettingsError(SettingsInvalid):

@@ -272,7 +272,7 @@ class BumbleClient(BaseBleakClient):
         try:
             await connection.disconnect()
             await asyncio.wait_for(done, 5.0)
-        except (bumble_core.BaseBumbleError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, bumble_core.BaseBumbleError) as exc:
             _log.debug("disconnect from %s: %s", self.address, exc)
         self._connection = None
 

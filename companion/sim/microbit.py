@@ -60,7 +60,7 @@ class MicrobitSensor(SimulatedPeripheral):
     def _sample_bytes(self, t: float | None = None) -> bytes:
         when = asyncio.get_running_loop().time() if t is None else t
         accel, _gyro = self.motion.sample(np.array([when - self.boot_s]))
-        return struct.pack("<3h", *(int(round(max(-32768, min(32767, v * 1000)))) for v in accel[0]))
+        return struct.pack("<3h", *(round(max(-32768, min(32767, v * 1000))) for v in accel[0]))
 
     async def _streaming(self) -> None:
         loop = asyncio.get_running_loop()

@@ -12,6 +12,7 @@ from bumble.core import UUID, AdvertisingData
 from bumble.device import Connection
 
 from firmware_protocol import uuids
+
 from .radio import VirtualRadio
 
 _log = logging.getLogger(__name__)
@@ -166,7 +167,7 @@ class SimulatedPeripheral:
             return
         try:
             await self.device.notify_subscriber(connection, characteristic, value)
-        except Exception as exc:  # the link went away under us: the sensor just carries on
+        except Exception as exc:  # noqa: BLE001 - the link went away under us: the sensor just carries on
             _log.debug("notification not sent: %s", exc)
 
     def stream_while_subscribed(self, characteristic: gatt.Characteristic, run) -> None:

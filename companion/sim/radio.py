@@ -14,7 +14,6 @@ from bumble.host import Host
 from bumble.link import LocalLink
 from bumble.transport.common import AsyncPipeSink
 
-
 # Bumble's controller warns for every packet still in flight when a link drops;
 # on a virtual link that is expected noise, not a fault worth a log line.
 logging.getLogger("bumble.controller").setLevel(logging.ERROR)

@@ -29,6 +29,7 @@ from firmware_protocol.frames import (
     pack_sample_frame,
     samples_per_frame,
 )
+
 from .faults import FaultPlan
 from .motion import MotionSource, StillWearer
 from .peripheral import (
@@ -135,7 +136,7 @@ class ReferenceSensor(SimulatedPeripheral):
 
     def device_ticks(self, loop_time_s: float) -> int:
         elapsed = (loop_time_s - self.boot_s) * (1.0 + self.clock_drift_ppm * 1e-6) + self.clock_start_s
-        return int(round(elapsed * TICK_HZ)) % (1 << 32)
+        return round(elapsed * TICK_HZ) % (1 << 32)
 
     def spike_clock(self, seconds: float) -> None:
         """Stamp the next data frame ``seconds`` off its true time (a glitched read

@@ -34,7 +34,6 @@ from .motion import MotionSource, StillWearer
 from .peripheral import SimulatedPeripheral, advertising_data, readable, writable
 from .radio import VirtualRadio
 
-
 RATE_HZ = 15.0
 
 
@@ -99,7 +98,7 @@ class UprightGoSensor(SimulatedPeripheral):
 
     def _angle_bytes(self, t: float | None = None) -> bytes:
         when = asyncio.get_running_loop().time() if t is None else t
-        return struct.pack("<h", int(round(self.device_angle_deg(when) * 10)))
+        return struct.pack("<h", round(self.device_angle_deg(when) * 10))
 
     def _on_calibrate(self, connection: Connection, value: bytes) -> None:
         if value:

@@ -12,6 +12,7 @@ bias that drifts, and sampling-time jitter.
 from __future__ import annotations
 
 import enum
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -339,7 +340,7 @@ class SimulatedWearer:
         gyro = np.empty_like(gyro_trunk)
         # The mounting may differ per sample after a slip: group by mounting.
         boundaries = [0.0] + [when for when, _ in self.slips] + [np.inf]
-        for lo, hi in zip(boundaries, boundaries[1:]):
+        for lo, hi in itertools.pairwise(boundaries):
             sel = (t >= lo) & (t < hi) if lo > 0 else t < hi
             if not sel.any():
                 continue

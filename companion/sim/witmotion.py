@@ -101,7 +101,7 @@ class WitMotionSensor(SimulatedPeripheral):
     def _register_frame(self, register: int) -> bytes:
         values = [0] * 8
         if register == 0x64:
-            values[0] = int(round(self.battery_volts * 100))
+            values[0] = round(self.battery_volts * 100)
         return b"\x55\x71" + struct.pack("<H8h", register, *values)
 
     def data_frame(self, accel_g, gyro_dps) -> bytes:

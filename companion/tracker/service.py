@@ -120,7 +120,7 @@ def run_commands(commands: tuple[tuple[str, ...], ...]) -> list[str]:
         if shutil.which(command[0]) is None:
             problems.append(f"{command[0]} not found: run `{shlex.join(command)}` yourself")
             continue
-        result = subprocess.run(command, capture_output=True, text=True)
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             detail = (result.stderr or result.stdout).strip().splitlines()
             problems.append(f"`{shlex.join(command)}` failed: {detail[-1] if detail else f'exit {result.returncode}'}")

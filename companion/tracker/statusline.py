@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ..errors import UsageError
-
 import math
 import string
 from typing import Any
+
+from ..errors import UsageError
 
 FIELDS = {
     "text": "the default line, e.g. 'upright 4° · 82% today'",

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..ble.transport import BleTransport
+from ..body_frames import load_frame
 from ..coach import DayTally
 from ..coach.stretches import BALANCE_PLAN, CATALOGUE, GuidedStretch, StretchKind
 from ..drivers import make_driver
@@ -40,7 +41,6 @@ from ..link import (
     SensorConnected,
     SensorLink,
 )
-from ..body_frames import load_frame
 from ..live import LiveSession, Nudge
 from ..notify import DesktopNotifications
 from ..settings import Settings
@@ -339,7 +339,7 @@ class Tracker:
         return ""
 
     def snooze_for(self, minutes: float) -> datetime:
-        until = self.session.policy.snooze(self.clock(), max(1, int(round(minutes))))
+        until = self.session.policy.snooze(self.clock(), max(1, round(minutes)))
         _log.info("nudges snoozed until %s", f"{until:%H:%M}")
         return until
 

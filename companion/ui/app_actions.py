@@ -9,12 +9,11 @@ from datetime import datetime
 from rich.markup import escape
 from textual import work
 
-
+from ..coach.stretches import GuidedStretch, StretchKind, StretchPlan, StretchResult
 from ..engine import CalibrationCompleted, CalibrationProgress, RecalibrationNeeded
 from ..settings import Settings, SettingsError, save
 from .calibration_screen import CalibrationScreen
 from .messages import NudgeDue, PostureEvent
-from ..coach.stretches import GuidedStretch, StretchKind, StretchPlan, StretchResult
 
 
 class SessionActionsMixin:

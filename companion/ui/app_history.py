@@ -4,18 +4,16 @@ from it, the writer's problems on screen. Part of :class:`companion.ui.app.Postu
 from __future__ import annotations
 
 import contextlib
-import signal
 import sqlite3
 
 from rich.markup import escape
 from textual import work
 
-
 from ..coach import DayTally
 from ..history import HistoryError, HistoryStore
 from ..history.today import habit_today, today_from_history
-from ..plan_file import load_plan
 from ..live import LiveSession
+from ..plan_file import load_plan
 
 # An open session that stored nothing for this long is not running anywhere.
 STALE_SESSION_S = 300.0

@@ -4,15 +4,15 @@ screen, choosing and forgetting a sensor. Part of :class:`companion.ui.app.Postu
 from __future__ import annotations
 
 import asyncio
-import signal
 from dataclasses import replace
 
 from rich.markup import escape
 from textual import work
 from textual.worker import Worker, WorkerState
 
-
+from ..body_frames import load_frame
 from ..drivers import make_driver
+from ..errors import BluetoothUnavailable
 from ..link import (
     BatteryChanged,
     FoundSensor,
@@ -26,8 +26,6 @@ from ..link import (
     SensorLink,
     scan,
 )
-from ..body_frames import load_frame
-from ..errors import BluetoothUnavailable
 from ..live import LiveSession
 from ..settings import RememberedSensor, Settings
 from .messages import LinkUpdated, NudgeDue, PostureEvent, PostureUpdated

@@ -129,7 +129,7 @@ class WindowControl:
         elif cmd == "resume":
             owner.resume_nudges()
         elif cmd == "snooze":
-            owner.snooze_nudges(max(1, int(round(request.minutes or 0))))
+            owner.snooze_nudges(max(1, round(request.minutes or 0)))
         elif cmd == "calibrate":
             error = owner.calibrate_from_viewer()
         elif cmd == "stretch":

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.markup import escape
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static, Switch
@@ -58,7 +58,7 @@ def problem(exc: SettingsError) -> str:
 class DiscardScreen(ModalScreen[str]):
     """Esc with unsaved edits: save them, discard them, or keep editing."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "dismiss('save')", "Save"),
         Binding("d", "dismiss('discard')", "Discard"),
         Binding("escape,k", "dismiss('keep')", "Keep editing"),
@@ -78,7 +78,7 @@ class DiscardScreen(ModalScreen[str]):
 
 
 class SettingsScreen(Screen):
-    BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "back", "Back")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+s", "save", "Save"), Binding("escape", "back", "Back")]
 
     def compose(self) -> ComposeResult:
         services = services_of(self.app)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList, ProgressBar, Static
@@ -18,7 +20,7 @@ PLANS: dict[str, StretchPlan] = {plan.kind.value: plan for plan in (*CATALOGUE.v
 class StretchScreen(ModalScreen[StretchResult | None]):
     """Pick a stretch, follow its steps; the app feeds the sensor's readings in."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "stop", "Stop / close"),
         Binding("enter", "close_result", "Close the result", show=False),
         Binding("d", "done_by_hand", "Mark done by hand"),

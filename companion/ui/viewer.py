@@ -11,31 +11,30 @@ asks the tracker to read it again.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.markup import escape
 from textual import work
 from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
-from textual.binding import Binding
 
 from ..coach import DayTally
+from ..coach.stretches import GuidedStretch, StretchPlan, StretchResult
 from ..engine import Activity, EngineState, PostureSnapshot
 from ..history.store import default_path as default_history_path
 from ..history.today import habit_today
+from ..link import FoundSensor, LinkState, LinkStats
 from ..plan_file import load_plan
-from ..link import LinkState, LinkStats
-from ..coach.stretches import GuidedStretch, StretchPlan, StretchResult
-from ..link import FoundSensor
 from ..settings import Settings, load, settings_path
 from ..tracker.client import AsyncTrackerClient, NoTracker
-from .settings_screen import SettingsScreen
-from .stretch_screen import PLANS
 from .history_screen import HistoryScreen
 from .live_screen import LiveScreen
+from .settings_screen import SettingsScreen
+from .stretch_screen import PLANS
 
 SNOOZE_MIN = 30
 HABIT_REFRESH_S = 60.0
@@ -72,7 +71,7 @@ def tally_from(status: dict[str, Any]) -> DayTally:
 class ViewerApp(App):
     CSS_PATH = Path(__file__).parent / "posture.tcss"
     TITLE = "posture"
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "calibrate", "Calibrate"),
         Binding("p", "pause", "Pause/resume"),
         Binding("z", "snooze", f"Snooze {SNOOZE_MIN} min"),
@@ -257,7 +256,7 @@ class ViewerApp(App):
 class StretchChoiceScreen(ModalScreen[str | None]):
     """Pick a guided stretch; the tracker measures it and sends its steps."""
 
-    BINDINGS = [Binding("escape", "cancel", "Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Close")]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="stretch"):
