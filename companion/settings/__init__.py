@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from ..engine import DELAY_CHOICES_S
 from .values import (
-    DELAY_CHOICES_S,
     BreakSettings,
     NudgeSettings,
     QuietHours,
