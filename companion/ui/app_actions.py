@@ -5,6 +5,7 @@ ui/control.py). Part of :class:`companion.ui.app.PostureApp`."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.markup import escape
 from textual import work
@@ -15,8 +16,13 @@ from ..settings import Settings, SettingsError, save
 from .calibration_screen import CalibrationScreen
 from .messages import NudgeDue, PostureEvent
 
+if TYPE_CHECKING:  # the state the app holds, declared for this part (app_state.py)
+    from .app_state import AppState as _AppState
+else:
+    _AppState = object
 
-class SessionActionsMixin:
+
+class SessionActionsMixin(_AppState):
     """The services screens and viewers use (mixed into PostureApp, which holds the state)."""
 
     def _calibration_screen(self) -> CalibrationScreen | None:

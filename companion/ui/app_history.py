@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+from typing import TYPE_CHECKING
 
 from rich.markup import escape
 from textual import work
@@ -15,11 +16,16 @@ from ..history.today import habit_today, today_from_history
 from ..live import LiveSession
 from ..plan_file import load_plan
 
+if TYPE_CHECKING:  # the state the app holds, declared for this part (app_state.py)
+    from .app_state import AppState as _AppState
+else:
+    _AppState = object
+
 # An open session that stored nothing for this long is not running anywhere.
 STALE_SESSION_S = 300.0
 
 
-class HistoryMixin:
+class HistoryMixin(_AppState):
     """What the app reads from and writes to the history (mixed into PostureApp)."""
 
     def _repair_history(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from rich.markup import escape
 from textual import work
@@ -30,10 +31,15 @@ from ..live import LiveSession
 from ..settings import RememberedSensor, Settings
 from .messages import LinkUpdated, NudgeDue, PostureEvent, PostureUpdated
 
+if TYPE_CHECKING:  # the state the app holds, declared for this part (app_state.py)
+    from .app_state import AppState as _AppState
+else:
+    _AppState = object
+
 BLUETOOTH_CHECK_S = 0.5
 
 
-class LinkMixin:
+class LinkMixin(_AppState):
     """The link worker and its events (mixed into PostureApp, which holds the state)."""
 
     #: Pause before the app restarts a link worker that died.
