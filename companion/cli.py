@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 from . import __version__
 from .commands.output import EXIT_NO_SENSOR, EXIT_OK, EXIT_USAGE, CliError, Output
@@ -264,7 +265,7 @@ def _window(text: str) -> tuple[float, float]:
     return start, end
 
 
-def resolve(handler: str) -> Callable[[argparse.Namespace, Output], object]:
+def resolve(handler: str) -> Callable[[argparse.Namespace, Output], int | Coroutine[Any, Any, int]]:
     """``"family.function"`` -> the function, importing its family module now."""
     import importlib
 

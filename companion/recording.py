@@ -25,7 +25,7 @@ import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import IO
 
 import numpy as np
 
@@ -61,13 +61,13 @@ class Chunk:
         ]
 
 
-def write_header(out: TextIO, metadata: dict[str, object] | None = None) -> None:
+def write_header(out: IO[str], metadata: dict[str, object] | None = None) -> None:
     if metadata:
         out.write(METADATA_PREFIX + json.dumps(metadata, separators=(",", ":")) + "\n")
     out.write(",".join(HEADER) + "\n")
 
 
-def write_readings(out: TextIO, readings: Iterable[ImuReading]) -> int:
+def write_readings(out: IO[str], readings: Iterable[ImuReading]) -> int:
     count = 0
     for r in readings:
         ax, ay, az = (v * G_MS2 for v in r.accel_g)

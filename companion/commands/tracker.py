@@ -8,6 +8,7 @@ import contextlib
 import logging
 import signal
 import sys
+from pathlib import Path
 
 from ..tracker.client import CommandFailed, NoTracker, TrackerConnection, request
 from ..tracker.status_command import EXIT_NO_TRACKER, NO_TRACKER_HINT
@@ -101,13 +102,13 @@ async def cmd_track(args: argparse.Namespace, out: Output) -> int:
         raise CliError(f"a tracker is already running for this home (pid {pid or '?'}); `posture status` shows it")
     settings = load()
     _log_to_stderr(args.verbose)
-    options = {}
+    history_path: Path | None = None  # the default history
     if args.simulate:  # made-up data never mixes with the person's history
         from ..paths import data_dir
 
-        options["history_path"] = data_dir() / "demo" / "history.sqlite3"
+        history_path = data_dir() / "demo" / "history.sqlite3"
     async with _sensor_and_transport(args, settings) as (sensor, transport):
-        tracker = Tracker(settings, transport, sensor, **options)
+        tracker = Tracker(settings, transport, sensor, history_path=history_path)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, tracker.stop)

@@ -70,7 +70,7 @@ class WitMotionDriver(SensorDriver):
         if rate_hz not in RATE_CODES:
             raise ValueError(f"rate_hz must be one of {', '.join(map(str, RATE_CODES))}")
         self.target_rate_hz = rate_hz
-        self.rate_hz = float(rate_hz)
+        self.rate_hz: float = float(rate_hz)
         self._parser = WitFrameParser()
         self._seq = 0
         self._last_t = float("-inf")
@@ -104,15 +104,15 @@ class WitMotionDriver(SensorDriver):
                 gyro = tuple(v / 32768 * 2000.0 for v in values[3:6])
                 samples.append((accel, gyro))
             else:
-                register, *values = struct.unpack_from("<H8h", frame, 2)
+                register, *words = struct.unpack_from("<H8h", frame, 2)
                 if register == BATTERY_REGISTER:
-                    self.battery_percent = battery_percent(values[0] / 100.0)
+                    self.battery_percent = battery_percent(words[0] / 100.0)
         readings = []
         period = 1.0 / self.rate_hz
         for i, (accel, gyro) in enumerate(samples):
             t = max(arrival_s - (len(samples) - 1 - i) * period, self._last_t + 1e-3)
             self._last_t = t
-            readings.append(ImuReading(t, accel, gyro, self._seq))  # type: ignore[arg-type]
+            readings.append(ImuReading(t, accel, gyro, self._seq))
             self._seq += 1
         if self._parser.garbage_bytes > garbage_before and not readings:
             raise InvalidFrame(f"{self._parser.garbage_bytes - garbage_before} bytes of garbage dropped", data)

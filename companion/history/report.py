@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from .store import HistoryStore
 
@@ -37,7 +38,7 @@ class Report:
     worst_hour: int | None
     worst_hour_slouched_share: float | None
 
-    def as_json(self) -> dict[str, object]:
+    def as_json(self) -> dict[str, Any]:
         return {
             "days": [asdict(d) for d in self.days],
             "slouch_most": None

@@ -132,12 +132,11 @@ def from_dict(data: dict[str, Any]) -> Settings:
         raise SettingsError(f"[posture] {exc}", "posture") from exc
     nudges_table = data.get("nudges", {})
     _known("nudges", nudges_table, NudgeSettings)
-    nudges = NudgeSettings(
-        **{
-            k: _check_int("nudges", k, v) if k == "minutes_between" else _check_bool("nudges", k, v)
-            for k, v in nudges_table.items()
-        }
-    )
+    nudge_values: dict[str, Any] = {
+        k: _check_int("nudges", k, v) if k == "minutes_between" else _check_bool("nudges", k, v)
+        for k, v in nudges_table.items()
+    }
+    nudges = NudgeSettings(**nudge_values)
     if nudges.training_mode and nudges.tracking_mode:
         raise SettingsError(
             "[nudges] training_mode and tracking_mode exclude each other: training nudges every slouch, tracking none",

@@ -57,10 +57,8 @@ class HistoryMixin(_AppState):
             self.call_from_thread(self.live.show_habit, habit)
 
     def _history_problem_from_thread(self, message: str) -> None:
-        try:
+        with contextlib.suppress(RuntimeError):  # the app is already gone
             self.call_from_thread(self.show_history_problem, message)
-        except RuntimeError:  # the app is already gone
-            pass
 
     def show_history_problem(self, message: str) -> None:
         """A store failure stays in the sub-title until it is over, and pops up once."""

@@ -10,6 +10,7 @@ asks the tracker to read it again.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -125,10 +126,8 @@ class ViewerApp(App):
         from datetime import date
 
         habit = habit_today(self.history_path, date.today(), load_plan()[0])
-        try:
+        with contextlib.suppress(RuntimeError):  # the viewer is already gone
             self.call_from_thread(self.live.show_habit, habit)
-        except RuntimeError:  # the viewer is already gone
-            pass
 
     def _on_tracker_message(self, message: dict[str, Any]) -> None:
         status = message.get("status")

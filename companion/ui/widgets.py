@@ -66,14 +66,14 @@ class PostureFigure(Static):
         # Spine from the hip up, leaning forward (to the right) with flexion.
         spine = height - 3
         char = "│" if abs(self.flexion_deg or 0) < 8 else ("╱" if angle > 0 else "╲")
-        x = float(hip_x)
+        spine_x = float(hip_x)
         for step in range(spine):
             y = height - 2 - step
-            x = hip_x + math.tan(angle) * (step + 1) * 2.0
-            xi = round(x)
+            spine_x = hip_x + math.tan(angle) * (step + 1) * 2.0
+            xi = round(spine_x)
             if 0 <= xi < width:
                 rows[y][xi] = char
-        head_x = round(x + math.sin(angle) * 2.0)
+        head_x = round(spine_x + math.sin(angle) * 2.0)
         if 0 <= head_x < width:
             rows[0][head_x] = "●"
         text = Text("\n".join("".join(r) for r in rows))
