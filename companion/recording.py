@@ -80,7 +80,7 @@ def write_readings(out: IO[str], readings: Iterable[ImuReading]) -> int:
 def _open(path: Path):
     try:
         if path.suffix == ".gz":
-            handle = gzip.open(path, "rb")
+            handle = gzip.open(path, "rb")  # noqa: SIM115 - returned open to the reader, which closes it
             handle.peek(1)
             return handle
         return path.open("rb")

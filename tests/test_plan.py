@@ -68,7 +68,7 @@ def test_a_bad_plan_names_the_file_and_the_key(edit, key):
 
 
 def test_plan_that_is_not_toml_is_reported():
-    with pytest.raises(PlanError, match="plan.toml: not valid TOML"):
+    with pytest.raises(PlanError, match=r"plan\.toml: not valid TOML"):
         parse_plan("[rules\n", "plan.toml")
 
 

@@ -173,7 +173,7 @@ def test_calibrate_is_guided_in_the_terminal(capsys):
                 )
                 task = asyncio.create_task(tracker.run())
                 await tracker.ready.wait()
-                while tracker.link_state.value != "streaming":
+                while tracker.link_state.value != "streaming":  # noqa: ASYNC110 - the tracker exposes no event for streaming
                     await asyncio.sleep(0.05)
                 done.set()
                 await task
