@@ -71,6 +71,7 @@ def _advertisement_data(adv: Advertisement, rssi: int) -> AdvertisementData:
     service_uuids: list[str] = []
     for kind in _UUID_LISTS:
         for uuids in data.get_all(kind):
+            assert isinstance(uuids, list)  # the UUID-list kinds decode to lists of UUIDs
             service_uuids += [uuid_str(u) for u in uuids if uuid_str(u) not in service_uuids]
     manufacturer = {
         company: bytes(payload) for company, payload in data.get_all(AdvertisingData.MANUFACTURER_SPECIFIC_DATA)
@@ -268,7 +269,7 @@ class BumbleClient(BaseBleakClient):
             return
         self._disconnecting = True
         done = asyncio.get_running_loop().create_future()
-        connection.once("disconnection", lambda *_: done.done() or done.set_result(None))
+        connection.once("disconnection", lambda *_: None if done.done() else done.set_result(None))
         try:
             await connection.disconnect()
             await asyncio.wait_for(done, 5.0)

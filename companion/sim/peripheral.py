@@ -45,9 +45,14 @@ def readable(
     )
 
 
+def _reads(value: bytes) -> Callable[[Connection], bytes]:
+    """A read handler that answers ``value``."""
+    return lambda _connection: value
+
+
 def writable(
     uuid: str,
-    write: Callable[[Connection, bytes], object],
+    write: Callable[[Connection, bytes], None],
     *,
     with_response: bool = True,
     notify: bool = False,
@@ -126,7 +131,6 @@ class SimulatedPeripheral:
 
     async def stop(self) -> None:
         """Stop advertising and drop any connection: the sensor is switched off."""
-        self.device.auto_restart_advertising = False
         await self.device.stop_advertising()
         await self.disconnect()
         for task in list(self._tasks):
@@ -134,11 +138,9 @@ class SimulatedPeripheral:
 
     async def go_out_of_range(self, seconds: float) -> None:
         """Drop the connection and stay silent for ``seconds``, then advertise again."""
-        self.device.auto_restart_advertising = False
         await self.device.stop_advertising()
         await self.disconnect()
         await asyncio.sleep(seconds)
-        self.device.auto_restart_advertising = True
         await self.device.start_advertising(
             advertising_data=self.advertisement(),
             auto_restart=True,
@@ -151,7 +153,7 @@ class SimulatedPeripheral:
         connection = self.connection
         if connection is not None:
             done = asyncio.get_running_loop().create_future()
-            connection.once("disconnection", lambda *_: done.done() or done.set_result(None))
+            connection.once("disconnection", lambda *_: None if done.done() else done.set_result(None))
             await connection.disconnect()
             await done
 
@@ -252,5 +254,5 @@ def device_information_service(manufacturer: str, model: str, serial: str, firmw
     }
     return gatt.Service(
         uuids.DEVICE_INFO_SERVICE,
-        [readable(uuid, lambda _c, v=text: v.encode()) for uuid, text in values.items()],
+        [readable(uuid, _reads(text.encode())) for uuid, text in values.items()],
     )

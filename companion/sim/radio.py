@@ -33,7 +33,8 @@ def _att_pdu_format(pdu: att.ATT_PDU, spec: str) -> str:
     return pdu.name
 
 
-att.ATT_PDU.__format__ = _att_pdu_format  # type: ignore[method-assign]
+# Replacing a method of bumble's class is the point here (see above); mypy refuses any such assignment.
+att.ATT_PDU.__format__ = _att_pdu_format  # type: ignore[method-assign,assignment]
 
 
 class _Controller(Controller):

@@ -91,9 +91,13 @@ class ReferenceSensor(SimulatedPeripheral):
 
     # -- GATT map ---------------------------------------------------------------
 
+    def _notify_data_later(self, payload: bytes) -> None:
+        """A delayed notification (fault injection), sent from a timer."""
+        self.spawn(self.notify(self.data_char, payload))
+
     def _build_characteristics(self) -> None:
         self.info_char = readable(uuids.INFO_CHAR, lambda _c: bytes(self.device_info()))
-        self.data_char = gatt.Characteristic(
+        self.data_char: gatt.Characteristic[bytes] = gatt.Characteristic(
             uuids.DATA_CHAR,
             gatt.Characteristic.Properties.NOTIFY,
             gatt.Characteristic.READABLE,
@@ -230,7 +234,7 @@ class ReferenceSensor(SimulatedPeripheral):
             self.samples_sent += count
             for delay_s, payload in self.faults.apply(frame):
                 if delay_s:
-                    loop.call_later(delay_s, lambda p=payload: self.spawn(self.notify(self.data_char, p)))
+                    loop.call_later(delay_s, self._notify_data_later, payload)
                 else:
                     await self.notify(self.data_char, payload)
             index += count

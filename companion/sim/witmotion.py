@@ -59,7 +59,7 @@ class WitMotionSensor(SimulatedPeripheral):
         self._unlocked_until = -1.0
         self._rng = random.Random(seed)
         self._pending = b""  # bytes of a frame split across notifications
-        self.notify_char = gatt.Characteristic(
+        self.notify_char: gatt.Characteristic[bytes] = gatt.Characteristic(
             WIT_NOTIFY,
             gatt.Characteristic.Properties.NOTIFY,
             gatt.Characteristic.READABLE,
