@@ -118,7 +118,7 @@ class HistoryWriter:
                 stop = item is _STOP
                 flush = item if isinstance(item, _Flush) else None
                 if item is not _TICK and flush is None and not stop:
-                    self._pending.append(item)  # type: ignore[arg-type]
+                    self._pending.append(item)  # type: ignore[arg-type]  # a record: the sentinels are excluded above
                 now = time.monotonic()
                 due = (
                     stop or flush is not None or len(self._pending) >= 1000 or now - last_commit >= self.commit_every_s
@@ -207,5 +207,5 @@ class HistoryWriter:
             if isinstance(item, _Flush):
                 item.done.set()
             else:
-                self._pending.append(item)  # type: ignore[arg-type]
+                self._pending.append(item)  # type: ignore[arg-type]  # a record: the sentinels are excluded above
                 self._cap()

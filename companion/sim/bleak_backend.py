@@ -248,7 +248,7 @@ class BumbleClient(BaseBleakClient):
                         characteristic,
                         characteristic.handle,
                         uuid_str(characteristic.uuid),
-                        properties,  # type: ignore[arg-type]
+                        properties,  # type: ignore[arg-type]  # bleak types these as its Literal names; ours come from its own table
                         lambda: self.mtu_size - 3,
                         bleak_service,
                     )

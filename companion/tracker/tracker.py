@@ -428,7 +428,8 @@ class Tracker:
                 return {"ok": False, "error": error}
         elif cmd == "stop":
             _log.info("stop requested over the control socket")
-            self._loop.call_soon(self.stop)  # type: ignore[union-attr]
+            if self._loop is not None:  # set by run(), which serves this socket
+                self._loop.call_soon(self.stop)
         return {"ok": True, "status": self.status()}
 
     def _send_all(self, message: dict[str, Any]) -> int:
