@@ -30,6 +30,13 @@ def registry() -> dict[str, Benchmark]:
     from . import cli, engine, habit, history, link, realdata, stretch, tracker, ui
 
     return {
-        "link": link.run, "engine": engine.run, "history": history.run, "stretch": stretch.run, "ui": ui.run,
-        "habit": habit.run, "tracker": tracker.run, "realdata": realdata.run, "cli": cli.run,
+        "link": link.run,
+        "engine": engine.run,
+        "history": history.run,
+        "stretch": stretch.run,
+        "ui": ui.run,
+        "habit": habit.run,
+        "tracker": tracker.run,
+        "realdata": realdata.run,
+        "cli": cli.run,
     }

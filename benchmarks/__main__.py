@@ -10,7 +10,9 @@ from . import registry
 def main() -> int:
     benches = registry()
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description="Print performance metrics.")
-    parser.add_argument("names", nargs="*", metavar="NAME", help=f"benchmarks to run (default all): {', '.join(benches)}")
+    parser.add_argument(
+        "names", nargs="*", metavar="NAME", help=f"benchmarks to run (default all): {', '.join(benches)}"
+    )
     parser.add_argument("--json", action="store_true", help="one JSON object per metric per line")
     args = parser.parse_args()
     unknown = [n for n in args.names if n not in benches]

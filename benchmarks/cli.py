@@ -34,13 +34,15 @@ def _posture_command() -> list[str]:
 
 
 def _has_command(posture: list[str], name: str) -> bool:
-    done = subprocess.run([*posture, name, "--help"], stdin=subprocess.DEVNULL, capture_output=True)
+    done = subprocess.run([*posture, name, "--help"], stdin=subprocess.DEVNULL, capture_output=True, check=False)
     return done.returncode == 0
 
 
 def _wall_s(argv: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
-    subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True
+    )
     return time.perf_counter() - start
 
 

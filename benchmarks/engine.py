@@ -9,8 +9,8 @@ from pathlib import Path
 import imufusion
 import numpy as np
 
-from companion.engine import EngineSettings, LeanAlerted, PostureEngine
 from benchmarks.evaluation import gate_by_label, run_wearer, score, tilt_errors, wearer_readings
+from companion.engine import EngineSettings, LeanAlerted, PostureEngine
 from companion.engine.replay import replay
 from companion.sim.wearer import SimulatedWearer, workday
 
@@ -60,7 +60,9 @@ def run() -> Iterator[Metric]:
         leans += sum(isinstance(e, LeanAlerted) for e in day.events)
     days = f"{len(SEEDS)} seeded {HOURS:g}-hour workdays, random mounting"
     yield Metric("engine_tilt_rmse_still", (still_sq / n_still) ** 0.5, "deg", days)
-    yield Metric("engine_tilt_rmse_moving", (moving_sq / n_moving) ** 0.5, "deg", "seated movement: slumps, reaches, leans")
+    yield Metric(
+        "engine_tilt_rmse_moving", (moving_sq / n_moving) ** 0.5, "deg", "seated movement: slumps, reaches, leans"
+    )
     yield Metric("engine_episode_recall", min(recalls), "ratio", "worst day")
     yield Metric("engine_episode_precision", min(precisions), "ratio", "worst day")
     yield Metric("engine_false_alerts_per_day", max(false_alerts), "alerts", "worst day")
@@ -85,7 +87,9 @@ def run() -> Iterator[Metric]:
     bare = min(_bare_fusion(readings) for _ in range(3))
     full = min(_engine(readings) for _ in range(3))
     yield Metric("engine_throughput", len(readings) / full, "samples/s")
-    yield Metric("fusion_only_throughput", len(readings) / bare, "samples/s", "imufusion bias + AHRS loop, same readings")
+    yield Metric(
+        "fusion_only_throughput", len(readings) / bare, "samples/s", "imufusion bias + AHRS loop, same readings"
+    )
     yield Metric("engine_vs_fusion_ratio", bare / full, "ratio", "goal >= 0.8")
     yield from _analyze_hour(readings, bare)
 
@@ -113,5 +117,9 @@ def _analyze_hour(readings, bare_s: float) -> Iterator[Metric]:
     note = f"{rows} rows at 50 Hz"
     yield Metric("analyze_hour_parse_wall", parse, "s", note)
     yield Metric("analyze_hour_at_50hz_wall", whole, "s", f"{note}; bare filter alone {bare_s:.2f} s")
-    yield Metric("analyze_hour_vs_filter_and_parse", whole / (bare_s + 2 * parse), "ratio",
-                 "whole analyze over the filter's cost plus two parsing passes")
+    yield Metric(
+        "analyze_hour_vs_filter_and_parse",
+        whole / (bare_s + 2 * parse),
+        "ratio",
+        "whole analyze over the filter's cost plus two parsing passes",
+    )

@@ -14,9 +14,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from companion.sim.wearer import Activity as WearerActivity
-from companion.sim.wearer import Episode, Pose, Script, SimulatedWearer
-
 from companion.coach.stretches import GuidedStretch, StretchPlan, StretchResult
 from companion.engine import (
     BodyFrame,
@@ -30,17 +27,23 @@ from companion.engine.activity import Activity
 from companion.engine.events import EngineEvent
 from companion.engine.replay import replay
 from companion.readings import ImuReading
+from companion.sim.wearer import Activity as WearerActivity
+from companion.sim.wearer import Episode, Pose, Script, SimulatedWearer
 
 CHUNK_S = 60.0
 
 
 def wearer_readings(
-    wearer: SimulatedWearer, rate_hz: float = 50.0, *, start_s: float = 0.0, end_s: float | None = None,
+    wearer: SimulatedWearer,
+    rate_hz: float = 50.0,
+    *,
+    start_s: float = 0.0,
+    end_s: float | None = None,
     chunk_s: float = CHUNK_S,
 ) -> Iterator[list[ImuReading]]:
     """The wearer's sensor samples as readings, a chunk at a time."""
     end_s = wearer.duration_s if end_s is None else end_s
-    index = int(round(start_s * rate_hz))
+    index = round(start_s * rate_hz)
     last = int(end_s * rate_hz)
     per_chunk = int(chunk_s * rate_hz)
     while index < last:
@@ -158,8 +161,13 @@ STRETCH_LEAD_IN_S = 6.0  # the engine's start-up before the stretch begins
 
 
 def stretch_script(
-    plan: StretchPlan, *, left: float = 45, right: float = 40, extension: float = 10,
-    lateral_rest: float = 0.0, does_nothing: bool = False,
+    plan: StretchPlan,
+    *,
+    left: float = 45,
+    right: float = 40,
+    extension: float = 10,
+    lateral_rest: float = 0.0,
+    does_nothing: bool = False,
 ) -> Script:
     """A wearer who follows the plan's steps with the given ranges (or just sits)."""
     script = Script().sit(STRETCH_LEAD_IN_S)
@@ -295,7 +303,8 @@ def seated_trials(root, settings: EngineSettings | None = None) -> list[SeatedTr
                 reference, _ = frame.angles_deg(rows[:, 1:4].mean(axis=0))
                 trials.append(
                     SeatedTrial(
-                        person, label,
+                        person,
+                        label,
                         any(isinstance(e, SlouchAlerted) for e in events),
                         any(type(e).__name__ == "LeanAlerted" for e in events),
                         float(np.mean(flexions)) if flexions else float("nan"),
@@ -327,9 +336,7 @@ def seated_scores(trials: list[SeatedTrial], threshold_deg: float = REFERENCE_TH
         out[f"{label}_lateral_deg"] = float(np.nanmean([t.lateral_deg for t in mine]))
     sides = [t for t in trials if t.label in ("left", "right")]
     if sides:
-        out["side_bend_correct_side"] = sum(
-            (t.lateral_deg > 0) == (t.label == "right") for t in sides
-        ) / len(sides)
+        out["side_bend_correct_side"] = sum((t.lateral_deg > 0) == (t.label == "right") for t in sides) / len(sides)
     out["trials"] = float(len(trials))
     out["slips"] = float(sum(t.slips for t in trials))
     return out

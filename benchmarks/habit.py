@@ -41,4 +41,9 @@ def run() -> Iterator[Metric]:
                 os.environ.pop("POSTURE_HOME", None)
             else:
                 os.environ["POSTURE_HOME"] = previous
-    yield Metric("plan_status_year_ms", 1000 * statistics.median(timings), "ms", f"365 days of history, {len(status.days)} days replayed, goal <= 200")
+    yield Metric(
+        "plan_status_year_ms",
+        1000 * statistics.median(timings),
+        "ms",
+        f"365 days of history, {len(status.days)} days replayed, goal <= 200",
+    )

@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-from companion.drivers import ReferenceDriver
-from companion.sim.world import simulated_radio
 from benchmarks.sessions import link_session
-from firmware_protocol import MAX_SAMPLES_PER_FRAME, SensorConfig
+from companion.drivers import ReferenceDriver
 from companion.sim.clock import run_virtual
+from companion.sim.world import simulated_radio
+from firmware_protocol import MAX_SAMPLES_PER_FRAME, SensorConfig
 
 from . import Metric
 
@@ -32,7 +32,9 @@ def _stream(seconds: float, config: SensorConfig, batch_size: int) -> tuple[int,
 def run() -> Iterator[Metric]:
     samples, wall, _ = _stream(600.0, SensorConfig(200, 4, 500), MAX_SAMPLES_PER_FRAME)
     yield Metric(
-        "link_throughput", samples / wall, "samples/s",
+        "link_throughput",
+        samples / wall,
+        "samples/s",
         f"200 Hz, {MAX_SAMPLES_PER_FRAME} samples per notification, virtual clock",
     )
     samples, wall, cpu = _stream(3600.0, SensorConfig(50, 4, 500), 10)

@@ -27,15 +27,25 @@ def run() -> Iterator[Metric]:
         return
     people = len({t.person for t in trials})
     note = f"{people} people, {int(scores['trials'])} trials, slouching+forward must alert, upright+backward must not"
-    yield Metric("realdata_seated_accuracy", scores["accuracy"], "ratio", f"goal >= 0.95; {note}; delay {SEATED_DELAY_S:g} s")
-    yield Metric("realdata_seated_reference_accuracy", scores["reference_accuracy"], "ratio",
-                 "bare reference: mean gravity per trial, elevation along the lean direction > 12 deg")
+    yield Metric(
+        "realdata_seated_accuracy", scores["accuracy"], "ratio", f"goal >= 0.95; {note}; delay {SEATED_DELAY_S:g} s"
+    )
+    yield Metric(
+        "realdata_seated_reference_accuracy",
+        scores["reference_accuracy"],
+        "ratio",
+        "bare reference: mean gravity per trial, elevation along the lean direction > 12 deg",
+    )
     for key, value in scores.items():
         if key.endswith("_alert_rate"):
             yield Metric(f"realdata_seated_{key}", value, "ratio")
     for key, value in scores.items():
         if key.endswith("_flexion_deg") or key.endswith("_lateral_deg"):
             yield Metric(f"realdata_seated_{key}", value, "deg", "engine mean over the trial")
-    yield Metric("realdata_seated_side_bend_correct_side", scores["side_bend_correct_side"], "ratio",
-                 "left and right bends: lateral lean on the labelled side")
+    yield Metric(
+        "realdata_seated_side_bend_correct_side",
+        scores["side_bend_correct_side"],
+        "ratio",
+        "left and right bends: lateral lean on the labelled side",
+    )
     yield Metric("realdata_seated_slips", scores["slips"], "events", "recalibration requests over all trials (goal 0)")

@@ -30,7 +30,7 @@ class LinkSession:
         while (remaining := deadline - loop.time()) > 0:
             try:
                 event = await asyncio.wait_for(self.link.events.get(), remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 break
             self._keep(event)
 

@@ -8,9 +8,9 @@ import statistics
 from collections.abc import Iterator
 from pathlib import Path
 
+from benchmarks.evaluation import measure_stretch, stretch_script
 from companion.analysis import rotation_ranges, upright_only_frame
 from companion.coach.stretches import BALANCE_TYPICAL_DEG, CATALOGUE, NOISE_DEG, StretchKind, balance_trend
-from benchmarks.evaluation import measure_stretch, stretch_script
 from companion.recording import read_readings
 from companion.sim.wearer import SimulatedWearer
 
@@ -57,15 +57,23 @@ def run() -> Iterator[Metric]:
     yield Metric("real_rotation_difference_median", statistics.median(differences), "deg", "left/right difference")
     deciles = statistics.quantiles(differences, n=20, method="inclusive")
     yield Metric("real_rotation_difference_p75", deciles[14], "deg", "left/right difference")
-    yield Metric("real_rotation_difference_p90", deciles[17], "deg", f"left/right difference; threshold {BALANCE_TYPICAL_DEG:g}")
+    yield Metric(
+        "real_rotation_difference_p90", deciles[17], "deg", f"left/right difference; threshold {BALANCE_TYPICAL_DEG:g}"
+    )
     old_flagged = sum(d >= NOISE_DEG for d in differences) / len(differences)
     new_flagged = sum(d >= BALANCE_TYPICAL_DEG for d in differences) / len(differences)
-    yield Metric("real_single_checks_beyond_noise", 100 * old_flagged, "%", f"one check, >= {NOISE_DEG:g} deg (the old flag)")
-    yield Metric("real_single_checks_beyond_typical", 100 * new_flagged, "%", f"one check, >= {BALANCE_TYPICAL_DEG:g} deg")
+    yield Metric(
+        "real_single_checks_beyond_noise", 100 * old_flagged, "%", f"one check, >= {NOISE_DEG:g} deg (the old flag)"
+    )
+    yield Metric(
+        "real_single_checks_beyond_typical", 100 * new_flagged, "%", f"one check, >= {BALANCE_TYPICAL_DEG:g} deg"
+    )
     # Each person's trials taken as checks on separate days: how many people the trend rule would mention.
     by_person: dict[str, list[tuple[object, float, float]]] = {}
     for index, (person, left, right) in enumerate(zip(people, lefts, rights)):
         by_person.setdefault(person, []).append((index, left, right))
     trends = [balance_trend(checks) for checks in by_person.values()]
     judged = [t for t in trends if t.median_difference_deg is not None]
-    yield Metric("real_people_trend_notable", sum(t.notable for t in judged), "people", f"of {len(judged)} with >= 3 trials")
+    yield Metric(
+        "real_people_trend_notable", sum(t.notable for t in judged), "people", f"of {len(judged)} with >= 3 trials"
+    )

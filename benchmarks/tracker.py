@@ -31,7 +31,9 @@ def _cpu_s(pid: int) -> float:
 
 
 def _posture(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "companion", *args], capture_output=True, text=True, env=env, timeout=30)
+    return subprocess.run(
+        [sys.executable, "-m", "companion", *args], capture_output=True, text=True, env=env, timeout=30, check=False
+    )
 
 
 def _wait_for_status(env: dict[str, str], timeout_s: float = 20.0) -> dict:
@@ -49,12 +51,17 @@ def run() -> Iterator[Metric]:
     with tempfile.TemporaryDirectory(prefix="posture-bench-") as home:
         env = {**os.environ, "POSTURE_HOME": home}
         started = time.perf_counter()
-        tracker = subprocess.Popen([sys.executable, "-m", "companion", "track", "--simulate"], env=env,
-                                   stderr=subprocess.DEVNULL)
+        tracker = subprocess.Popen(
+            [sys.executable, "-m", "companion", "track", "--simulate"], env=env, stderr=subprocess.DEVNULL
+        )
         try:
             _wait_for_status(env)
-            yield Metric("tracker_start_to_status", time.perf_counter() - started, "s",
-                         "posture track --simulate until posture status answers (goal: under 10 s)")
+            yield Metric(
+                "tracker_start_to_status",
+                time.perf_counter() - started,
+                "s",
+                "posture track --simulate until posture status answers (goal: under 10 s)",
+            )
             time.sleep(SETTLE_S)
             yield from _cpu_share(tracker.pid, env)
             yield from _status_latency(env)
@@ -73,23 +80,22 @@ def _own_cost(seconds: float = 600.0) -> Iterator[Metric]:
     into a bare link and once into a tracker; the difference over the simulated time."""
     import asyncio
 
+    from benchmarks.sessions import link_session
     from companion.ble.transport import BleTransport
     from companion.link import scan
     from companion.notify import DesktopNotifications
     from companion.settings import Settings
-    from companion.sim.world import demo_wearer, simulated_radio
-    from benchmarks.sessions import link_session
-    from companion.tracker.tracker import Tracker
     from companion.sim import ReferenceSensor
     from companion.sim.clock import run_virtual
+    from companion.sim.world import demo_wearer, simulated_radio
+    from companion.tracker.tracker import Tracker
 
     def sensor(radio):
         return ReferenceSensor(radio, motion=demo_wearer())
 
     async def bare() -> None:
-        async with simulated_radio(sensor) as (radio, _):
-            async with link_session(radio) as session:
-                await session.pump(seconds)
+        async with simulated_radio(sensor) as (radio, _), link_session(radio) as session:
+            await session.pump(seconds)
 
     async def tracked() -> None:
         async with simulated_radio(sensor) as (radio, _):
@@ -119,10 +125,18 @@ def _own_cost(seconds: float = 600.0) -> Iterator[Metric]:
                 os.environ.pop("POSTURE_HOME")
             else:
                 os.environ["POSTURE_HOME"] = saved
-    yield Metric("tracker_own_cpu_share", 100 * max(0.0, tracker_cpu - link_cpu) / seconds, "% of a core",
-                 f"engine, session, history, socket over {seconds:.0f} simulated s at 50 Hz, beyond the link and the simulated sensor")
-    yield Metric("tracker_sim_and_link_cpu_share", 100 * link_cpu / seconds, "% of a core",
-                 "the simulated sensor, virtual radio and link alone, for comparison")
+    yield Metric(
+        "tracker_own_cpu_share",
+        100 * max(0.0, tracker_cpu - link_cpu) / seconds,
+        "% of a core",
+        f"engine, session, history, socket over {seconds:.0f} simulated s at 50 Hz, beyond the link and the simulated sensor",
+    )
+    yield Metric(
+        "tracker_sim_and_link_cpu_share",
+        100 * link_cpu / seconds,
+        "% of a core",
+        "the simulated sensor, virtual radio and link alone, for comparison",
+    )
 
 
 def _cpu_share(pid: int, env: dict[str, str]) -> Iterator[Metric]:
@@ -134,8 +148,12 @@ def _cpu_share(pid: int, env: dict[str, str]) -> Iterator[Metric]:
     cpu1, wall1 = _cpu_s(pid), time.perf_counter()
     after = json.loads(_posture("status", "--json", env=env).stdout)["link"]["received"]
     rate = (after - before) / (wall1 - wall0)
-    yield Metric("tracker_cpu_share", 100 * (cpu1 - cpu0) / (wall1 - wall0), "% of a core",
-                 f"{CPU_WINDOW_S:.0f} s, no viewer, {rate:.0f} samples/s, simulated sensor in the same process (goal: at most 1 %)")
+    yield Metric(
+        "tracker_cpu_share",
+        100 * (cpu1 - cpu0) / (wall1 - wall0),
+        "% of a core",
+        f"{CPU_WINDOW_S:.0f} s, no viewer, {rate:.0f} samples/s, simulated sensor in the same process (goal: at most 1 %)",
+    )
 
 
 def _status_latency(env: dict[str, str]) -> Iterator[Metric]:
@@ -160,10 +178,19 @@ def _status_latency(env: dict[str, str]) -> Iterator[Metric]:
     finally:
         for viewer in viewers:
             viewer.close()
-    yield Metric("tracker_status_request_median", 1000 * statistics.median(times), "ms", "one status round trip on the socket, two viewers streaming")
+    yield Metric(
+        "tracker_status_request_median",
+        1000 * statistics.median(times),
+        "ms",
+        "one status round trip on the socket, two viewers streaming",
+    )
     yield Metric("tracker_status_request_p99", 1000 * sorted(times)[int(len(times) * 0.99) - 1], "ms", "")
-    yield Metric("posture_status_command_median", 1000 * statistics.median(commands), "ms",
-                 "the whole `posture status` process, interpreter start included (goal: under 100 ms)")
+    yield Metric(
+        "posture_status_command_median",
+        1000 * statistics.median(commands),
+        "ms",
+        "the whole `posture status` process, interpreter start included (goal: under 100 ms)",
+    )
 
 
 def _attach_time(env: dict[str, str]) -> Iterator[Metric]:
@@ -188,4 +215,6 @@ def _attach_time(env: dict[str, str]) -> Iterator[Metric]:
         return [await attach_once() for _ in range(20)]
 
     times = asyncio.run(main())
-    yield Metric("viewer_attach_median", 1000 * statistics.median(times), "ms", "connect, greeting, subscribe, first status")
+    yield Metric(
+        "viewer_attach_median", 1000 * statistics.median(times), "ms", "connect, greeting, subscribe, first status"
+    )

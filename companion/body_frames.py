@@ -46,9 +46,7 @@ def migrate_legacy_file(history_path: Path | None = None) -> int:
         data = json.loads(text)
         if not isinstance(data, dict):
             raise ValueError("not an object")
-        frames = {
-            str(address).upper(): BodyFrame.from_dict(value) for address, value in data.items()
-        }
+        frames = {str(address).upper(): BodyFrame.from_dict(value) for address, value in data.items()}
     except (ValueError, KeyError, TypeError) as exc:
         # Nothing in it can be used: set it aside so it is neither lost nor re-read.
         _log.warning("%s is not a calibration file (%s); set aside", path, exc)

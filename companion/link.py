@@ -271,7 +271,7 @@ class SensorLink:
                     if _cancelled_from_outside():
                         raise
                     reason = "an operation was cancelled under the link"
-                except Exception as exc:  # noqa: BLE001 - the link must outlive its own defects
+                except Exception as exc:  # noqa: BLE001 - any failure restarts the link, logged with its traceback
                     _log.exception("link to %s failed unexpectedly", self.sensor.address)
                     reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                 self.stats.restarts += 1
@@ -300,7 +300,7 @@ class SensorLink:
                 await self._close_client()
                 self._stopping.set()
                 return
-            except (BleakError, ProtocolError, asyncio.TimeoutError, OSError) as exc:
+            except (TimeoutError, BleakError, ProtocolError, OSError) as exc:
                 await self._end_connection()
                 attempt += 1
                 now = self._loop.time()

@@ -57,7 +57,7 @@ class DesktopNotifications:
 
                 self._notifier = DesktopNotifier(app_name=self._app_name)
             await self._notifier.send(title=title, message=message, on_dispatched=lambda: dispatched.append(True))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - each platform backend raises its own errors; all mean "not shown"
             capture.reasons.append(str(exc) or type(exc).__name__)
         finally:
             library_log.removeHandler(capture)
@@ -74,7 +74,4 @@ class DesktopNotifications:
         if self.available or self._noticed:
             return ""
         self._noticed = True
-        return (
-            f"Desktop notifications are unavailable here ({self.reason}). "
-            "Nudges show in this terminal, with a bell."
-        )
+        return f"Desktop notifications are unavailable here ({self.reason}). Nudges show in this terminal, with a bell."

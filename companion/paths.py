@@ -71,7 +71,9 @@ def create_private_file(path: Path, *, exclusive: bool = True, binary: bool = Fa
     fd = os.open(path, flags, PRIVATE_FILE_MODE)
     try:
         os.fchmod(fd, PRIVATE_FILE_MODE)  # an existing file keeps its old mode otherwise
-        return os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"newline": "", "encoding": "utf-8"}))
+        if binary:
+            return os.fdopen(fd, "wb")
+        return os.fdopen(fd, "w", newline="", encoding="utf-8")
     except BaseException:
         os.close(fd)
         raise

@@ -18,8 +18,6 @@ length, and every problem is reported with the file, the line and what is wrong.
 
 from __future__ import annotations
 
-from .errors import RecordingInvalid
-
 import gzip
 import io
 import json
@@ -27,10 +25,11 @@ import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import IO
 
 import numpy as np
 
+from .errors import RecordingInvalid
 from .readings import ImuReading
 
 G_MS2 = 9.80665
@@ -62,13 +61,13 @@ class Chunk:
         ]
 
 
-def write_header(out: TextIO, metadata: dict[str, object] | None = None) -> None:
+def write_header(out: IO[str], metadata: dict[str, object] | None = None) -> None:
     if metadata:
         out.write(METADATA_PREFIX + json.dumps(metadata, separators=(",", ":")) + "\n")
     out.write(",".join(HEADER) + "\n")
 
 
-def write_readings(out: TextIO, readings: Iterable[ImuReading]) -> int:
+def write_readings(out: IO[str], readings: Iterable[ImuReading]) -> int:
     count = 0
     for r in readings:
         ax, ay, az = (v * G_MS2 for v in r.accel_g)
@@ -81,7 +80,7 @@ def write_readings(out: TextIO, readings: Iterable[ImuReading]) -> int:
 def _open(path: Path):
     try:
         if path.suffix == ".gz":
-            handle = gzip.open(path, "rb")
+            handle = gzip.open(path, "rb")  # noqa: SIM115 - returned open to the reader, which closes it
             handle.peek(1)
             return handle
         return path.open("rb")
@@ -120,8 +119,9 @@ class _Lines:
                 body, self._rest = data[: cut + 1], data[cut + 1 :]
                 if len(self._rest) > MAX_LINE_BYTES:
                     self._check(body)
-                    raise self._fail(self.line + body.count(b"\n") + 1,
-                                     f"a line longer than {MAX_LINE_BYTES} bytes: not a recording")
+                    raise self._fail(
+                        self.line + body.count(b"\n") + 1, f"a line longer than {MAX_LINE_BYTES} bytes: not a recording"
+                    )
                 if not body:
                     continue
             first = self.line + 1
@@ -266,7 +266,11 @@ def _parse(path: Path, body: bytes, first: int, index: list[int], state: _State)
     mixed = missing if state.has_gyro else ~missing
     if mixed.any():
         line = int(numbers[np.argmax(mixed)])
-        what = "no angular rate where earlier lines have one" if state.has_gyro else "an angular rate where earlier lines have none"
+        what = (
+            "no angular rate where earlier lines have one"
+            if state.has_gyro
+            else "an angular rate where earlier lines have none"
+        )
         raise RecordingError(f"{path}, line {line}: {what}")
     previous = np.concatenate(([state.last_t], t[:-1]))
     backwards = t <= previous

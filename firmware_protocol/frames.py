@@ -98,9 +98,7 @@ def _check_range(name: str, value: int, low: int, high: int) -> None:
 
 def _require(data: bytes, size: int, what: str, *, exact: bool = True) -> None:
     if len(data) < size or (exact and len(data) != size):
-        raise InvalidFrame(
-            f"{what} must be {size} bytes, got {len(data)}", bytes(data)
-        )
+        raise InvalidFrame(f"{what} must be {size} bytes, got {len(data)}", bytes(data))
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,17 +168,13 @@ class SampleBatch:
         _check_range("seq", self.seq, 0, 0xFFFF)
         _check_range("t0_ticks", self.t0_ticks, 0, 0xFFFFFFFF)
         if not 1 <= len(self.samples) <= MAX_SAMPLES_PER_FRAME:
-            raise InvalidParameter(
-                f"a batch holds 1..{MAX_SAMPLES_PER_FRAME} samples, got {len(self.samples)}"
-            )
+            raise InvalidParameter(f"a batch holds 1..{MAX_SAMPLES_PER_FRAME} samples, got {len(self.samples)}")
 
     def __bytes__(self) -> bytes:
         header = _SAMPLE_HEADER.pack(
             PROTOCOL_MAJOR << 4 | FrameType.SAMPLES, self.seq, self.t0_ticks, self.config.to_byte()
         )
-        return header + b"".join(
-            _SAMPLE.pack(s.ax, s.ay, s.az, s.gx, s.gy, s.gz) for s in self.samples
-        )
+        return header + b"".join(_SAMPLE.pack(s.ax, s.ay, s.az, s.gx, s.gy, s.gz) for s in self.samples)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> SampleBatch:
@@ -193,9 +187,7 @@ class SampleBatch:
         header, seq, t0, config_byte = _SAMPLE_HEADER.unpack_from(data)
         major, frame_type = header >> 4, header & 0x0F
         if major != PROTOCOL_MAJOR:
-            raise UnsupportedVersion(
-                f"frame from protocol v{major}, this code speaks v{PROTOCOL_MAJOR}", data
-            )
+            raise UnsupportedVersion(f"frame from protocol v{major}, this code speaks v{PROTOCOL_MAJOR}", data)
         if frame_type != FrameType.SAMPLES:
             raise InvalidFrame(f"unknown frame type {frame_type}", data)
         body = len(data) - SAMPLE_HEADER_SIZE
@@ -245,25 +237,34 @@ class DeviceInfo:
 
     def __bytes__(self) -> bytes:
         return _INFO.pack(
-            self.major, self.minor, self.config.to_byte(), self.batch_size,
-            int(self.flags), self.max_batch, self.tick_hz, 0,
+            self.major,
+            self.minor,
+            self.config.to_byte(),
+            self.batch_size,
+            int(self.flags),
+            self.max_batch,
+            self.tick_hz,
+            0,
         )
 
     @classmethod
     def from_bytes(cls, data: bytes) -> DeviceInfo:
         data = bytes(data)
         if len(data) >= 1 and data[0] != PROTOCOL_MAJOR:
-            raise UnsupportedVersion(
-                f"sensor speaks protocol v{data[0]}, this code speaks v{PROTOCOL_MAJOR}", data
-            )
+            raise UnsupportedVersion(f"sensor speaks protocol v{data[0]}, this code speaks v{PROTOCOL_MAJOR}", data)
         _require(data, _INFO.size, "device info")
-        major, minor, config, batch, flags, max_batch, tick_hz, reserved = _INFO.unpack(data)
+        major, minor, config, batch, flags, max_batch, tick_hz, _reserved = _INFO.unpack(data)
         if flags & ~int(DeviceFlags(0x07)):
             raise InvalidFrame(f"reserved device flag bits set: 0x{flags:02x}", data)
         try:
             return cls(
-                major, minor, SensorConfig.from_byte(config, data), batch,
-                DeviceFlags(flags), max_batch, tick_hz,
+                major,
+                minor,
+                SensorConfig.from_byte(config, data),
+                batch,
+                DeviceFlags(flags),
+                max_batch,
+                tick_hz,
             )
         except InvalidParameter as exc:
             raise InvalidFrame(str(exc), data) from exc

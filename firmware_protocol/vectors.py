@@ -40,13 +40,20 @@ def build(frame: str, fields: dict[str, Any]) -> object:
     """The frame a valid vector describes."""
     if frame == "SampleBatch":
         return SampleBatch(
-            fields["seq"], fields["t0_ticks"], _config(fields),
+            fields["seq"],
+            fields["t0_ticks"],
+            _config(fields),
             tuple(RawSample(*s) for s in fields["samples"]),
         )
     if frame == "DeviceInfo":
         return DeviceInfo(
-            fields["major"], fields["minor"], _config(fields), fields["batch_size"],
-            DeviceFlags(fields["flags"]), fields["max_batch"], fields["tick_hz"],
+            fields["major"],
+            fields["minor"],
+            _config(fields),
+            fields["batch_size"],
+            DeviceFlags(fields["flags"]),
+            fields["max_batch"],
+            fields["tick_hz"],
         )
     if frame == "Configure":
         return Configure(_config(fields), fields["batch_size"])

@@ -14,7 +14,9 @@ from companion.history.records import Bin, Episode, SessionEnded, SessionStarted
 BIN_S = 60.0
 
 
-def wear_records(start_s: float, worn_min: float, slouch_min: tuple[float, ...] = (), stretches: int = 0, moving_min: float = 0.0):
+def wear_records(
+    start_s: float, worn_min: float, slouch_min: tuple[float, ...] = (), stretches: int = 0, moving_min: float = 0.0
+):
     """``worn_min`` minutes from ``start_s``: ``moving_min`` moving first, then one slouch
     episode per entry of ``slouch_min`` (whole minutes) spread through the rest, upright otherwise."""
     records: list = [SessionStarted(start_s, "F0:00:00:00:00:01", "Posture1", "reference")]
@@ -44,7 +46,14 @@ def wear_records(start_s: float, worn_min: float, slouch_min: tuple[float, ...] 
     return records
 
 
-def write_day(store: HistoryStore, day: date, worn_min: float, slouch_min: tuple[float, ...] = (), stretches: int = 0,
-              start: time = time(9, 0), moving_min: float = 0.0) -> None:
+def write_day(
+    store: HistoryStore,
+    day: date,
+    worn_min: float,
+    slouch_min: tuple[float, ...] = (),
+    stretches: int = 0,
+    start: time = time(9, 0),
+    moving_min: float = 0.0,
+) -> None:
     start_s = datetime.combine(day, start).timestamp()
     store.write(wear_records(start_s, worn_min, slouch_min, stretches, moving_min))

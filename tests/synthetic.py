@@ -43,8 +43,9 @@ class Schedule:
 
     segments: list[tuple[float, float, float, float, float]] = field(default_factory=list)
 
-    def hold(self, seconds: float, flexion: float = 0.0, lateral: float = 0.0, rotation: float = 0.0,
-             ramp_s: float = 2.0) -> Schedule:
+    def hold(
+        self, seconds: float, flexion: float = 0.0, lateral: float = 0.0, rotation: float = 0.0, ramp_s: float = 2.0
+    ) -> Schedule:
         self.segments.append((ramp_s, seconds, flexion, lateral, rotation))
         return self
 
@@ -106,9 +107,17 @@ def _log(r: np.ndarray) -> np.ndarray:
     return v * scale[:, None]
 
 
-def signals(schedule: Schedule, mounting: np.ndarray = MOUNTINGS["straight"], rate_hz: float = 50.0, *,
-            noise_g: float = 0.002, noise_dps: float = 0.1, seed: int = 0, gyro_signs=(1.0, 1.0, 1.0),
-            start_s: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def signals(
+    schedule: Schedule,
+    mounting: np.ndarray = MOUNTINGS["straight"],
+    rate_hz: float = 50.0,
+    *,
+    noise_g: float = 0.002,
+    noise_dps: float = 0.1,
+    seed: int = 0,
+    gyro_signs=(1.0, 1.0, 1.0),
+    start_s: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Times (s), acceleration (g) and angular rate (deg/s) in sensor axes."""
     rng = np.random.default_rng(seed)
     n = int(schedule.duration_s * rate_hz)
@@ -123,10 +132,14 @@ def signals(schedule: Schedule, mounting: np.ndarray = MOUNTINGS["straight"], ra
     return t + start_s, accel, gyro
 
 
-def readings(schedule: Schedule, mounting: np.ndarray = MOUNTINGS["straight"], rate_hz: float = 50.0,
-             **kwargs) -> list[ImuReading]:
+def readings(
+    schedule: Schedule, mounting: np.ndarray = MOUNTINGS["straight"], rate_hz: float = 50.0, **kwargs
+) -> list[ImuReading]:
     t, accel, gyro = signals(schedule, mounting, rate_hz, **kwargs)
-    return [ImuReading(ti, tuple(a), tuple(g), i) for i, (ti, a, g) in enumerate(zip(t.tolist(), accel.tolist(), gyro.tolist()))]
+    return [
+        ImuReading(ti, tuple(a), tuple(g), i)
+        for i, (ti, a, g) in enumerate(zip(t.tolist(), accel.tolist(), gyro.tolist()))
+    ]
 
 
 def write(path: Path, rs: list[ImuReading], metadata: dict | None = None) -> Path:

@@ -12,10 +12,10 @@ import subprocess
 import numpy as np
 import pytest
 
+from benchmarks.evaluation import wearer_readings
 from companion.analysis import analyze
 from companion.cli import main
 from companion.engine import EngineSettings, SlouchStarted
-from benchmarks.evaluation import wearer_readings
 from companion.recording import RecordingError, read_readings, write_header, write_readings
 from companion.sim.wearer import Script, SimulatedWearer
 

@@ -26,8 +26,7 @@ def _analyze(capsys, path):
 
 
 CASES = {
-    "nan_gyro": (HEADER + _rows(20) + "0.4000,0.1,0.2,9.79,nan,0.02,0.03\n" + _rows(5, start=0.42), 22,
-                 "angular rate"),
+    "nan_gyro": (HEADER + _rows(20) + "0.4000,0.1,0.2,9.79,nan,0.02,0.03\n" + _rows(5, start=0.42), 22, "angular rate"),
     "nan_accel": (HEADER + _rows(20) + "0.4000,nan,0.2,9.79,0.1,0.02,0.03\n", 22, "finite"),
     "huge_field": (HEADER + _rows(10) + "0.2," + "1" * (128 * 1024) + ",0,9.8,0,0,0\n", 12, "bytes"),
     "ms_times": (HEADER + _rows(50, step=20.0), 3, "milliseconds"),

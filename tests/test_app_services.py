@@ -15,14 +15,27 @@ UI = Path(__file__).resolve().parent.parent / "companion" / "ui"
 
 
 def test_no_type_ignore_anywhere_in_the_ui():
-    found = [f"{path.name}:{n}" for path in sorted(UI.rglob("*.py"))
-             for n, line in enumerate(path.read_text().splitlines(), 1) if "type: ignore" in line]
+    found = [
+        f"{path.name}:{n}"
+        for path in sorted(UI.rglob("*.py"))
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if "type: ignore" in line
+    ]
     assert found == []
 
 
 def test_screens_do_not_reach_into_app_attributes():
     """A screen asks ``services_of(self.app)``; only Textual's own app API is used directly."""
-    allowed = {"push_screen", "pop_screen", "notify", "exit", "screen", "bell", "call_after_refresh", "call_from_thread"}
+    allowed = {
+        "push_screen",
+        "pop_screen",
+        "notify",
+        "exit",
+        "screen",
+        "bell",
+        "call_after_refresh",
+        "call_from_thread",
+    }
     for path in sorted(UI.glob("*_screen.py")):
         used = set(re.findall(r"self\.app\.(\w+)", path.read_text()))
         assert used <= allowed, (path.name, used - allowed)

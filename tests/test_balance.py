@@ -105,10 +105,11 @@ def test_real_people_are_rarely_flagged(shared_data):
 
 
 def test_balance_checks_from_the_history_make_a_trend():
+    from datetime import datetime, time
+
     from companion.history import HistoryStore, default_path
     from companion.history.days import balance_checks_by_day
     from companion.history.records import BalanceCheck, SessionStarted
-    from datetime import datetime, time
 
     store = HistoryStore(default_path())
     store.write([SessionStarted(0.0, "F0:00:00:00:00:01", "Posture1", "reference")])

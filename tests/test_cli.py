@@ -6,6 +6,7 @@ run the installed command in a fresh interpreter, as a shell would.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -21,7 +22,11 @@ SIMULATED_KINDS = {"reference", "witmotion", "upright_go", "microbit"}
 def posture(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "companion", *args],
-        capture_output=True, text=True, timeout=timeout, env=os.environ.copy(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=os.environ.copy(),
+        check=False,
     )
 
 
@@ -76,7 +81,11 @@ def test_commands_that_need_no_radio_load_no_simulator_ble_ui_or_numpy(tmp_path)
     env = {**os.environ, "POSTURE_HOME": str(tmp_path)}
     result = subprocess.run(
         [sys.executable, "-c", code, json.dumps(LIGHT_COMMANDS), ",".join(HEAVY)],
-        capture_output=True, text=True, timeout=60, env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
     )
     loaded = json.loads(result.stderr.strip().splitlines()[-1])
     assert set(loaded) >= {" ".join(c) for c in LIGHT_COMMANDS}
@@ -133,7 +142,7 @@ def test_stream_simulate_json_prints_readings_and_a_clean_summary(capsys, virtua
     assert readings[-1]["t_s"] - readings[0]["t_s"] >= seconds / 2
     last_second = [r for r in readings if r["t_s"] > readings[-1]["t_s"] - 1.0]
     assert len(last_second) == pytest.approx(rate_hz, abs=0.05 * rate_hz + 1)
-    assert all(b["seq"] > a["seq"] and b["t_s"] > a["t_s"] for a, b in zip(readings, readings[1:]))
+    assert all(b["seq"] > a["seq"] and b["t_s"] > a["t_s"] for a, b in itertools.pairwise(readings))
     gyro = {r["gyro_dps"] is None for r in readings}
     assert len(gyro) == 1  # a sensor has a gyroscope or it has not
     if False in gyro:

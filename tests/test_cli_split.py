@@ -21,7 +21,9 @@ def _subcommands() -> dict[str, str]:
 
 def test_every_command_names_a_function_of_its_family_module():
     handlers = _subcommands()
-    assert {"scan", "stream", "record", "analyze", "report", "export", "plan", "track", "status", "app", "demo"} <= set(handlers)
+    assert {"scan", "stream", "record", "analyze", "report", "export", "plan", "track", "status", "app", "demo"} <= set(
+        handlers
+    )
     for name, handler in handlers.items():
         family, _, function = handler.partition(".")
         assert family in FAMILIES, name
@@ -37,7 +39,9 @@ def test_a_command_imports_only_its_own_family(tmp_path):
         "print(json.dumps(sorted(m for m in sys.modules if m.startswith('companion.commands.'))), file=sys.stderr)\n"
     )
     env = {**os.environ, "POSTURE_HOME": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env, check=False
+    )
     loaded = json.loads(result.stderr.strip().splitlines()[-1])
     assert loaded == ["companion.commands.history", "companion.commands.output", "companion.commands.plan"]
 
@@ -53,5 +57,7 @@ def test_help_imports_no_command_family(tmp_path):
         "print(json.dumps(sorted(m for m in sys.modules if m.startswith('companion.commands.'))), file=sys.stderr)\n"
     )
     env = {**os.environ, "POSTURE_HOME": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env, check=False
+    )
     assert json.loads(result.stderr.strip().splitlines()[-1]) == ["companion.commands.output"]

@@ -71,8 +71,16 @@ def test_stream_kind_delivers_its_nominal_rate_without_loss(virtual_clock, capsy
 
 def test_stream_by_address(virtual_clock, capsys):
     code, out, err = posture(
-        capsys, "stream", "--simulate", "--seconds", "1", "--json", "--timeout", "0.5",
-        "--address", "f0:00:00:00:00:04",
+        capsys,
+        "stream",
+        "--simulate",
+        "--seconds",
+        "1",
+        "--json",
+        "--timeout",
+        "0.5",
+        "--address",
+        "f0:00:00:00:00:04",
     )
     assert code == 0, err
     assert (summary_of(out)["kind"], summary_of(out)["address"]) == ("microbit", "F0:00:00:00:00:04")
@@ -80,8 +88,17 @@ def test_stream_by_address(virtual_clock, capsys):
 
 def test_no_sensor_matches_is_one_line_and_exit_1(virtual_clock, capsys):
     code, out, err = posture(
-        capsys, "stream", "--simulate", "--seconds", "1", "--timeout", "0.5",
-        "--kind", "witmotion", "--address", "F0:00:00:00:00:01",
+        capsys,
+        "stream",
+        "--simulate",
+        "--seconds",
+        "1",
+        "--timeout",
+        "0.5",
+        "--kind",
+        "witmotion",
+        "--address",
+        "F0:00:00:00:00:01",
     )
     assert code == 1
     assert out == ""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from companion.tracker.protocol import (
     MAX_LINE_BYTES,
@@ -66,16 +68,24 @@ def test_encoding_is_one_versioned_line():
 @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=300))
 def test_random_bytes_parse_or_raise_protocol_error(raw):
-    try:
+    with contextlib.suppress(ProtocolError):
         parse_request(raw)
-    except ProtocolError:
-        pass
 
 
 @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
-@given(st.dictionaries(st.sampled_from(["v", "cmd", "id", "minutes", "rate_hz", "name"]),
-                       st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=8),
-                                 st.lists(st.integers(), max_size=2))))
+@given(
+    st.dictionaries(
+        st.sampled_from(["v", "cmd", "id", "minutes", "rate_hz", "name"]),
+        st.one_of(
+            st.none(),
+            st.booleans(),
+            st.integers(),
+            st.floats(),
+            st.text(max_size=8),
+            st.lists(st.integers(), max_size=2),
+        ),
+    )
+)
 def test_random_objects_parse_or_raise_protocol_error(message):
     try:
         request = parse_request(json.dumps(message).encode())

@@ -25,8 +25,12 @@ def test_a_session_calibration_is_stored_with_its_sensor_and_time(tmp_path):
     path = tmp_path / "history.sqlite3"
     store = HistoryStore(path)
     frame = BodyFrame.from_dict(TILTED)
-    store.write([SessionStarted(1000.0, "AA:BB", "Posture1", "reference"), Calibration(1010.0, frame.up, frame.forward)])
-    store.write([SessionStarted(2000.0, "CC:DD", "Other", "reference"), Calibration(2010.0, (0.0, 0.0, 1.0), (1.0, 0.0, 0.0))])
+    store.write(
+        [SessionStarted(1000.0, "AA:BB", "Posture1", "reference"), Calibration(1010.0, frame.up, frame.forward)]
+    )
+    store.write(
+        [SessionStarted(2000.0, "CC:DD", "Other", "reference"), Calibration(2010.0, (0.0, 0.0, 1.0), (1.0, 0.0, 0.0))]
+    )
     row = store.db.execute("SELECT sensor_address, at FROM calibrations ORDER BY at").fetchall()
     store.close()
     assert row == [("AA:BB", 1010.0), ("CC:DD", 2010.0)]
@@ -95,8 +99,12 @@ def test_a_schema_1_history_gets_the_sensor_of_each_calibration_on_upgrade(tmp_p
     db.executescript(MIGRATIONS[0])
     db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     db.execute("PRAGMA user_version = 1")
-    db.execute("INSERT INTO sessions (id, started_at, sensor_address, sensor_name, sensor_kind) VALUES (1, 10, 'AA:BB', 'P', 'reference')")
-    db.execute("INSERT INTO calibrations (session_id, at, up_x, up_y, up_z, forward_x, forward_y, forward_z) VALUES (1, 20, 0, 0.6, 0.8, 1, 0, 0)")
+    db.execute(
+        "INSERT INTO sessions (id, started_at, sensor_address, sensor_name, sensor_kind) VALUES (1, 10, 'AA:BB', 'P', 'reference')"
+    )
+    db.execute(
+        "INSERT INTO calibrations (session_id, at, up_x, up_y, up_z, forward_x, forward_y, forward_z) VALUES (1, 20, 0, 0.6, 0.8, 1, 0, 0)"
+    )
     db.commit()
     db.close()
     assert load_frame("AA:BB", path) == BodyFrame.from_dict(TILTED)

@@ -36,9 +36,7 @@ def test_every_error_the_companion_defines_is_a_posture_error():
 
     classes = companion_error_classes()
     assert len(classes) >= 15
-    roots = sorted(
-        c.__qualname__ for c in classes if not issubclass(c, errors.PostureError | ProtocolError)
-    )
+    roots = sorted(c.__qualname__ for c in classes if not issubclass(c, errors.PostureError | ProtocolError))
     assert roots == []
 
 
@@ -81,8 +79,14 @@ def documented_statuses() -> dict[str, int]:
 
 
 FAMILY = [
-    errors.PostureError, errors.SensorNotFound, errors.BluetoothUnavailable, errors.LinkLost,
-    errors.RecordingInvalid, errors.HistoryUnavailable, errors.SettingsInvalid, errors.UsageError,
+    errors.PostureError,
+    errors.SensorNotFound,
+    errors.BluetoothUnavailable,
+    errors.LinkLost,
+    errors.RecordingInvalid,
+    errors.HistoryUnavailable,
+    errors.SettingsInvalid,
+    errors.UsageError,
 ]
 
 

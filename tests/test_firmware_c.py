@@ -18,7 +18,7 @@ def _c_call(vector: dict) -> str:
     f = vector["fields"]
     frame = vector["frame"]
     if frame == "SampleBatch":
-        samples = ", ".join("{%s}" % ", ".join(str(v) for v in s) for s in f["samples"])
+        samples = ", ".join("{{{}}}".format(", ".join(str(v) for v in s)) for s in f["samples"])
         return (
             f"{{ posture_sample_t s[] = {{{samples}}}; "
             f"int c = posture_config_byte({f['rate_hz']}, {f['accel_range_g']}, {f['gyro_range_dps']}); "
@@ -50,7 +50,10 @@ def test_c_packing_matches_the_golden_vectors(tmp_path):
         "int main(void) {\n    uint8_t out[256];\n    size_t n;\n" + body + "\n    return 0;\n}\n"
     )
     binary = tmp_path / "vectors"
-    subprocess.run([COMPILER, "-std=c99", "-Wall", "-Wextra", "-Werror", "-I", str(HEADER_DIR), str(source), "-o", str(binary)], check=True)
+    subprocess.run(
+        [COMPILER, "-std=c99", "-Wall", "-Wextra", "-Werror", "-I", str(HEADER_DIR), str(source), "-o", str(binary)],
+        check=True,
+    )
     printed = dict(line.split() for line in subprocess.check_output([str(binary)], text=True).splitlines())
     assert printed == {name: hex_ for name, hex_, _ in cases}
     assert len(cases) >= 10

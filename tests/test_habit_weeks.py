@@ -4,21 +4,21 @@ prompts on a virtual clock."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import date, datetime, time, timedelta
 
 import pytest
+from habit_history import write_day
 
-from companion.commands import plan as cli_plan
 from companion.cli import main
 from companion.coach.day import DaySummary
 from companion.coach.habit import TRACKING, TRAINING, habit_status
 from companion.coach.stretch_prompts import PromptReason, StretchPromptPolicy, StretchPromptSettings
+from companion.commands import plan as cli_plan
 from companion.history import HistoryStore, default_path
 from companion.plan_file import builtin_plan
 from companion.settings import QuietHours
-
-from habit_history import write_day
 
 MONDAY = date(2026, 11, 2)
 
@@ -63,7 +63,22 @@ def test_two_weeks_of_wear_move_the_plan_score_and_streak():
     last = evening(MONDAY + timedelta(days=13))
     assert last.progress == pytest.approx(0.5) and not last.goal_met_today and last.days_left_at_step == 1
     assert last.next_goal_s == 90 * 60 and last.step_index == 3
-    assert [d.goal_met for d in last.days] == [True, True, True, True, None, True, False, True, True, True, True, True, True, None]
+    assert [d.goal_met for d in last.days] == [
+        True,
+        True,
+        True,
+        True,
+        None,
+        True,
+        False,
+        True,
+        True,
+        True,
+        True,
+        True,
+        True,
+        None,
+    ]
     assert last.bests.best_score == 100 and last.bests.best_score_day == MONDAY + timedelta(days=2)
     assert last.bests.longest_streak_days == 6 and last.bests.most_worn_s == 70 * 60
     week = last.last(7)
@@ -92,8 +107,12 @@ def test_posture_plan_shows_the_second_week(capsys, monkeypatch):
 def _good_days(count: int, score_upright_min: float = 480, slouched_min: float = 0.0):
     first = MONDAY - timedelta(days=count)
     return [
-        DaySummary(first + timedelta(days=i), worn_s=(score_upright_min + slouched_min) * 60,
-                   upright_s=score_upright_min * 60, slouched_s=slouched_min * 60)
+        DaySummary(
+            first + timedelta(days=i),
+            worn_s=(score_upright_min + slouched_min) * 60,
+            upright_s=score_upright_min * 60,
+            slouched_s=slouched_min * 60,
+        )
         for i in range(count)
     ]
 
@@ -139,7 +158,10 @@ def test_prompts_come_after_long_sitting_at_most_every_n_minutes_and_only_in_the
     times = [t for t, _ in prompts]
     assert times[0] == "08:00"  # workday starts at 08:00; sat since 07:00
     assert all(reason is PromptReason.LONG_SITTING for _, reason in prompts)
-    gaps = [(datetime.strptime(b, "%H:%M") - datetime.strptime(a, "%H:%M")).seconds / 60 for a, b in zip(times, times[1:])]
+    gaps = [
+        (datetime.strptime(b, "%H:%M") - datetime.strptime(a, "%H:%M")).seconds / 60
+        for a, b in itertools.pairwise(times)
+    ]
     assert gaps and min(gaps) >= 30
     assert times[-1] < "19:00"
     assert policy.prompts_today == len(prompts)
@@ -156,7 +178,9 @@ def test_a_long_episode_brings_a_prompt_a_short_one_does_not():
 def test_a_stretch_done_resets_the_interval_and_quiet_hours_hold_everything():
     policy = StretchPromptPolicy(StretchPromptSettings(sit_minutes=40, min_minutes_between=30))
     prompts = _workday(policy, MONDAY, {75: ("episode", 600.0), 70: ("stretch",)})
-    assert not any(reason is PromptReason.AFTER_EPISODE for _, reason in prompts)  # stretched 5 min before; the offer lapsed
+    assert not any(
+        reason is PromptReason.AFTER_EPISODE for _, reason in prompts
+    )  # stretched 5 min before; the offer lapsed
     # Sat since 07:00: a prompt at 08:00; stretched at 08:10; the next after 40 min of sitting again.
     assert prompts[:2] == [("08:00", PromptReason.LONG_SITTING), ("08:50", PromptReason.LONG_SITTING)]
     quiet = StretchPromptPolicy(StretchPromptSettings(sit_minutes=40), QuietHours("00:00", "23:59"))

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.evaluation import wearer_readings
 from companion.cli import main
 from companion.engine import SlouchEnded
 from companion.history import SCHEMA_VERSION, HistoryError, HistoryStore
@@ -27,7 +28,6 @@ from companion.history.synthetic import synthetic_days
 from companion.history.writer import HistoryWriter
 from companion.live import LiveSession
 from companion.settings import Settings
-from benchmarks.evaluation import wearer_readings
 from companion.sim.wearer import Script, SimulatedWearer
 
 TODAY = date(2026, 11, 20)  # a Friday

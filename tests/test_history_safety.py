@@ -326,8 +326,8 @@ def test_atomic_private_write_is_never_world_readable(tmp_path, monkeypatch):
 
 
 def test_history_calibration_and_export_files_are_private(db_path, home, tmp_path, monkeypatch):
-    from companion.engine import BodyFrame
     from companion.body_frames import legacy_file, save_frame
+    from companion.engine import BodyFrame
 
     old = os.umask(0)
     try:
@@ -405,14 +405,16 @@ def alerts_day(db_path: Path) -> HistoryStore:
 
     t0 = datetime(2026, 11, 20, 11, 0).timestamp()
     store = HistoryStore(db_path)
-    store.write([
-        SessionStarted(t0, "A", "n", "reference"),
-        Bin(t0, 5.0, 0.0, 5.0, 0.0, 0.0, 20.0, 0.0),
-        Alert(t0 + 30, "slouch", 20.0, True),
-        Episode(t0, t0 + 60, 22.0, 20.0, True),
-        Alert(t0 + 630, "slouch", 21.0, False),  # quiet mode: no toast was shown
-        Episode(t0 + 600, t0 + 660, 23.0, 21.0, True),
-    ])
+    store.write(
+        [
+            SessionStarted(t0, "A", "n", "reference"),
+            Bin(t0, 5.0, 0.0, 5.0, 0.0, 0.0, 20.0, 0.0),
+            Alert(t0 + 30, "slouch", 20.0, True),
+            Episode(t0, t0 + 60, 22.0, 20.0, True),
+            Alert(t0 + 630, "slouch", 21.0, False),  # quiet mode: no toast was shown
+            Episode(t0 + 600, t0 + 660, 23.0, 21.0, True),
+        ]
+    )
     return store
 
 
@@ -554,7 +556,9 @@ def test_export_into_a_pipe_that_closes_early_exits_quietly(db_path, home):
     filled_home(db_path)
     process = subprocess.Popen(
         [sys.executable, "-m", "companion", "export", "--table", "bins"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "POSTURE_HOME": str(home)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "POSTURE_HOME": str(home)},
     )
     assert process.stdout.readline().startswith(b"start,")
     process.stdout.close()

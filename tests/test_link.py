@@ -6,11 +6,13 @@ Every test runs on the virtual clock: simulated minutes take milliseconds.
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import pytest
 from bleak import BleakClient, BleakScanner
 from bleak.exc import BleakError, BleakGATTProtocolError
 
+from benchmarks.sessions import link_session
 from companion.ble.transport import BleTransport
 from companion.link import (
     BatteryChanged,
@@ -20,11 +22,10 @@ from companion.link import (
     SensorConnected,
     scan,
 )
-from companion.sim.world import simulated_radio
-from benchmarks.sessions import link_session
-from firmware_protocol import DeviceInfo, uuids
 from companion.sim import FaultPlan, ReferenceSensor, VirtualRadio
 from companion.sim.clock import run_virtual
+from companion.sim.world import simulated_radio
+from firmware_protocol import DeviceInfo, uuids
 
 BATCH = 10  # samples per notification in the simulated sensor's default setup
 
@@ -37,7 +38,7 @@ def assert_contiguous(readings) -> None:
     seqs = [r.seq for r in readings]
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
     times = [r.t_s for r in readings]
-    assert all(b > a for a, b in zip(times, times[1:]))
+    assert all(b > a for a, b in itertools.pairwise(times))
 
 
 def test_scan_lists_the_simulated_sensor():
@@ -64,7 +65,7 @@ def test_scanner_backend_filters_on_service_uuids():
 
 def test_connect_reads_protocol_info_device_details_and_battery():
     async def main():
-        async with simulated_radio() as (radio, [sensor]), link_session(radio) as session:
+        async with simulated_radio() as (radio, [_sensor]), link_session(radio) as session:
             connected = await session.until(lambda e: isinstance(e, SensorConnected))
             driver = session.link.driver
             assert connected.battery_percent == 87
@@ -117,7 +118,7 @@ async def _stream_with(fault: str, count: int = 1):
 
 
 def test_dropped_notifications_show_as_lost_samples():
-    sensor, session = run_virtual(_stream_with("drop", 3))
+    _sensor, session = run_virtual(_stream_with("drop", 3))
     assert session.link.stats.lost == 3 * BATCH
     assert session.link.stats.malformed == 0
     seqs = [r.seq for r in session.readings]
@@ -174,12 +175,8 @@ def test_peripheral_disconnect_reconnects_and_streaming_resumes():
             await session.pump(5.0)
             before = len(session.readings)
             await sensor.disconnect()
-            await session.until(
-                lambda e: isinstance(e, LinkStateChanged) and e.state is LinkState.RECONNECTING
-            )
-            await session.until(
-                lambda e: isinstance(e, LinkStateChanged) and e.state is LinkState.STREAMING
-            )
+            await session.until(lambda e: isinstance(e, LinkStateChanged) and e.state is LinkState.RECONNECTING)
+            await session.until(lambda e: isinstance(e, LinkStateChanged) and e.state is LinkState.STREAMING)
             await session.pump(5.0)
         assert len(session.readings) > before + 200
         assert session.link.stats.reconnects == 1
@@ -193,14 +190,13 @@ def test_peripheral_disconnect_reconnects_and_streaming_resumes():
 
 def test_sensor_switched_off_is_reported_lost_and_retried():
     async def main():
-        async with simulated_radio() as (radio, [sensor]):
-            async with link_session(radio, lost_after_s=20.0) as session:
-                await session.pump(2.0)
-                await sensor.stop()
-                await session.until(
-                    lambda e: isinstance(e, LinkStateChanged) and e.state is LinkState.LOST,
-                    timeout_s=120,
-                )
+        async with simulated_radio() as (radio, [sensor]), link_session(radio, lost_after_s=20.0) as session:
+            await session.pump(2.0)
+            await sensor.stop()
+            await session.until(
+                lambda e: isinstance(e, LinkStateChanged) and e.state is LinkState.LOST,
+                timeout_s=120,
+            )
         assert "not in range" in session.link.stats.last_error
 
     run_virtual(main())

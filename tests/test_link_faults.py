@@ -4,17 +4,18 @@ reconnect bookkeeping and device-time outliers. All on the virtual clock."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import pytest
 
+from benchmarks.sessions import link_session
 from companion.drivers import ReferenceDriver
 from companion.link import LinkRestarted, LinkState, LinkStateChanged, SensorConnected
-from companion.sim.world import simulated_radio
-from benchmarks.sessions import link_session
-from firmware_protocol import RawSample, SampleBatch, SampleSequencer, SensorConfig
 from companion.sim import ReferenceSensor
 from companion.sim.clock import run_virtual
 from companion.sim.witmotion import WitMotionSensor
+from companion.sim.world import simulated_radio
+from firmware_protocol import RawSample, SampleBatch, SampleSequencer, SensorConfig
 
 PERIOD_S = 0.02  # the reference sensor's 50 Hz
 
@@ -32,7 +33,7 @@ def assert_steady(readings, period_s: float = PERIOD_S, max_step_s: float | None
     where ``max_step_s`` allows a longer step."""
     seqs = [r.seq for r in readings]
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
-    steps = [b.t_s - a.t_s for a, b in zip(readings, readings[1:])]
+    steps = [b.t_s - a.t_s for a, b in itertools.pairwise(readings)]
     assert min(steps) > 0
     assert max(steps) <= (max_step_s if max_step_s is not None else period_s + 1e-6)
 
@@ -292,7 +293,7 @@ CONFIG = SensorConfig(50, 4, 500)
 
 def batch(index: int, t0_s: float, per: int = 10) -> SampleBatch:
     samples = tuple(RawSample(0, 0, 8192, 0, 0, 0) for _ in range(per))
-    return SampleBatch(index % 65536, int(round(t0_s * 1e6)) % (1 << 32), CONFIG, samples)
+    return SampleBatch(index % 65536, round(t0_s * 1e6) % (1 << 32), CONFIG, samples)
 
 
 def release(frames) -> tuple[list, SampleSequencer]:

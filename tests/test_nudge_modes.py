@@ -8,12 +8,12 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import pytest
+from synthetic import Schedule, readings, upright_frame
 
 from companion.engine import BodyFrame
 from companion.history.records import Alert
 from companion.live import LiveSession
 from companion.settings import NudgeSettings, Settings, SettingsError, from_dict
-from synthetic import Schedule, readings, upright_frame
 
 T0 = datetime(2026, 3, 2, 10, 0)
 
@@ -28,8 +28,9 @@ def three_slouches():
 
 def run(nudges: NudgeSettings):
     now = [T0]
-    session = LiveSession(Settings(nudges=nudges), rate_hz=10.0, frame=BodyFrame.from_dict(upright_frame(np.eye(3))),
-                          clock=lambda: now[0])
+    session = LiveSession(
+        Settings(nudges=nudges), rate_hz=10.0, frame=BodyFrame.from_dict(upright_frame(np.eye(3))), clock=lambda: now[0]
+    )
     rs = three_slouches()
     sent, records = [], []
     for i in range(0, len(rs), 10):

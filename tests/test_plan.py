@@ -8,15 +8,14 @@ import sys
 from datetime import date, timedelta
 
 import pytest
+from habit_history import write_day
 
 from companion.cli import main
 from companion.coach.day import DaySummary
 from companion.coach.habit import habit_status
 from companion.coach.plan import DayKind, PlanError, replay
 from companion.history import HistoryStore, default_path
-from companion.plan_file import parse_plan, builtin_plan, builtin_plan_text, load_plan, user_plan_path
-
-from habit_history import write_day
+from companion.plan_file import builtin_plan, builtin_plan_text, load_plan, parse_plan, user_plan_path
 
 TODAY = date(2026, 11, 20)
 MIN = 60.0
@@ -69,7 +68,7 @@ def test_a_bad_plan_names_the_file_and_the_key(edit, key):
 
 
 def test_plan_that_is_not_toml_is_reported():
-    with pytest.raises(PlanError, match="plan.toml: not valid TOML"):
+    with pytest.raises(PlanError, match=r"plan\.toml: not valid TOML"):
         parse_plan("[rules\n", "plan.toml")
 
 
@@ -78,7 +77,10 @@ def test_corrupt_user_plan_falls_back_to_the_builtin_one(tmp_path):
     path.write_bytes(b"version = 1\n[rules]\ndays_to_advance = 0\n")
     plan, warning = load_plan(path)
     assert plan == builtin_plan()
-    assert warning == f"{path}: rules.days_to_advance = 0 is not allowed: a whole number from 1 to 30; using the built-in plan"
+    assert (
+        warning
+        == f"{path}: rules.days_to_advance = 0 is not allowed: a whole number from 1 to 30; using the built-in plan"
+    )
     assert path.read_bytes() == b"version = 1\n[rules]\ndays_to_advance = 0\n"  # never rewritten
     path.write_bytes(b"\xff\xfe not text")
     plan, warning = load_plan(path)
@@ -182,7 +184,9 @@ def test_posture_plan_with_an_unreadable_history_is_one_line_and_an_exit_status(
     default_path().write_bytes(b"not a database at all" * 100)
     assert main(["plan"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("posture: ") and "not a readable posture history" in err and len(err.strip().splitlines()) == 1
+    assert (
+        err.startswith("posture: ") and "not a readable posture history" in err and len(err.strip().splitlines()) == 1
+    )
 
 
 def test_status_shows_what_comes_next_at_the_last_step():
@@ -191,7 +195,10 @@ def test_status_shows_what_comes_next_at_the_last_step():
     assert status.next_goal_s is None and status.days_left_at_step is None
 
 
-@pytest.mark.parametrize("module", ["companion.coach.plan", "companion.coach.score", "companion.coach.habit", "companion.coach.stretch_prompts"])
+@pytest.mark.parametrize(
+    "module",
+    ["companion.coach.plan", "companion.coach.score", "companion.coach.habit", "companion.coach.stretch_prompts"],
+)
 def test_habit_modules_are_pure(module):
     code = "import json, sys, importlib; importlib.import_module(sys.argv[1]); print(json.dumps(sorted(sys.modules)))"
     loaded = set(json.loads(subprocess.check_output([sys.executable, "-c", code, module], text=True)))
@@ -202,7 +209,7 @@ def test_plan_text_says_when_the_goal_grows_and_when_it_is_the_last():
     from companion.commands.plan import plan_text
 
     plan = builtin_plan()
-    growing = habit_status(plan, list(days_of([20, 20]).values()) + [worn(TODAY, 16)], TODAY)
+    growing = habit_status(plan, [*list(days_of([20, 20]).values()), worn(TODAY, 16)], TODAY)
     assert "Step            1 of 12; next: 30 min a day from tomorrow" in plan_text(growing)
     last = habit_status(plan, list(days_of([600] * 60).values()), TODAY)
     assert "Step            12 of 12, the last one" in plan_text(last)

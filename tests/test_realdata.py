@@ -56,9 +56,14 @@ def test_benchmark_prints_the_metrics(trials, monkeypatch):
     monkeypatch.setattr(realdata, "seated_trials", lambda root: read_from.append(root) or trials)
     names = {m.name: m.value for m in realdata.run()}
     assert [path.name for path in read_from] == ["seated-postures"]
-    assert {"realdata_seated_accuracy", "realdata_seated_reference_accuracy",
-            "realdata_seated_slouching_alert_rate", "realdata_seated_forward_alert_rate",
-            "realdata_seated_upright_alert_rate", "realdata_seated_backward_alert_rate"} <= set(names)
+    assert {
+        "realdata_seated_accuracy",
+        "realdata_seated_reference_accuracy",
+        "realdata_seated_slouching_alert_rate",
+        "realdata_seated_forward_alert_rate",
+        "realdata_seated_upright_alert_rate",
+        "realdata_seated_backward_alert_rate",
+    } <= set(names)
 
 
 def test_benchmark_skips_cleanly_without_the_data(tmp_path, monkeypatch):

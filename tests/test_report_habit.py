@@ -7,12 +7,13 @@ import json
 import sys
 from datetime import timedelta
 
+from habit_history import write_day
+from test_habit_weeks import MONDAY, WEEKS
+
 from companion.cli import main
 from companion.commands import history as history_commands
 from companion.commands import plan as plan_commands
 from companion.history import HistoryStore, default_path
-from habit_history import write_day
-from test_habit_weeks import MONDAY, WEEKS
 
 LAST = MONDAY + timedelta(days=13)
 

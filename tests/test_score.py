@@ -7,7 +7,10 @@ import time as clock
 from datetime import date, datetime, time, timedelta
 
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from habit_history import wear_records, write_day
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from companion.coach.day import DaySummary
 from companion.coach.habit import habit_status
@@ -16,8 +19,6 @@ from companion.coach.score import day_score
 from companion.history import HistoryStore, default_path
 from companion.history.days import day_summaries, first_day, slouch_by_hour
 from companion.plan_file import builtin_plan
-
-from habit_history import wear_records, write_day
 
 MIN = 60.0
 TODAY = date(2026, 11, 20)
@@ -237,8 +238,13 @@ _day_minutes = st.lists(st.one_of(st.just(0.0), st.floats(0, 600)), min_size=1, 
 @given(minutes=_day_minutes, slouched=st.floats(0, 1), episode_min=st.floats(0, 120), stretches=st.integers(0, 10))
 def test_any_days_give_scores_in_range_and_a_consistent_streak(minutes, slouched, episode_min, stretches):
     days = [
-        summary(m * (1 - slouched), m * slouched, (min(episode_min, m * slouched),) if slouched else (), stretches,
-                day=TODAY - timedelta(days=len(minutes) - 1 - i))
+        summary(
+            m * (1 - slouched),
+            m * slouched,
+            (min(episode_min, m * slouched),) if slouched else (),
+            stretches,
+            day=TODAY - timedelta(days=len(minutes) - 1 - i),
+        )
         for i, m in enumerate(minutes)
     ]
     plan = builtin_plan()

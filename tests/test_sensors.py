@@ -3,25 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from benchmarks.sessions import link_session
 from companion.ble.transport import BleTransport
 from companion.drivers import MicrobitDriver, UprightGoDriver, WitMotionDriver
 from companion.drivers.upright import battery_from_index
 from companion.drivers.witmotion import WitFrameParser, battery_percent
 from companion.engine import EngineSettings, PostureEngine, SlouchAlerted
 from companion.link import ReadingsReceived, SensorConnected, scan
-from companion.sim.world import ALL_KINDS, simulated_radio
-from benchmarks.sessions import link_session
 from companion.sim.clock import run_virtual
 from companion.sim.microbit import MicrobitSensor
 from companion.sim.upright import UprightGoSensor
-from companion.sim.witmotion import WitMotionSensor
 from companion.sim.wearer import Script, SimulatedWearer
+from companion.sim.witmotion import WitMotionSensor
+from companion.sim.world import ALL_KINDS, simulated_radio
 
 SLOUCHING = Script().sit(4).calibration().sit(10).slump(22, 10, 40).sit(10)
 
@@ -97,7 +98,7 @@ def test_witmotion_quirks_over_the_radio():
     seqs = [r.seq for r in session.readings]
     assert seqs == list(range(len(seqs))) and len(seqs) > 400  # split/concatenated frames all decoded
     times = [r.t_s for r in session.readings]
-    assert all(b > a for a, b in zip(times, times[1:]))
+    assert all(b > a for a, b in itertools.pairwise(times))
 
 
 def test_witmotion_battery_table():
@@ -116,15 +117,14 @@ def test_witmotion_uuids_are_on_the_vendor_base():
 
 def test_upright_go_quirks_over_the_radio():
     async def main():
-        async with simulated_radio(UprightGoSensor) as (radio, [sensor]):
-            async with link_session(radio) as session:
-                connected = await session.until(lambda e: isinstance(e, SensorConnected), timeout_s=30)
-                await session.pump(5.0)
-                # One connection at a time: while connected it does not advertise.
-                again = await scan(BleTransport.virtual(radio), 1.0)
-                await session.link.client_write(UprightGoDriver().calibrate_step())
-                await asyncio.sleep(0.2)
-                return sensor, session, connected, again
+        async with simulated_radio(UprightGoSensor) as (radio, [sensor]), link_session(radio) as session:
+            connected = await session.until(lambda e: isinstance(e, SensorConnected), timeout_s=30)
+            await session.pump(5.0)
+            # One connection at a time: while connected it does not advertise.
+            again = await scan(BleTransport.virtual(radio), 1.0)
+            await session.link.client_write(UprightGoDriver().calibrate_step())
+            await asyncio.sleep(0.2)
+            return sensor, session, connected, again
 
     sensor, session, connected, again = run_virtual(main())
     assert connected.battery_percent == 70  # level index 9

@@ -25,11 +25,11 @@ from companion.coach import DayTally
 from companion.engine import Activity, EngineState, PostureSnapshot
 from companion.link import LinkState, LinkStats
 from companion.settings import Settings
+from companion.sim import ReferenceSensor, VirtualRadio
 from companion.ui.app import PostureApp
 from companion.ui.calibration_screen import CalibrationScreen
 from companion.ui.sensor_screen import SensorScreen
 from companion.ui.settings_screen import SettingsScreen
-from companion.sim import ReferenceSensor, VirtualRadio
 
 SIZE = (100, 30)
 FIXED_SETTINGS_FILE = Path("/home/you/.config/posture/settings.toml")
@@ -63,8 +63,16 @@ class StillLifeApp(PostureApp):
     async def still_life(self) -> None:
         await self.push_screen(self.live)
         self.live.set_thresholds(12.0, 8.0)
-        tally = DayTally(tracked_s=5400, upright_s=4300, slouched_s=700, moving_s=400, episodes=4, alerts=2,
-                         lean_alerts=1, sitting_since_s=0.0)
+        tally = DayTally(
+            tracked_s=5400,
+            upright_s=4300,
+            slouched_s=700,
+            moving_s=400,
+            episodes=4,
+            alerts=2,
+            lean_alerts=1,
+            sitting_since_s=0.0,
+        )
         flexion = [2, 3, 2, 4, 6, 9, 13, 15, 17, 16, 14, 9, 4, 2, 1, 0, -3, -2, 1, 2] * 6
         for second, value in enumerate(flexion):
             snap = PostureSnapshot(1400.0 + second, float(value), 1.5, Activity.STILL, EngineState.UPRIGHT, 0.0, 30.0)

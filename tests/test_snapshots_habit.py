@@ -9,13 +9,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from habit_history import write_day
+from test_habit_weeks import MONDAY, WEEKS
 
 from companion.history import HistoryStore
 from companion.history.today import habit_today
 from companion.plan_file import builtin_plan
 from companion.ui.history_screen import HistoryScreen
-from habit_history import write_day
-from test_habit_weeks import MONDAY, WEEKS
 from tests.test_snapshots import StillLifeApp
 
 SIZES = [(80, 24), (120, 36)]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 
 import pytest
-
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -24,9 +23,7 @@ def frames(count: int, per_frame: int = 10, first_seq: int = 0) -> list[SampleBa
     return out
 
 
-def run(
-    order: list[SampleBatch], max_pending: int = 3, start_seq: int | None = 0
-) -> tuple[list[int], SampleSequencer]:
+def run(order: list[SampleBatch], max_pending: int = 3, start_seq: int | None = 0) -> tuple[list[int], SampleSequencer]:
     sequencer = SampleSequencer(max_pending=max_pending, start_seq=start_seq)
     released = []
     for batch in order:
@@ -102,7 +99,7 @@ def test_any_local_shuffle_loses_nothing_when_window_is_large(seed, perm, first_
     stream = frames(12, first_seq=first_seq)
     shuffled = [stream[i] for i in perm]
     rng = random.Random(seed)
-    duplicated = shuffled + [rng.choice(stream)]
+    duplicated = [*shuffled, rng.choice(stream)]
     indices, seq = run(duplicated, max_pending=12, start_seq=first_seq)
     assert len(indices) == 12
     assert indices == [first_seq + 10 * k for k in range(12)]

@@ -7,8 +7,8 @@ import statistics
 
 import pytest
 
-from companion.coach.stretches import BALANCE_PLAN, CATALOGUE, StretchKind, StretchPlan
 from benchmarks.evaluation import measure_stretch, stretch_script
+from companion.coach.stretches import BALANCE_PLAN, CATALOGUE, StretchKind, StretchPlan
 from companion.recording import read_readings
 from companion.sim.wearer import SimulatedWearer
 

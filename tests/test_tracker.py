@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import socket
@@ -19,14 +20,14 @@ from companion.history.store import default_path
 from companion.link import scan
 from companion.notify import DesktopNotifications
 from companion.settings import Settings
+from companion.sim import ReferenceSensor
+from companion.sim.clock import run_virtual
+from companion.sim.wearer import Script, SimulatedWearer
 from companion.sim.world import simulated_radio
 from companion.tracker import AlreadyRunning, TrackerLock, lock_path, socket_path
 from companion.tracker.client import AsyncTrackerClient, CommandFailed, NoTracker
 from companion.tracker.lock import holder_pid, is_locked
 from companion.tracker.tracker import Tracker
-from companion.sim import ReferenceSensor
-from companion.sim.clock import run_virtual
-from companion.sim.wearer import Script, SimulatedWearer
 
 WALL0 = datetime(2026, 11, 20, 10, 0, 0)
 
@@ -34,23 +35,26 @@ WALL0 = datetime(2026, 11, 20, 10, 0, 0)
 def workday_wearer() -> SimulatedWearer:
     """Upright, the guided calibration, sitting, a held slump, sitting, then a second
     slump that falls inside the pause, then sitting on."""
-    script = (
-        Script().sit(6).calibration().sit(30).slump(22, 10, 60).sit(20)
-        .slump(25, 5, 50).sit(600)
-    )
+    script = Script().sit(6).calibration().sit(30).slump(22, 10, 60).sit(20).slump(25, 5, 50).sit(600)
     return SimulatedWearer(script, seed=7)
 
 
 @contextlib.asynccontextmanager
 async def running_tracker(wearer=None, **options):
-    async with simulated_radio(lambda radio: ReferenceSensor(radio, motion=wearer or workday_wearer())) as (radio, sensors):
+    async with simulated_radio(lambda radio: ReferenceSensor(radio, motion=wearer or workday_wearer())) as (
+        radio,
+        sensors,
+    ):
         transport = BleTransport.virtual(radio)
         [found] = await scan(transport, 0.5)
         loop = asyncio.get_running_loop()
         tracker = Tracker(
-            Settings(), transport, found,
+            Settings(),
+            transport,
+            found,
             clock=lambda: WALL0 + timedelta(seconds=loop.time()),
-            notifier=DesktopNotifications(enabled=False), **options,
+            notifier=DesktopNotifications(enabled=False),
+            **options,
         )
         task = asyncio.create_task(tracker.run())
         await asyncio.wait({task, asyncio.ensure_future(tracker.ready.wait())}, return_when=asyncio.FIRST_COMPLETED)
@@ -122,7 +126,9 @@ def test_a_tracked_day_with_two_viewers_pause_resume_and_stop():
             # Pause for two minutes just before the second slump: it must leave no trace.
             paused_at = loop.time()
             reply = await ask("pause", minutes=2)
-            assert reply["status"]["state"] == "paused" and reply["status"]["pause_left_s"] == pytest.approx(120, abs=0.5)
+            assert reply["status"]["state"] == "paused" and reply["status"]["pause_left_s"] == pytest.approx(
+                120, abs=0.5
+            )
             wall_paused = WALL0.timestamp() + paused_at
             await asyncio.sleep(30)
             assert (await ask("status"))["status"]["state"] == "paused"
@@ -139,14 +145,14 @@ def test_a_tracked_day_with_two_viewers_pause_resume_and_stop():
                 await viewer.close()
             return tracker, views, wall_paused, WALL0.timestamp() + resumed_at
 
-    tracker, (first, second, third), paused_wall, resumed_wall = run_virtual(main())
+    _tracker, (first, second, third), paused_wall, resumed_wall = run_virtual(main())
     assert not is_locked(lock_path()) and not socket_path().exists()
     for viewer in (first, second, third):
         assert viewer.of("snapshot") and viewer.of("bye")
     # Snapshots reach each viewer at no more than the rate it asked for.
     for viewer, rate_hz in ((first, 10), (second, 2)):
         times = [m["status"]["time"] for m in viewer.of("snapshot") if m["status"]["state"] not in ("paused",)]
-        gaps = [b - a for a, b in zip(times, times[1:])]
+        gaps = [b - a for a, b in itertools.pairwise(times)]
         assert len(times) > 50
         assert sorted(gaps)[len(gaps) // 10] >= 1 / rate_hz - 0.06
     store = HistoryStore(default_path(), readonly=True)
@@ -198,7 +204,7 @@ def test_stale_socket_and_lock_of_a_killed_tracker_are_replaced():
     lock_path().write_text("999999\n")
 
     async def main():
-        async with running_tracker() as (tracker, _sensor):
+        async with running_tracker() as (_tracker, _sensor):
             mode = stat.S_IMODE(path.stat().st_mode), stat.S_IMODE(path.parent.stat().st_mode)
             return (await ask("status"))["status"], mode, holder_pid(lock_path())
 
@@ -223,7 +229,7 @@ def test_misbehaving_clients_are_dropped_and_tracking_goes_on():
             # Garbage: an error reply, and the connection stays usable.
             reader, writer = await asyncio.open_unix_connection(path)
             await reader.readline()  # hello
-            writer.write(b"\xff\xfe not json\n{\"v\": 1, \"cmd\": \"dance\"}\n{\"v\": 9, \"cmd\": \"status\"}\n[1,2]\n")
+            writer.write(b'\xff\xfe not json\n{"v": 1, "cmd": "dance"}\n{"v": 9, "cmd": "status"}\n[1,2]\n')
             errors = [json.loads(await reader.readline()) for _ in range(4)]
             writer.write(b'{"v": 1, "cmd": "snooze", "minutes": "lots"}\n{"v": 1, "cmd": "status"}\n')
             bad_minutes, fine = json.loads(await reader.readline()), json.loads(await reader.readline())
@@ -294,7 +300,7 @@ def test_peer_uid_is_read_from_the_kernel():
 
 def test_snooze_holds_nudges_and_resume_ends_it():
     async def main():
-        async with running_tracker() as (tracker, _sensor):
+        async with running_tracker() as (_tracker, _sensor):
             snoozed = (await ask("snooze", minutes=30))["status"]
             resumed = (await ask("resume"))["status"]
             with pytest.raises(CommandFailed, match="unknown stretch"):
@@ -342,7 +348,9 @@ def test_stop_is_prompt_even_while_the_sensor_is_out_of_range():
     async def main():
         async with simulated_radio() as (radio, _):
             absent = FoundSensor("Posture9", "F0:00:00:00:00:99", "reference", 0)
-            tracker = Tracker(Settings(), BleTransport.virtual(radio), absent, notifier=DesktopNotifications(enabled=False))
+            tracker = Tracker(
+                Settings(), BleTransport.virtual(radio), absent, notifier=DesktopNotifications(enabled=False)
+            )
             task = asyncio.create_task(tracker.run())
             await tracker.ready.wait()
             await asyncio.sleep(1.0)  # inside the lookup of a sensor that never answers
@@ -352,7 +360,7 @@ def test_stop_is_prompt_even_while_the_sensor_is_out_of_range():
             await asyncio.wait_for(task, 10)
             return loop.time() - asked, tracker
 
-    took_s, tracker = run_virtual(main())
+    took_s, _tracker = run_virtual(main())
     assert took_s < 2.0
     assert not is_locked(lock_path())
     store = HistoryStore(default_path(), readonly=True)

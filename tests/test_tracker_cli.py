@@ -15,16 +15,16 @@ import time
 
 import pytest
 
-from companion.cli import main
 from companion.ble.transport import BleTransport
+from companion.cli import main
 from companion.link import scan
 from companion.notify import DesktopNotifications
 from companion.settings import RememberedSensor, Settings, save
+from companion.sim import ReferenceSensor
 from companion.sim.world import simulated_radio
 from companion.tracker import TrackerLock, lock_path, socket_path
 from companion.tracker.statusline import render
 from companion.tracker.tracker import Tracker
-from companion.sim import ReferenceSensor
 
 
 class ThreadedTracker:
@@ -52,7 +52,7 @@ class ThreadedTracker:
 
         try:
             asyncio.run(main())
-        except BaseException as exc:  # reported by the test
+        except BaseException as exc:  # noqa: BLE001 - whatever stops the tracker thread is reported by the test
             self.error = exc
         finally:
             self._ready.set()
@@ -122,8 +122,15 @@ def test_pause_resume_snooze_from_the_command_line(tracker, capsys):
 
 
 def test_status_formats_for_each_state():
-    base = {"today": {"upright_share": 0.82, "episodes": 2, "alerts": 1}, "sensor": {"battery": 80}, "held_s": 45.0,
-            "flexion_deg": 4.2, "lateral_deg": -1.0, "pause_left_s": None, "snoozed_until": None}
+    base = {
+        "today": {"upright_share": 0.82, "episodes": 2, "alerts": 1},
+        "sensor": {"battery": 80},
+        "held_s": 45.0,
+        "flexion_deg": 4.2,
+        "lateral_deg": -1.0,
+        "pause_left_s": None,
+        "snoozed_until": None,
+    }
     assert render({**base, "state": "upright"}) == "upright 4° · 82% today"
     assert render({**base, "state": "alerted", "flexion_deg": 23.4}) == "SLOUCH 23° 0:45"
     assert render({**base, "state": "paused", "pause_left_s": 11.5 * 60}) == "paused 12 min"
@@ -161,10 +168,12 @@ def test_calibrate_is_guided_in_the_terminal(capsys):
                 transport = BleTransport.virtual(radio)
                 [found] = await scan(transport, 0.3)
                 holder["loop"] = asyncio.get_running_loop()
-                holder["tracker"] = tracker = Tracker(Settings(), transport, found, notifier=DesktopNotifications(enabled=False))
+                holder["tracker"] = tracker = Tracker(
+                    Settings(), transport, found, notifier=DesktopNotifications(enabled=False)
+                )
                 task = asyncio.create_task(tracker.run())
                 await tracker.ready.wait()
-                while tracker.link_state.value != "streaming":
+                while tracker.link_state.value != "streaming":  # noqa: ASYNC110 - the tracker exposes no event for streaming
                     await asyncio.sleep(0.05)
                 done.set()
                 await task
@@ -232,7 +241,9 @@ def test_service_on_macos_is_a_launchd_agent(capsys, monkeypatch, tmp_path):
 
 
 def _posture(*args: str, env) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "companion", *args], capture_output=True, text=True, env=env, timeout=30)
+    return subprocess.run(
+        [sys.executable, "-m", "companion", *args], capture_output=True, text=True, env=env, timeout=30, check=False
+    )
 
 
 def _wait_status(env, deadline_s: float = 10.0) -> dict:
@@ -248,8 +259,9 @@ def _wait_status(env, deadline_s: float = 10.0) -> dict:
 
 def test_track_in_a_process_survives_kill_9_and_stops_cleanly_on_sigterm(posture_home):
     env = {**os.environ, "POSTURE_HOME": str(posture_home)}
-    first = subprocess.Popen([sys.executable, "-m", "companion", "track", "--simulate"], env=env,
-                             stderr=subprocess.PIPE, text=True)
+    first = subprocess.Popen(
+        [sys.executable, "-m", "companion", "track", "--simulate"], env=env, stderr=subprocess.PIPE, text=True
+    )
     try:
         status = _wait_status(env)
         assert status["pid"] == first.pid
@@ -259,8 +271,9 @@ def test_track_in_a_process_survives_kill_9_and_stops_cleanly_on_sigterm(posture
         first.wait(10)
         killed_at = time.time()
     assert socket_path().exists()  # left behind by kill -9
-    second = subprocess.Popen([sys.executable, "-m", "companion", "track", "--simulate"], env=env,
-                              stderr=subprocess.PIPE, text=True)
+    second = subprocess.Popen(
+        [sys.executable, "-m", "companion", "track", "--simulate"], env=env, stderr=subprocess.PIPE, text=True
+    )
     try:
         status = _wait_status(env)
         assert status["pid"] == second.pid

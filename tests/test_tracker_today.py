@@ -6,20 +6,20 @@ import asyncio
 import contextlib
 from datetime import datetime, time, timedelta
 
-from companion.history import HistoryStore
-from companion.history.store import default_path
-from companion.sim.clock import run_virtual
-from companion.sim.wearer import Script, SimulatedWearer
 from habit_history import write_day
 from test_tracker import WALL0, until
 
 from companion.ble.transport import BleTransport
+from companion.history import HistoryStore
+from companion.history.store import default_path
 from companion.link import scan
 from companion.notify import DesktopNotifications
 from companion.settings import Settings
+from companion.sim import ReferenceSensor
+from companion.sim.clock import run_virtual
+from companion.sim.wearer import Script, SimulatedWearer
 from companion.sim.world import simulated_radio
 from companion.tracker.tracker import Tracker
-from companion.sim import ReferenceSensor
 
 
 @contextlib.asynccontextmanager
@@ -30,8 +30,13 @@ async def running_tracker(wearer, start: datetime = WALL0):
         [found] = await scan(transport, 0.5)
         loop = asyncio.get_running_loop()
         offset = loop.time()
-        tracker = Tracker(Settings(), transport, found, clock=lambda: start + timedelta(seconds=loop.time() - offset),
-                          notifier=DesktopNotifications(enabled=False))
+        tracker = Tracker(
+            Settings(),
+            transport,
+            found,
+            clock=lambda: start + timedelta(seconds=loop.time() - offset),
+            notifier=DesktopNotifications(enabled=False),
+        )
         task = asyncio.create_task(tracker.run())
         await asyncio.wait({task, asyncio.ensure_future(tracker.ready.wait())}, return_when=asyncio.FIRST_COMPLETED)
         if task.done():

@@ -5,17 +5,16 @@ from __future__ import annotations
 import asyncio
 import tomllib
 
-
+from companion.body_frames import load_frame, save_frame
 from companion.engine import BodyFrame, EngineSettings
 from companion.link import LinkState
-from companion.body_frames import load_frame, save_frame
 from companion.paths import data_dir
 from companion.settings import Settings, settings_path
+from companion.sim.wearer import InteractiveWearer
 from companion.ui.app import make_app
 from companion.ui.calibration_screen import CalibrationScreen
 from companion.ui.sensor_screen import SensorScreen
 from companion.ui.settings_screen import SettingsScreen
-from companion.sim.wearer import InteractiveWearer
 
 DEMO_ADDRESS = "F0:00:00:00:00:01"  # the first device on a fresh virtual radio
 
@@ -46,7 +45,7 @@ def state_line(app) -> str:
 def bad_frames_shown(app) -> int:
     """The count after "bad frames" on the live screen's connection panel."""
     text = str(app.live.query_one("#connection").render())
-    return int(text.split("bad frames ", 1)[1].split()[0])
+    return int(text.split("bad frames ", 1)[1].split(maxsplit=1)[0])
 
 
 def demo_app(delay_s: float = 5, **settings_changes):
@@ -117,7 +116,7 @@ def test_snooze_holds_nudges_back_but_keeps_tracking(virtual_time):
             await pilot.press("s")
             await wait_for(lambda: state_line(app).startswith("alerted"), timeout_s=20)
             assert app.session.tally.alerts == 1
-            assert [reason for _, reason in app.session.suppressed][0].startswith("snoozed")
+            assert next(reason for _, reason in app.session.suppressed).startswith("snoozed")
             assert app.demo_world.sensor.alert_levels == []
             assert "snoozed" in str(app.live.query_one("#nudge-status").render())
 

@@ -21,7 +21,7 @@ from companion.engine import Activity, BodyFrame, EngineSettings, EngineState, P
 from companion.history import HistoryStore
 from companion.history.records import Alert, Bin, Episode, SessionStarted
 from companion.history.store import default_path
-from companion.link import FoundSensor, LinkState
+from companion.link import LinkState
 from companion.readings import ImuReading
 from companion.settings import RememberedSensor, Settings, settings_path
 from companion.ui.app import make_app
@@ -81,13 +81,15 @@ def _store_earlier_today(now: datetime, path) -> None:
     """Two episodes (one alerted) and their alert, as an earlier run stored them."""
     store = HistoryStore(path)
     t = now.timestamp() - 3600
-    store.write([
-        SessionStarted(t, DEMO_ADDRESS, "Posture1", "reference"),
-        Bin(t, 60.0, 50.0, 10.0, 0.0, 0.0, 5.0, 0.0),
-        Episode(t + 10, t + 50, 20.0, 17.0, True),
-        Alert(t + 40, "slouch", 20.0, True),
-        Episode(t + 100, t + 110, 15.0, 14.0, False),
-    ])
+    store.write(
+        [
+            SessionStarted(t, DEMO_ADDRESS, "Posture1", "reference"),
+            Bin(t, 60.0, 50.0, 10.0, 0.0, 0.0, 5.0, 0.0),
+            Episode(t + 10, t + 50, 20.0, 17.0, True),
+            Alert(t + 40, "slouch", 20.0, True),
+            Episode(t + 100, t + 110, 15.0, 14.0, False),
+        ]
+    )
     store.close()
 
 
@@ -125,8 +127,9 @@ def test_the_chart_is_ten_minutes_of_wall_time_with_minute_marks():
 
 
 async def test_the_calibration_lean_is_not_plotted():
-    from companion.ui.live_screen import LiveScreen
     from textual.app import App
+
+    from companion.ui.live_screen import LiveScreen
 
     class Host(App):
         def on_mount(self) -> None:
@@ -136,7 +139,9 @@ async def test_the_calibration_lean_is_not_plotted():
     async with app.run_test(size=(100, 30)):
         live = app.screen
         tally = DayTally()
-        states = [(EngineState.CALIBRATING, 0.0)] * 5 + [(EngineState.SLOUCHING, 20.0)] * 2 + [(EngineState.UPRIGHT, 9.0)]
+        states = (
+            [(EngineState.CALIBRATING, 0.0)] * 5 + [(EngineState.SLOUCHING, 20.0)] * 2 + [(EngineState.UPRIGHT, 9.0)]
+        )
         states += [(EngineState.UPRIGHT, 2.0)] * 3
         for second, (state, flexion) in enumerate(states):
             snap = PostureSnapshot(float(second), flexion, 0.0, Activity.STILL, state, 0.0, 30.0)
@@ -167,11 +172,13 @@ async def test_a_closed_terminal_writes_the_open_episode_and_ends_the_session():
 def test_a_session_left_open_by_a_crash_ends_at_what_was_stored():
     store = HistoryStore(default_path())
     t = 1_700_000_000.0
-    store.write([
-        SessionStarted(t, DEMO_ADDRESS, "Posture1", "reference"),
-        Bin(t, 60.0, 60.0, 0.0, 0.0, 0.0, 3.0, 0.0),
-        Alert(t + 70, "slouch", 22.0, True),
-    ])
+    store.write(
+        [
+            SessionStarted(t, DEMO_ADDRESS, "Posture1", "reference"),
+            Bin(t, 60.0, 60.0, 0.0, 0.0, 0.0, 3.0, 0.0),
+            Alert(t + 70, "slouch", 22.0, True),
+        ]
+    )
     store.write([SessionStarted(t + 10_000, DEMO_ADDRESS, "Posture1", "reference")])  # running elsewhere
     assert store.close_stale_sessions(t + 10_030, stale_s=300) == 1
     rows = store.db.execute("SELECT ended_at FROM sessions ORDER BY id").fetchall()
@@ -229,7 +236,10 @@ def test_stretch_texts_read_plainly():
 
     rotation = CATALOGUE[StretchKind.TRUNK_ROTATION]
     assert rotation.tender_variant.startswith("If your upper back is tender")
-    assert StretchResult(StretchKind.BALANCE_CHECK, 20.0, lateral_rest_deg=-0.3).rest_lean_text() == "No side lean at rest (under 1°)."
+    assert (
+        StretchResult(StretchKind.BALANCE_CHECK, 20.0, lateral_rest_deg=-0.3).rest_lean_text()
+        == "No side lean at rest (under 1°)."
+    )
     assert "3° to the left" in StretchResult(StretchKind.BALANCE_CHECK, 20.0, lateral_rest_deg=-3.2).rest_lean_text()
 
 

@@ -7,7 +7,6 @@ import io
 import tomllib
 
 from rich.console import Console
-
 from textual.command import CommandPalette
 
 from companion.settings import Settings, settings_path
@@ -31,8 +30,17 @@ async def test_question_mark_and_f1_open_help_listing_every_screens_keys():
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         text = help_text(app)
-        for expected in ("Calibrate: sit upright", "Snooze nudges", "Quiet mode", "Ctrl+P", "Previous day",
-                         "Mark done by hand", "Forget remembered", "Save", "Next / previous field"):
+        for expected in (
+            "Calibrate: sit upright",
+            "Snooze nudges",
+            "Quiet mode",
+            "Ctrl+P",
+            "Previous day",
+            "Mark done by hand",
+            "Forget remembered",
+            "Save",
+            "Next / previous field",
+        ):
             assert expected in text, expected
         assert "simulated wearer" not in text  # demo keys only in the demo
         await pilot.press("escape")
@@ -62,7 +70,14 @@ async def test_the_command_palette_offers_the_apps_commands():
     app = StillLifeApp()
     async with app.run_test(size=(100, 30)) as pilot:
         names = [command.title for command in app.get_system_commands(app.screen)]
-        for expected in ("Help", "Calibrate", "Stretch: Shoulder-blade squeeze", "History", "Snooze nudges", "Quiet mode"):
+        for expected in (
+            "Help",
+            "Calibrate",
+            "Stretch: Shoulder-blade squeeze",
+            "History",
+            "Snooze nudges",
+            "Quiet mode",
+        ):
             assert expected in names
         await pilot.press("ctrl+p")
         await pilot.pause()
@@ -156,7 +171,6 @@ async def test_switches_say_on_or_off():
 
 async def test_a_demo_command_from_the_palette_moves_the_simulated_wearer():
     from companion.sim.wearer import Activity as WearerActivity
-
     from tests.test_ui import calibrate_demo_sensor, demo_app, state_line, wait_for
 
     calibrate_demo_sensor()

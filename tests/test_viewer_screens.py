@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
+from test_tracker import running_tracker
+
 from companion.engine import BodyFrame
 from companion.settings import load, save
 from companion.tracker.client import AsyncTrackerClient, CommandFailed
 from companion.ui.settings_screen import SettingsScreen
 from companion.ui.viewer import StretchChoiceScreen, ViewerApp
-from test_tracker import running_tracker
 
 
 async def until(predicate, timeout_s: float = 10.0) -> None:

@@ -9,13 +9,13 @@ from companion.ble.transport import BleTransport
 from companion.link import scan
 from companion.notify import DesktopNotifications
 from companion.settings import Settings
+from companion.sim import ReferenceSensor
+from companion.sim.wearer import Script, SimulatedWearer
 from companion.sim.world import simulated_radio
 from companion.tracker import socket_path
 from companion.tracker.client import AsyncTrackerClient, CommandFailed, NoTracker
 from companion.ui.app import make_app
 from companion.ui.viewer import ViewerApp
-from companion.sim import ReferenceSensor
-from companion.sim.wearer import Script, SimulatedWearer
 
 
 async def ask(cmd: str, **fields) -> dict:
@@ -40,8 +40,14 @@ async def test_a_tracking_window_answers_status_and_takes_a_viewer(tmp_path):
     async with simulated_radio(lambda radio: ReferenceSensor(radio, motion=wearer)) as (radio, _sensors):
         transport = BleTransport.virtual(radio)
         [found] = await scan(transport, 0.5)
-        app = make_app(settings=Settings(), settings_file=tmp_path / "settings.toml", transport=transport, sensor=found,
-                       calibrate_on_start=False, notifier=DesktopNotifications(enabled=False))
+        app = make_app(
+            settings=Settings(),
+            settings_file=tmp_path / "settings.toml",
+            transport=transport,
+            sensor=found,
+            calibrate_on_start=False,
+            notifier=DesktopNotifications(enabled=False),
+        )
         async with app.run_test(size=(100, 30)):
             await until(lambda: app.control is not None and app.link_state.value == "streaming")
             reply = await ask("status")
@@ -72,8 +78,9 @@ async def test_a_tracking_window_answers_status_and_takes_a_viewer(tmp_path):
 
 
 async def test_the_demo_serves_no_socket(tmp_path):
-    app = make_app(demo=True, settings=Settings(), calibrate_on_start=False,
-                   notifier=DesktopNotifications(enabled=False))
+    app = make_app(
+        demo=True, settings=Settings(), calibrate_on_start=False, notifier=DesktopNotifications(enabled=False)
+    )
     async with app.run_test(size=(100, 30)):
         await until(lambda: app.link is not None)
         assert app.control is None and not socket_path().exists()

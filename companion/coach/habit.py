@@ -132,11 +132,13 @@ def should_suggest_tracking(plan: Plan, position: PlanPosition, scores: list[int
     if mode != TRAINING or position.step_index < len(plan.steps) - 1:
         return False
     rules = plan.tracking
-    worn = [s for s in scores if s is not None][-rules.out_of:]
+    worn = [s for s in scores if s is not None][-rules.out_of :]
     return len(worn) >= rules.good_days and sum(1 for s in worn if s >= rules.good_score) >= rules.good_days
 
 
-def habit_status(plan: Plan, summaries: list[DaySummary], today: date, mode: str = TRAINING, first: date | None = None) -> HabitStatus:
+def habit_status(
+    plan: Plan, summaries: list[DaySummary], today: date, mode: str = TRAINING, first: date | None = None
+) -> HabitStatus:
     """Replay the plan over ``summaries`` (any order; days after ``today`` ignored)."""
     by_day: dict[date, DaySummary] = {}
     for summary in summaries:

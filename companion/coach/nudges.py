@@ -26,10 +26,11 @@ class NudgePolicy:
 
     def snooze(self, now: datetime, minutes: int | None) -> datetime:
         """Snooze for ``minutes``, or until tomorrow (midnight) when None."""
-        if minutes is None:
-            until = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), now.tzinfo)
-        else:
-            until = now + timedelta(minutes=minutes)
+        until = (
+            datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), now.tzinfo)
+            if minutes is None
+            else now + timedelta(minutes=minutes)
+        )
         self.snoozed_until = until
         return until
 

@@ -9,13 +9,12 @@ towards stepping back after several in a row.
 
 from __future__ import annotations
 
-from ..errors import SettingsInvalid
-
 import enum
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from ..errors import SettingsInvalid
 from .day import DaySummary
 
 
@@ -71,8 +70,18 @@ class Plan:
 
 # Allowed keys and ranges per table: (low, high) for whole numbers.
 _RANGES: dict[str, dict[str, tuple[int, int]]] = {
-    "rules": {"days_to_advance": (1, 30), "missed_days_to_step_back": (1, 30), "rest_days": (0, 14), "min_worn_minutes": (0, 60)},
-    "score": {"long_episode_minutes": (0, 60), "stretch_points": (0, 10), "max_stretches": (0, 20), "min_judged_minutes": (0, 120)},
+    "rules": {
+        "days_to_advance": (1, 30),
+        "missed_days_to_step_back": (1, 30),
+        "rest_days": (0, 14),
+        "min_worn_minutes": (0, 60),
+    },
+    "score": {
+        "long_episode_minutes": (0, 60),
+        "stretch_points": (0, 10),
+        "max_stretches": (0, 20),
+        "min_judged_minutes": (0, 120),
+    },
     "tracking": {"good_score": (0, 100), "good_days": (1, 365), "out_of": (1, 365)},
 }
 _TABLES = {"rules": PlanRules, "score": ScoreRules, "tracking": TrackingRules}
@@ -93,7 +102,11 @@ def plan_from_dict(data: dict[str, Any], source: str = "") -> Plan:
         if key not in known:
             raise PlanError(f"unknown key {key!r}; known: {', '.join(sorted(known))}", source, key)
     if data.get("version") != PLAN_VERSION:
-        raise PlanError(f"version = {data.get('version')!r} is not allowed: this posture reads version {PLAN_VERSION}", source, "version")
+        raise PlanError(
+            f"version = {data.get('version')!r} is not allowed: this posture reads version {PLAN_VERSION}",
+            source,
+            "version",
+        )
     tables: dict[str, Any] = {}
     for name, cls in _TABLES.items():
         table = data.get(name, {})
@@ -102,7 +115,11 @@ def plan_from_dict(data: dict[str, Any], source: str = "") -> Plan:
         values = {}
         for key, value in table.items():
             if key not in _RANGES[name]:
-                raise PlanError(f"unknown key {key!r} in [{name}]; known: {', '.join(sorted(_RANGES[name]))}", source, f"{name}.{key}")
+                raise PlanError(
+                    f"unknown key {key!r} in [{name}]; known: {', '.join(sorted(_RANGES[name]))}",
+                    source,
+                    f"{name}.{key}",
+                )
             values[key] = _whole(value, *_RANGES[name][key], f"{name}.{key}", source)
         tables[name] = cls(**values)
     if tables["tracking"].good_days > tables["tracking"].out_of:
@@ -117,14 +134,17 @@ def plan_from_dict(data: dict[str, Any], source: str = "") -> Plan:
             raise PlanError(f"{key} must be a table with goal_minutes", source, key)
         extra = set(raw) - {"goal_minutes"}
         if extra:
-            raise PlanError(f"unknown key {sorted(extra)[0]!r} in {key}; known: goal_minutes", source, f"{key}.{sorted(extra)[0]}")
+            raise PlanError(
+                f"unknown key {sorted(extra)[0]!r} in {key}; known: goal_minutes", source, f"{key}.{sorted(extra)[0]}"
+            )
         if "goal_minutes" not in raw:
             raise PlanError(f"{key} needs goal_minutes", source, f"{key}.goal_minutes")
         goal = _whole(raw["goal_minutes"], 1, MAX_GOAL_MINUTES, f"{key}.goal_minutes", source)
         if steps and goal <= steps[-1].goal_minutes:
             raise PlanError(
                 f"{key}.goal_minutes = {goal} must be larger than the step before ({steps[-1].goal_minutes})",
-                source, f"{key}.goal_minutes",
+                source,
+                f"{key}.goal_minutes",
             )
         steps.append(PlanStep(goal))
     return Plan(tuple(steps), tables["rules"], tables["score"], tables["tracking"], source or "built-in")
@@ -175,7 +195,9 @@ def _next(plan: Plan, position: PlanPosition, kind: DayKind) -> PlanPosition:
     return PlanPosition(min(step, last), met, short)
 
 
-def replay(plan: Plan, days: dict[date, DaySummary], today: date, first: date | None = None) -> tuple[list[DayOutcome], PlanPosition]:
+def replay(
+    plan: Plan, days: dict[date, DaySummary], today: date, first: date | None = None
+) -> tuple[list[DayOutcome], PlanPosition]:
     """Judge every calendar day from ``first`` (default: the first day in ``days``)
     to ``today``, moving through the plan; days after ``today`` (a clock that ran
     ahead) are ignored. Returns the outcomes and today's position."""

@@ -33,7 +33,7 @@ def day_score(summary: DaySummary, rules: ScoreRules = ScoreRules()) -> int | No
     excess = min(long_excess_s(summary.episode_durations_s, rules), summary.slouched_s)
     base = 100.0 * (summary.upright_s - excess) / judged
     bonus = rules.stretch_points * min(summary.stretches, rules.max_stretches)
-    return int(round(min(100.0, max(0.0, base + bonus))))
+    return round(min(100.0, max(0.0, base + bonus)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +54,9 @@ class PersonalBests:
         }
 
 
-def personal_bests(scores: dict[date, int | None], summaries: dict[date, DaySummary], longest_streak_days: int) -> PersonalBests:
+def personal_bests(
+    scores: dict[date, int | None], summaries: dict[date, DaySummary], longest_streak_days: int
+) -> PersonalBests:
     best_score, best_day = None, None
     for day in sorted(scores):
         value = scores[day]

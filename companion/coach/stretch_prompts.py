@@ -65,7 +65,9 @@ class StretchPromptDue:
 class StretchPromptPolicy:
     """Decides, minute by minute, whether a stretch prompt is due; remembers the last one."""
 
-    def __init__(self, settings: StretchPromptSettings = StretchPromptSettings(), quiet_hours: QuietHours = QuietHours()) -> None:
+    def __init__(
+        self, settings: StretchPromptSettings = StretchPromptSettings(), quiet_hours: QuietHours = QuietHours()
+    ) -> None:
         self.settings = settings
         self.quiet_hours = quiet_hours
         self.last_prompt: datetime | None = None

@@ -224,11 +224,14 @@ class GuidedStretch:
             rate = gx * ux + gy * uy + gz * uz  # positive: turning left (right-hand rule about up)
             if measure == "baseline":
                 self._still_rates.append(rate)
-            elif measure in ("left", "right") and self._turn_started_s is not None:
-                if r.t_s - self._turn_started_s <= MAX_TURN_S:
-                    self._angle_deg += (rate - self._bias_dps) * dt
-                    value = self._angle_deg if measure == "left" else -self._angle_deg
-                    self._peaks[measure] = max(self._peaks.get(measure, 0.0), value)
+            elif (
+                measure in ("left", "right")
+                and self._turn_started_s is not None
+                and r.t_s - self._turn_started_s <= MAX_TURN_S
+            ):
+                self._angle_deg += (rate - self._bias_dps) * dt
+                value = self._angle_deg if measure == "left" else -self._angle_deg
+                self._peaks[measure] = max(self._peaks.get(measure, 0.0), value)
         if flexion_deg is not None and self._measure == "extension":
             self._peaks["extension"] = max(self._peaks.get("extension", 0.0), -flexion_deg)
         if lateral_deg is not None and self._measure == "rest":

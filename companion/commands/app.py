@@ -22,17 +22,18 @@ def cmd_demo(args: argparse.Namespace, out: Output) -> int:
 def cmd_app(args: argparse.Namespace, out: Output) -> int:
     """The app on the remembered sensor; the sensor screen when none is; the demo
     when none is remembered and this machine has no Bluetooth."""
-    from .tracker import view_running_tracker
     import asyncio
 
     from ..ble.transport import BleTransport
     from ..settings import load
     from ..ui.app import make_app
+    from .tracker import view_running_tracker
 
     if (code := view_running_tracker(out)) is not None:
         return code
     settings = load()
     if args.kind or args.address:
+
         async def find() -> FoundSensor:
             return _choose(await _scan(BleTransport.system(), args.timeout), args)
 

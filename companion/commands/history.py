@@ -122,7 +122,8 @@ def _export_targets(args: argparse.Namespace, tables: Sequence[str]) -> list[tup
         if output.exists() and not output.is_dir():
             raise CliError(
                 f"-o {output}: CSV holds one table per file; give a folder for one file each, "
-                "or choose one with --table", EXIT_USAGE,
+                "or choose one with --table",
+                EXIT_USAGE,
             )
         targets = [(name, output / f"{name}.csv") for name in tables]
     else:

@@ -49,7 +49,9 @@ def plan_text(status: HabitStatus) -> list[str]:
     from ..coach.habit import TRAINING
 
     mode = (
-        "training: every sustained slouch is nudged" if status.mode == TRAINING else "tracking: records quietly, shows the day"
+        "training: every sustained slouch is nudged"
+        if status.mode == TRAINING
+        else "tracking: records quietly, shows the day"
     )
     lines = [f"Mode            {mode}"]
     done = "met" if status.goal_met_today else f"{status.progress:.0%}"
@@ -90,8 +92,8 @@ def plan_and_mode() -> tuple[Plan, str, str]:
 
 
 def cmd_plan(args: argparse.Namespace, out) -> int:
-    from .output import CliError
     from ..history import HistoryError
+    from .output import CliError
 
     plan, mode, warning = plan_and_mode()
     if warning:

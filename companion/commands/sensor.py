@@ -152,7 +152,7 @@ async def run_link_for(link: SensorLink, seconds: float | None, handle: Callable
                 break
             try:
                 event = await asyncio.wait_for(link.events.get(), timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 break
             if (
                 not streaming

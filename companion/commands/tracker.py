@@ -5,17 +5,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import logging
 import signal
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
-from .output import EXIT_NO_SENSOR, EXIT_OK, EXIT_USAGE, CliError, Output
 from ..tracker.client import CommandFailed, NoTracker, TrackerConnection, request
-
-from ..tracker.status_command import EXIT_NO_TRACKER, NO_TRACKER_HINT, TIMEOUT_S as STATUS_TIMEOUT_S
+from ..tracker.status_command import EXIT_NO_TRACKER, NO_TRACKER_HINT
+from ..tracker.status_command import TIMEOUT_S as STATUS_TIMEOUT_S
+from .output import EXIT_NO_SENSOR, EXIT_OK, EXIT_USAGE, CliError, Output
 
 CALIBRATION_TIMEOUT_S = 120.0
 
@@ -39,7 +37,12 @@ def _simulated_factory(kind: str):
     from ..sim.witmotion import WitMotionSensor
     from ..sim.world import demo_wearer
 
-    classes = {"reference": ReferenceSensor, "witmotion": WitMotionSensor, "upright_go": UprightGoSensor, "microbit": MicrobitSensor}
+    classes = {
+        "reference": ReferenceSensor,
+        "witmotion": WitMotionSensor,
+        "upright_go": UprightGoSensor,
+        "microbit": MicrobitSensor,
+    }
     return lambda radio: classes[kind](radio, motion=demo_wearer())
 
 
@@ -61,8 +64,11 @@ async def _sensor_and_transport(args: argparse.Namespace, settings):
     remembered = settings.sensor
     address = args.address or (remembered.address if remembered else None)
     if address is None:
-        raise CliError("no sensor remembered: pick one in the app (`posture`), or pass --address and --kind "
-                       "(see `posture scan`), or try --simulate", EXIT_USAGE)
+        raise CliError(
+            "no sensor remembered: pick one in the app (`posture`), or pass --address and --kind "
+            "(see `posture scan`), or try --simulate",
+            EXIT_USAGE,
+        )
     same = remembered is not None and remembered.address == address
     kind = args.kind or (remembered.kind if same else None)
     name = args.name or (remembered.name if same and remembered.name else address)
@@ -87,7 +93,7 @@ def _log_to_stderr(verbose: bool) -> None:
 
 async def cmd_track(args: argparse.Namespace, out: Output) -> int:
     from ..settings import load
-    from ..tracker import AlreadyRunning, TrackerLock, lock_path
+    from ..tracker import AlreadyRunning, lock_path
     from ..tracker.lock import holder_pid, is_locked
     from ..tracker.tracker import Tracker
 
@@ -96,13 +102,13 @@ async def cmd_track(args: argparse.Namespace, out: Output) -> int:
         raise CliError(f"a tracker is already running for this home (pid {pid or '?'}); `posture status` shows it")
     settings = load()
     _log_to_stderr(args.verbose)
-    options = {}
+    history_path: Path | None = None  # the default history
     if args.simulate:  # made-up data never mixes with the person's history
         from ..paths import data_dir
 
-        options["history_path"] = data_dir() / "demo" / "history.sqlite3"
+        history_path = data_dir() / "demo" / "history.sqlite3"
     async with _sensor_and_transport(args, settings) as (sensor, transport):
-        tracker = Tracker(settings, transport, sensor, **options)
+        tracker = Tracker(settings, transport, sensor, history_path=history_path)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, tracker.stop)
@@ -111,7 +117,9 @@ async def cmd_track(args: argparse.Namespace, out: Output) -> int:
         except AlreadyRunning as exc:
             raise CliError(str(exc)) from None
         except OSError as exc:
-            raise CliError(f"cannot start the tracker: {exc.strerror or exc} ({exc.filename or tracker.socket_file})") from None
+            raise CliError(
+                f"cannot start the tracker: {exc.strerror or exc} ({exc.filename or tracker.socket_file})"
+            ) from None
         finally:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
@@ -139,7 +147,9 @@ def _at(timestamp: float | None) -> str:
 def cmd_pause(args: argparse.Namespace, out: Output) -> int:
     status = _talk("pause", minutes=args.minutes)["status"]
     if args.minutes:
-        out.result(f"paused for {args.minutes:g} min (until {_at(status['paused_until'])}); `posture resume` ends it sooner")
+        out.result(
+            f"paused for {args.minutes:g} min (until {_at(status['paused_until'])}); `posture resume` ends it sooner"
+        )
     else:
         out.result("paused until `posture resume`")
     return EXIT_OK
@@ -206,10 +216,14 @@ def view_running_tracker(out: Output) -> int | None:
     except NoTracker:
         if is_locked(lock_path()):
             pid = holder_pid(lock_path())
-            raise CliError(f"another posture window (pid {pid or '?'}) is recording this home but does not answer; "
-                           "switch to it, or close it and run `posture track`") from None
-        out.message("No tracker is running: tracking in this window until it closes "
-                    "(`posture track` or `posture service install` tracks without a window).")
+            raise CliError(
+                f"another posture window (pid {pid or '?'}) is recording this home but does not answer; "
+                "switch to it, or close it and run `posture track`"
+            ) from None
+        out.message(
+            "No tracker is running: tracking in this window until it closes "
+            "(`posture track` or `posture service install` tracks without a window)."
+        )
         return None
     from ..ui.viewer import ViewerApp
 
@@ -228,8 +242,10 @@ def cmd_service(args: argparse.Namespace, out: Output) -> int:
     if args.action == "status":
         unit = service_file([])
         installed = unit.path.exists()
-        out.result(f"{unit.manager} {'unit' if unit.manager == 'systemd' else 'agent'} {unit.path}: "
-                   f"{'installed' if installed else 'not installed'}")
+        out.result(
+            f"{unit.manager} {'unit' if unit.manager == 'systemd' else 'agent'} {unit.path}: "
+            f"{'installed' if installed else 'not installed'}"
+        )
         problems = run_commands((unit.status,)) if installed else []
         for problem in problems:
             out.message(f"posture: {problem}")
@@ -261,7 +277,9 @@ def cmd_service(args: argparse.Namespace, out: Output) -> int:
     elif sensor is not None:
         address, kind, name = sensor.address, sensor.kind, sensor.name
     else:
-        raise CliError("no sensor remembered: pick one in the app (`posture`) first, or pass --address and --kind", EXIT_USAGE)
+        raise CliError(
+            "no sensor remembered: pick one in the app (`posture`) first, or pass --address and --kind", EXIT_USAGE
+        )
     unit = service_file(track_command(address, kind, name))
     if args.dry_run:
         out.result(unit.text.rstrip("\n"))
@@ -278,5 +296,5 @@ def cmd_service(args: argparse.Namespace, out: Output) -> int:
     for problem in problems:
         out.message(f"posture: {problem}")
     if not problems:
-        out.result(f"enabled and started; `posture status` shows it")
+        out.result("enabled and started; `posture status` shows it")
     return EXIT_OK if not problems else EXIT_NO_SENSOR

@@ -33,6 +33,19 @@ def driver_for_kind(kind: str) -> type[SensorDriver]:
 
 
 __all__ = [
-    "DRIVERS", "MicrobitDriver", "Pause", "Read", "ReferenceDriver", "UprightGoDriver", "WitMotionDriver", "SensorDriver", "Step", "Subscribe",
-    "SensorKind", "Write", "detect_kind", "driver_for_kind", "make_driver",
+    "DRIVERS",
+    "MicrobitDriver",
+    "Pause",
+    "Read",
+    "ReferenceDriver",
+    "SensorDriver",
+    "SensorKind",
+    "Step",
+    "Subscribe",
+    "UprightGoDriver",
+    "WitMotionDriver",
+    "Write",
+    "detect_kind",
+    "driver_for_kind",
+    "make_driver",
 ]

@@ -123,9 +123,7 @@ class SensorDriver(abc.ABC):
         """Optional reads of the standard Device Information service."""
 
         def setter(field: str) -> Callable[[bytes], None]:
-            return lambda value: setattr(
-                self.details, field, bytes(value).decode("utf-8", "replace").strip("\0 ")
-            )
+            return lambda value: setattr(self.details, field, bytes(value).decode("utf-8", "replace").strip("\0 "))
 
         return [
             Read(uuids.MANUFACTURER_CHAR, setter("manufacturer"), optional=True),

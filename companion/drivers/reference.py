@@ -111,9 +111,7 @@ class ReferenceDriver(SensorDriver):
             response = CommandResponse.from_bytes(data)
             if response.result is not ResultCode.SUCCESS:
                 self.rejected.append(response)
-                raise CommandRejected(
-                    f"sensor rejected command 0x{response.request:02x}: {response.result.name}", data
-                )
+                raise CommandRejected(f"sensor rejected command 0x{response.request:02x}: {response.result.name}", data)
             return []
         if uuid == uuids.STATUS_CHAR:
             self.status = Status.from_bytes(data)

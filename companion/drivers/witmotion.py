@@ -8,6 +8,7 @@ spread back at the configured rate when several arrive together.
 
 from __future__ import annotations
 
+import itertools
 import struct
 from typing import ClassVar
 
@@ -29,9 +30,9 @@ BATTERY_TABLE = [(3.40, 0), (3.70, 20), (3.79, 50), (3.87, 75), (3.96, 100)]
 def battery_percent(volts: float) -> int:
     if volts <= BATTERY_TABLE[0][0]:
         return 0
-    for (v0, p0), (v1, p1) in zip(BATTERY_TABLE, BATTERY_TABLE[1:]):
+    for (v0, p0), (v1, p1) in itertools.pairwise(BATTERY_TABLE):
         if volts <= v1:
-            return int(round(p0 + (p1 - p0) * (volts - v0) / (v1 - v0)))
+            return round(p0 + (p1 - p0) * (volts - v0) / (v1 - v0))
     return 100
 
 
@@ -69,7 +70,7 @@ class WitMotionDriver(SensorDriver):
         if rate_hz not in RATE_CODES:
             raise ValueError(f"rate_hz must be one of {', '.join(map(str, RATE_CODES))}")
         self.target_rate_hz = rate_hz
-        self.rate_hz = float(rate_hz)
+        self.rate_hz: float = float(rate_hz)
         self._parser = WitFrameParser()
         self._seq = 0
         self._last_t = float("-inf")
@@ -103,15 +104,15 @@ class WitMotionDriver(SensorDriver):
                 gyro = tuple(v / 32768 * 2000.0 for v in values[3:6])
                 samples.append((accel, gyro))
             else:
-                register, *values = struct.unpack_from("<H8h", frame, 2)
+                register, *words = struct.unpack_from("<H8h", frame, 2)
                 if register == BATTERY_REGISTER:
-                    self.battery_percent = battery_percent(values[0] / 100.0)
+                    self.battery_percent = battery_percent(words[0] / 100.0)
         readings = []
         period = 1.0 / self.rate_hz
         for i, (accel, gyro) in enumerate(samples):
             t = max(arrival_s - (len(samples) - 1 - i) * period, self._last_t + 1e-3)
             self._last_t = t
-            readings.append(ImuReading(t, accel, gyro, self._seq))  # type: ignore[arg-type]
+            readings.append(ImuReading(t, accel, gyro, self._seq))
             self._seq += 1
         if self._parser.garbage_bytes > garbage_before and not readings:
             raise InvalidFrame(f"{self._parser.garbage_bytes - garbage_before} bytes of garbage dropped", data)

@@ -102,7 +102,7 @@ class GyroCheck:
         # Select on both the measured and the predicted change, so that neither's
         # noise alone picks the ticks (that would bias the scale).
         size = max(moved, math.degrees(float(np.linalg.norm(predicted[0]))))
-        if MOVE_DEG <= size and moved <= JUMP_DEG and dt > 0:
+        if size >= MOVE_DEG and moved <= JUMP_DEG and dt > 0:
             self._s += predicted @ dg
             self._p += np.einsum("ij,ij->i", predicted, predicted)
             self._d += float(dg @ dg)

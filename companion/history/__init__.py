@@ -22,8 +22,14 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
-    "HistoryCorrupt", "HistoryError", "HistoryForeign", "HistoryReadOnly", "HistoryStore", "HistoryUnavailable",
-    "SCHEMA_VERSION", "default_path",
+    "SCHEMA_VERSION",
+    "HistoryCorrupt",
+    "HistoryError",
+    "HistoryForeign",
+    "HistoryReadOnly",
+    "HistoryStore",
+    "HistoryUnavailable",
+    "default_path",
 ]
 
 

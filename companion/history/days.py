@@ -61,7 +61,9 @@ def day_summaries(store: HistoryStore, first: date, last: date) -> list[DaySumma
             slouched_hours.setdefault(day, [0.0] * 24)[hour] += slouched
             judged_hours.setdefault(day, [0.0] * 24)[hour] += upright + slouched
     episodes: dict[date, list[float]] = {}
-    for start, end in db.execute("SELECT start, end FROM episodes WHERE start >= ? AND start < ? ORDER BY start", (since_s, until_s)):
+    for start, end in db.execute(
+        "SELECT start, end FROM episodes WHERE start >= ? AND start < ? ORDER BY start", (since_s, until_s)
+    ):
         episodes.setdefault(_local_day(start), []).append(max(0.0, end - start))
     stretches: dict[date, int] = {}
     for (at,) in db.execute("SELECT at FROM stretches WHERE at >= ? AND at < ?", (since_s, until_s)):

@@ -8,8 +8,6 @@ exactly. Both are documented in docs/history.md.
 
 from __future__ import annotations
 
-from ..errors import UsageError
-
 import csv
 import io
 import json
@@ -19,6 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from ..errors import UsageError
 from .records import Alert, Bin, Episode, Stretch
 from .report import DayReport, day_reports
 from .store import HistoryStore
@@ -31,16 +30,47 @@ TABLES = ("episodes", "bins", "stretches", "alerts", "days")
 # CSV columns per table: (column, field or None, how the value is written)
 _TIME, _SECONDS, _DEGREES, _SHARE, _TEXT, _YESNO, _COUNT = "time", "s", "deg", "share", "text", "yesno", "count"
 CSV_COLUMNS: dict[str, list[tuple[str, str]]] = {
-    "episodes": [("start", _TIME), ("end", _TIME), ("duration_s", _SECONDS), ("peak_deg", _DEGREES),
-                 ("mean_deg", _DEGREES), ("alerted", _YESNO), ("alert_delivered", _YESNO), ("note", _TEXT)],
-    "bins": [("start", _TIME), ("seconds", _SECONDS), ("upright_s", _SECONDS), ("slouched_s", _SECONDS),
-             ("moving_s", _SECONDS), ("away_s", _SECONDS), ("mean_flexion_deg", _DEGREES), ("mean_lateral_deg", _DEGREES)],
-    "stretches": [("at", _TIME), ("kind", _TEXT), ("completed_by", _TEXT), ("duration_s", _SECONDS),
-                  ("left_deg", _DEGREES), ("right_deg", _DEGREES), ("extension_deg", _DEGREES)],
+    "episodes": [
+        ("start", _TIME),
+        ("end", _TIME),
+        ("duration_s", _SECONDS),
+        ("peak_deg", _DEGREES),
+        ("mean_deg", _DEGREES),
+        ("alerted", _YESNO),
+        ("alert_delivered", _YESNO),
+        ("note", _TEXT),
+    ],
+    "bins": [
+        ("start", _TIME),
+        ("seconds", _SECONDS),
+        ("upright_s", _SECONDS),
+        ("slouched_s", _SECONDS),
+        ("moving_s", _SECONDS),
+        ("away_s", _SECONDS),
+        ("mean_flexion_deg", _DEGREES),
+        ("mean_lateral_deg", _DEGREES),
+    ],
+    "stretches": [
+        ("at", _TIME),
+        ("kind", _TEXT),
+        ("completed_by", _TEXT),
+        ("duration_s", _SECONDS),
+        ("left_deg", _DEGREES),
+        ("right_deg", _DEGREES),
+        ("extension_deg", _DEGREES),
+    ],
     "alerts": [("at", _TIME), ("kind", _TEXT), ("angle_deg", _DEGREES), ("delivered", _YESNO)],
-    "days": [("day", _TEXT), ("tracked_s", _SECONDS), ("upright_share", _SHARE), ("slouched_s", _SECONDS),
-             ("episodes", _COUNT), ("alerts", _COUNT), ("alerts_held_back", _COUNT), ("longest_slouch_s", _SECONDS),
-             ("stretches", _COUNT)],
+    "days": [
+        ("day", _TEXT),
+        ("tracked_s", _SECONDS),
+        ("upright_share", _SHARE),
+        ("slouched_s", _SECONDS),
+        ("episodes", _COUNT),
+        ("alerts", _COUNT),
+        ("alerts_held_back", _COUNT),
+        ("longest_slouch_s", _SECONDS),
+        ("stretches", _COUNT),
+    ],
 }
 
 
@@ -48,7 +78,9 @@ class ExportError(UsageError):
     pass
 
 
-def collect(store: HistoryStore, since_s: float, until_s: float = math.inf, today: date | None = None) -> dict[str, list[Any]]:
+def collect(
+    store: HistoryStore, since_s: float, until_s: float = math.inf, today: date | None = None
+) -> dict[str, list[Any]]:
     end = until_s if math.isfinite(until_s) else 1e12
     bins = store.bins(since_s, end)
     first_day = datetime.fromtimestamp(max(since_s, bins[0].start if bins else since_s)).date()
@@ -140,6 +172,8 @@ def read_export(path: Path) -> dict[str, list[Any]]:
         raise ExportError(f"{path} is not a posture JSON export ({exc})") from exc
     if not isinstance(data, dict) or data.get("format") != FORMAT_NAME:
         raise ExportError(f"{path} is not a posture export")
-    out: dict[str, list[Any]] = {name: [_convert(cls, row) for row in data.get(name, [])] for name, cls in RECORD_TABLES.items()}
+    out: dict[str, list[Any]] = {
+        name: [_convert(cls, row) for row in data.get(name, [])] for name, cls in RECORD_TABLES.items()
+    }
     out["days"] = [_convert(DayReport, row) for row in data.get("days", [])]
     return out

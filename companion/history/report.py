@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from .store import HistoryStore
 
@@ -37,12 +38,12 @@ class Report:
     worst_hour: int | None
     worst_hour_slouched_share: float | None
 
-    def as_json(self) -> dict[str, object]:
+    def as_json(self) -> dict[str, Any]:
         return {
             "days": [asdict(d) for d in self.days],
-            "slouch_most": None if self.worst_hour is None else {
-                "hour": self.worst_hour, "slouched_share": round(self.worst_hour_slouched_share or 0.0, 3)
-            },
+            "slouch_most": None
+            if self.worst_hour is None
+            else {"hour": self.worst_hour, "slouched_share": round(self.worst_hour_slouched_share or 0.0, 3)},
         }
 
     def summary(self) -> str:
@@ -90,13 +91,14 @@ def day_reports(store: HistoryStore, first: date, last: date) -> list[DayReport]
     }
     stretches = dict(
         db.execute(
-            f"SELECT {local_day % 'at'} d, COUNT(*) FROM stretches WHERE at >= ? AND at < ? GROUP BY d", (since_s, until_s)
+            f"SELECT {local_day % 'at'} d, COUNT(*) FROM stretches WHERE at >= ? AND at < ? GROUP BY d",
+            (since_s, until_s),
         ).fetchall()
     )
     reports = []
     for offset in range((last - first).days + 1):
         day = (first + timedelta(days=offset)).isoformat()
-        upright, slouched, moving, away = daily.get(day, (0.0, 0.0, 0.0, 0.0))
+        upright, slouched, moving, _away = daily.get(day, (0.0, 0.0, 0.0, 0.0))
         judged = upright + slouched
         count, longest = episodes.get(day, (0, 0.0))
         delivered, held_back = alerts.get(day, (0, 0))

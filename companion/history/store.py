@@ -6,15 +6,14 @@ newer schema than this version knows is refused rather than downgraded.
 
 from __future__ import annotations
 
-from .. import errors
-
 import errno
 import os
 import sqlite3
-from datetime import datetime
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
 
+from .. import errors
 from ..paths import create_private_file, data_dir, private_dir
 from .records import (
     Alert,
@@ -352,7 +351,9 @@ class HistoryStore:
                     "Check the permissions of the folder, or set POSTURE_HOME to a writable one.",
                     path,
                 ) from exc
-            raise HistoryUnavailable(f"{path} cannot be created ({_why(exc)}): the history is not being saved.", path) from exc
+            raise HistoryUnavailable(
+                f"{path} cannot be created ({_why(exc)}): the history is not being saved.", path
+            ) from exc
 
     def _migrate(self, version: int) -> None:
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
@@ -409,7 +410,17 @@ class HistoryStore:
         elif isinstance(r, Bin):
             db.execute(
                 "INSERT INTO bins VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (sid, r.start, r.seconds, r.upright_s, r.slouched_s, r.moving_s, r.away_s, r.mean_flexion_deg, r.mean_lateral_deg),
+                (
+                    sid,
+                    r.start,
+                    r.seconds,
+                    r.upright_s,
+                    r.slouched_s,
+                    r.moving_s,
+                    r.away_s,
+                    r.mean_flexion_deg,
+                    r.mean_lateral_deg,
+                ),
             )
             # Day and hour rollups (local time) keep reports over a year instant.
             local = datetime.fromtimestamp(r.start)

@@ -48,8 +48,15 @@ def synthetic_day(day: date, seed: int, hours: float = 8.0) -> Iterator[Record]:
     for _ in range(rng.randint(1, 4)):
         at = start + rng.uniform(0.1, 0.9) * hours * 3600
         by_sensor = rng.random() < 0.8
-        yield Stretch(at, "trunk_rotation", "sensor" if by_sensor else "hand", rng.uniform(40, 80),
-                      rng.uniform(35, 55) if by_sensor else None, rng.uniform(35, 55) if by_sensor else None, None)
+        yield Stretch(
+            at,
+            "trunk_rotation",
+            "sensor" if by_sensor else "hand",
+            rng.uniform(40, 80),
+            rng.uniform(35, 55) if by_sensor else None,
+            rng.uniform(35, 55) if by_sensor else None,
+            None,
+        )
     if day.toordinal() % 3 == 0:
         yield BalanceCheck(end - 600, rng.uniform(38, 52), rng.uniform(38, 52), rng.uniform(-4, 4))
     yield SessionEnded(end)

@@ -95,7 +95,7 @@ class HistoryWriter:
                 _log.warning("%s", message)
             try:
                 self.on_error(message)  # empty: the history is being saved again
-            except Exception:  # the receiver (the UI) is gone: keep writing
+            except Exception:  # noqa: BLE001 - whatever the receiver (the UI) raises, keep writing
                 _log.exception("history problem not shown")
 
     def _run(self) -> None:
@@ -118,9 +118,11 @@ class HistoryWriter:
                 stop = item is _STOP
                 flush = item if isinstance(item, _Flush) else None
                 if item is not _TICK and flush is None and not stop:
-                    self._pending.append(item)  # type: ignore[arg-type]
+                    self._pending.append(item)  # type: ignore[arg-type]  # a record: the sentinels are excluded above
                 now = time.monotonic()
-                due = stop or flush is not None or len(self._pending) >= 1000 or now - last_commit >= self.commit_every_s
+                due = (
+                    stop or flush is not None or len(self._pending) >= 1000 or now - last_commit >= self.commit_every_s
+                )
                 if due and self._pending and store is not None and (now >= retry_at or stop or not self.error):
                     if self._commit(store):
                         self._pending = []
@@ -135,7 +137,7 @@ class HistoryWriter:
                     flush.done.set()
                 if stop:
                     return
-        except Exception as exc:  # never die silently: say so, then keep the caller unblocked
+        except Exception as exc:  # noqa: BLE001 - never die silently: say so, then keep the caller unblocked
             self._report(f"The history writer stopped ({type(exc).__name__}: {exc}); the history is not being saved.")
             _log.exception("history writer failed")
             self._opened.set()
@@ -181,13 +183,15 @@ class HistoryWriter:
             if "full" in text:
                 self._report(f"The disk is full: the history is not being saved ({text}). Posture tracking goes on.")
             elif "readonly" in text or "read-only" in text:
-                self._report(f"{self.path} has become read-only ({text}): the history is not being saved. Tracking goes on.")
+                self._report(
+                    f"{self.path} has become read-only ({text}): the history is not being saved. Tracking goes on."
+                )
             elif "malformed" in text or "not a database" in text:
                 self._report(f"{self.path} is damaged ({text}): nothing more is written into it. Tracking goes on.")
             else:
                 self._report(f"The history could not be saved ({text}); retrying.")
             return False
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - an unexpected failure is reported and retried, not fatal
             self._report(f"The history could not be saved ({type(exc).__name__}: {exc}); retrying.")
             return False
         self.written += len(records)
@@ -203,5 +207,5 @@ class HistoryWriter:
             if isinstance(item, _Flush):
                 item.done.set()
             else:
-                self._pending.append(item)  # type: ignore[arg-type]
+                self._pending.append(item)  # type: ignore[arg-type]  # a record: the sentinels are excluded above
                 self._cap()

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from ..engine import DELAY_CHOICES_S
 from .values import (
-    DELAY_CHOICES_S,
     BreakSettings,
     NudgeSettings,
     QuietHours,
@@ -36,6 +36,19 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "BreakSettings", "DELAY_CHOICES_S", "FILE_NAME", "NudgeSettings", "QuietHours", "RememberedSensor", "Settings",
-    "SettingsError", "from_dict", "load", "replace", "save", "settings_path", "to_dict", "with_value",
+    "DELAY_CHOICES_S",
+    "FILE_NAME",
+    "BreakSettings",
+    "NudgeSettings",
+    "QuietHours",
+    "RememberedSensor",
+    "Settings",
+    "SettingsError",
+    "from_dict",
+    "load",
+    "replace",
+    "save",
+    "settings_path",
+    "to_dict",
+    "with_value",
 ]

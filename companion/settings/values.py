@@ -6,13 +6,13 @@ Every value is checked; a bad one is reported with its section, key and allowed 
 
 from __future__ import annotations
 
-from ..errors import SettingsInvalid
-
 import re
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from typing import Any
 
-from ..engine import DELAY_CHOICES_S, EngineSettings, SettingError
+from ..engine import EngineSettings, SettingError
+from ..errors import SettingsInvalid
+
 
 class SettingsError(SettingsInvalid):
     """The settings file cannot be used; the message says where and why."""
@@ -85,13 +85,17 @@ def _check_bool(section: str, key: str, value: Any) -> bool:
 def _check_int(section: str, key: str, value: Any) -> int:
     low, high = _INT_RANGES[(section, key)]
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise SettingsError(f"[{section}] {key} = {value!r} is not allowed: a whole number from {low} to {high}", f"{section}.{key}")
+        raise SettingsError(
+            f"[{section}] {key} = {value!r} is not allowed: a whole number from {low} to {high}", f"{section}.{key}"
+        )
     return value
 
 
 def _check_time(section: str, key: str, value: Any) -> str:
     if not isinstance(value, str) or (value and not _TIME.match(value)):
-        raise SettingsError(f"[{section}] {key} = {value!r} is not allowed: a time as \"HH:MM\" (24-hour) or \"\"", f"{section}.{key}")
+        raise SettingsError(
+            f'[{section}] {key} = {value!r} is not allowed: a time as "HH:MM" (24-hour) or ""', f"{section}.{key}"
+        )
     return value
 
 
@@ -128,16 +132,15 @@ def from_dict(data: dict[str, Any]) -> Settings:
         raise SettingsError(f"[posture] {exc}", "posture") from exc
     nudges_table = data.get("nudges", {})
     _known("nudges", nudges_table, NudgeSettings)
-    nudges = NudgeSettings(
-        **{
-            k: _check_int("nudges", k, v) if k == "minutes_between" else _check_bool("nudges", k, v)
-            for k, v in nudges_table.items()
-        }
-    )
+    nudge_values: dict[str, Any] = {
+        k: _check_int("nudges", k, v) if k == "minutes_between" else _check_bool("nudges", k, v)
+        for k, v in nudges_table.items()
+    }
+    nudges = NudgeSettings(**nudge_values)
     if nudges.training_mode and nudges.tracking_mode:
         raise SettingsError(
-            "[nudges] training_mode and tracking_mode exclude each other: training nudges every slouch, "
-            "tracking none", "nudges.tracking_mode",
+            "[nudges] training_mode and tracking_mode exclude each other: training nudges every slouch, tracking none",
+            "nudges.tracking_mode",
         )
     breaks_table = data.get("breaks", {})
     _known("breaks", breaks_table, BreakSettings)
@@ -163,7 +166,9 @@ def from_dict(data: dict[str, Any]) -> Settings:
                 f"[sensor] kind = {table['kind']!r} is not allowed: one of {', '.join(kinds)}", "sensor.kind"
             )
         if not table["address"].strip():
-            raise SettingsError("[sensor] address = '' is not allowed: the sensor's Bluetooth address", "sensor.address")
+            raise SettingsError(
+                "[sensor] address = '' is not allowed: the sensor's Bluetooth address", "sensor.address"
+            )
         sensor = RememberedSensor(table["address"], table.get("name", ""), table["kind"])
     return Settings(posture, nudges, breaks, quiet, sensor)
 
@@ -186,5 +191,3 @@ def with_value(settings: Settings, dotted_key: str, value: Any) -> Settings:
     section, key = dotted_key.split(".", 1)
     data.setdefault(section, {})[key] = value
     return from_dict(data)
-
-

@@ -67,16 +67,14 @@ def uuid_str(value: UUID) -> str:
 
 def _advertisement_data(adv: Advertisement, rssi: int) -> AdvertisementData:
     data = adv.data
-    name = data.get(AdvertisingData.COMPLETE_LOCAL_NAME) or data.get(
-        AdvertisingData.SHORTENED_LOCAL_NAME
-    )
+    name = data.get(AdvertisingData.COMPLETE_LOCAL_NAME) or data.get(AdvertisingData.SHORTENED_LOCAL_NAME)
     service_uuids: list[str] = []
     for kind in _UUID_LISTS:
         for uuids in data.get_all(kind):
+            assert isinstance(uuids, list)  # the UUID-list kinds decode to lists of UUIDs
             service_uuids += [uuid_str(u) for u in uuids if uuid_str(u) not in service_uuids]
     manufacturer = {
-        company: bytes(payload)
-        for company, payload in data.get_all(AdvertisingData.MANUFACTURER_SPECIFIC_DATA)
+        company: bytes(payload) for company, payload in data.get_all(AdvertisingData.MANUFACTURER_SPECIFIC_DATA)
     }
     service_data = {
         uuid_str(u): bytes(payload)
@@ -153,9 +151,7 @@ class BumbleClient(BaseBleakClient):
         timeout: float = 10.0,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            address_or_ble_device, disconnected_callback=disconnected_callback, timeout=timeout
-        )
+        super().__init__(address_or_ble_device, disconnected_callback=disconnected_callback, timeout=timeout)
         self._radio = radio
         self._name = (
             address_or_ble_device.name
@@ -246,15 +242,13 @@ class BumbleClient(BaseBleakClient):
             bleak_service = collection.get_service(service.handle)
             assert bleak_service is not None
             for characteristic in service.characteristics:
-                properties = [
-                    name for bit, name in _PROPERTY_NAMES.items() if characteristic.properties & bit
-                ]
+                properties = [name for bit, name in _PROPERTY_NAMES.items() if characteristic.properties & bit]
                 collection.add_characteristic(
                     BleakGATTCharacteristic(
                         characteristic,
                         characteristic.handle,
                         uuid_str(characteristic.uuid),
-                        properties,  # type: ignore[arg-type]
+                        properties,  # type: ignore[arg-type]  # bleak types these as its Literal names; ours come from its own table
                         lambda: self.mtu_size - 3,
                         bleak_service,
                     )
@@ -265,9 +259,7 @@ class BumbleClient(BaseBleakClient):
                 assert bleak_char is not None
                 for descriptor in characteristic.descriptors:
                     collection.add_descriptor(
-                        BleakGATTDescriptor(
-                            descriptor, descriptor.handle, uuid_str(descriptor.type), bleak_char
-                        )
+                        BleakGATTDescriptor(descriptor, descriptor.handle, uuid_str(descriptor.type), bleak_char)
                     )
         return collection
 
@@ -277,11 +269,11 @@ class BumbleClient(BaseBleakClient):
             return
         self._disconnecting = True
         done = asyncio.get_running_loop().create_future()
-        connection.once("disconnection", lambda *_: done.done() or done.set_result(None))
+        connection.once("disconnection", lambda *_: None if done.done() else done.set_result(None))
         try:
             await connection.disconnect()
             await asyncio.wait_for(done, 5.0)
-        except (bumble_core.BaseBumbleError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, bumble_core.BaseBumbleError) as exc:
             _log.debug("disconnect from %s: %s", self.address, exc)
         self._connection = None
 
@@ -334,9 +326,7 @@ class BumbleClient(BaseBleakClient):
         peer = self._require_peer()
         return bytearray(await self._gatt(peer.read_value(descriptor.handle)))
 
-    async def write_gatt_char(
-        self, characteristic: BleakGATTCharacteristic, data: Any, response: bool
-    ) -> None:
+    async def write_gatt_char(self, characteristic: BleakGATTCharacteristic, data: Any, response: bool) -> None:
         peer = self._require_peer()
         await self._gatt(peer.write_value(characteristic.handle, bytes(data), with_response=response))
 

@@ -10,18 +10,23 @@ from __future__ import annotations
 
 import asyncio
 import selectors
-from collections.abc import Coroutine
-from typing import Any, TypeVar
+from collections.abc import Coroutine, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from _typeshed import FileDescriptorLike
 
 T = TypeVar("T")
 
 
-class _JumpingSelector:
+class _JumpingSelector(selectors.BaseSelector):
+    """The system selector, except that a wait for a timer jumps the loop's clock."""
+
     def __init__(self, selector: selectors.BaseSelector, loop: VirtualClockLoop) -> None:
         self._selector = selector
         self._loop = loop
 
-    def select(self, timeout: float | None = None):
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
         events = self._selector.select(0)
         if events or timeout == 0:
             return events
@@ -30,17 +35,28 @@ class _JumpingSelector:
         self._loop.advance(timeout)
         return []
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._selector, name)
+    def register(self, fileobj: FileDescriptorLike, events: int, data: Any = None) -> selectors.SelectorKey:
+        return self._selector.register(fileobj, events, data)
+
+    def unregister(self, fileobj: FileDescriptorLike) -> selectors.SelectorKey:
+        return self._selector.unregister(fileobj)
+
+    def modify(self, fileobj: FileDescriptorLike, events: int, data: Any = None) -> selectors.SelectorKey:
+        return self._selector.modify(fileobj, events, data)
+
+    def get_map(self) -> Mapping[FileDescriptorLike, selectors.SelectorKey]:
+        return self._selector.get_map()
+
+    def close(self) -> None:
+        self._selector.close()
 
 
 class VirtualClockLoop(asyncio.SelectorEventLoop):
     """A selector event loop whose ``time()`` is virtual, starting at zero."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(_JumpingSelector(selectors.DefaultSelector(), self))
         self._now_s = 0.0
-        self._selector = _JumpingSelector(self._selector, self)  # type: ignore[assignment]
 
     def time(self) -> float:
         return self._now_s

@@ -28,7 +28,14 @@ class MicrobitSensor(SimulatedPeripheral):
     kind = "microbit"
     rssi_dbm = -76
 
-    def __init__(self, radio: VirtualRadio, *, name: str = "BBC micro:bit [zavet]", motion: MotionSource | None = None, seed: int = 0) -> None:
+    def __init__(
+        self,
+        radio: VirtualRadio,
+        *,
+        name: str = "BBC micro:bit [zavet]",
+        motion: MotionSource | None = None,
+        seed: int = 0,
+    ) -> None:
         super().__init__(radio, name)
         self.motion = motion if motion is not None else StillWearer(seed=seed)
         self.period_ms = 20
@@ -53,7 +60,7 @@ class MicrobitSensor(SimulatedPeripheral):
     def _sample_bytes(self, t: float | None = None) -> bytes:
         when = asyncio.get_running_loop().time() if t is None else t
         accel, _gyro = self.motion.sample(np.array([when - self.boot_s]))
-        return struct.pack("<3h", *(int(round(max(-32768, min(32767, v * 1000)))) for v in accel[0]))
+        return struct.pack("<3h", *(round(max(-32768, min(32767, v * 1000))) for v in accel[0]))
 
     async def _streaming(self) -> None:
         loop = asyncio.get_running_loop()

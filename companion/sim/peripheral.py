@@ -12,6 +12,7 @@ from bumble.core import UUID, AdvertisingData
 from bumble.device import Connection
 
 from firmware_protocol import uuids
+
 from .radio import VirtualRadio
 
 _log = logging.getLogger(__name__)
@@ -44,9 +45,14 @@ def readable(
     )
 
 
+def _reads(value: bytes) -> Callable[[Connection], bytes]:
+    """A read handler that answers ``value``."""
+    return lambda _connection: value
+
+
 def writable(
     uuid: str,
-    write: Callable[[Connection, bytes], object],
+    write: Callable[[Connection, bytes], None],
     *,
     with_response: bool = True,
     notify: bool = False,
@@ -54,9 +60,7 @@ def writable(
 ) -> gatt.Characteristic:
     """A write characteristic; ``notify`` adds notifications (control-point style)."""
     properties = (
-        gatt.Characteristic.Properties.WRITE
-        if with_response
-        else gatt.Characteristic.Properties.WRITE_WITHOUT_RESPONSE
+        gatt.Characteristic.Properties.WRITE if with_response else gatt.Characteristic.Properties.WRITE_WITHOUT_RESPONSE
     )
     permissions = gatt.Characteristic.WRITEABLE
     if notify:
@@ -64,9 +68,7 @@ def writable(
     if read is not None:
         properties |= gatt.Characteristic.Properties.READ
         permissions |= gatt.Characteristic.READABLE
-    return gatt.Characteristic(
-        uuid, properties, permissions, gatt.CharacteristicValue(read=read, write=write)
-    )
+    return gatt.Characteristic(uuid, properties, permissions, gatt.CharacteristicValue(read=read, write=write))
 
 
 def advertising_data(name: str, service_uuids: Iterable[str] = ()) -> bytes:
@@ -129,7 +131,6 @@ class SimulatedPeripheral:
 
     async def stop(self) -> None:
         """Stop advertising and drop any connection: the sensor is switched off."""
-        self.device.auto_restart_advertising = False
         await self.device.stop_advertising()
         await self.disconnect()
         for task in list(self._tasks):
@@ -137,11 +138,9 @@ class SimulatedPeripheral:
 
     async def go_out_of_range(self, seconds: float) -> None:
         """Drop the connection and stay silent for ``seconds``, then advertise again."""
-        self.device.auto_restart_advertising = False
         await self.device.stop_advertising()
         await self.disconnect()
         await asyncio.sleep(seconds)
-        self.device.auto_restart_advertising = True
         await self.device.start_advertising(
             advertising_data=self.advertisement(),
             auto_restart=True,
@@ -154,7 +153,7 @@ class SimulatedPeripheral:
         connection = self.connection
         if connection is not None:
             done = asyncio.get_running_loop().create_future()
-            connection.once("disconnection", lambda *_: done.done() or done.set_result(None))
+            connection.once("disconnection", lambda *_: None if done.done() else done.set_result(None))
             await connection.disconnect()
             await done
 
@@ -170,7 +169,7 @@ class SimulatedPeripheral:
             return
         try:
             await self.device.notify_subscriber(connection, characteristic, value)
-        except Exception as exc:  # the link went away under us: the sensor just carries on
+        except Exception as exc:  # noqa: BLE001 - the link went away under us: the sensor just carries on
             _log.debug("notification not sent: %s", exc)
 
     def stream_while_subscribed(self, characteristic: gatt.Characteristic, run) -> None:
@@ -236,9 +235,7 @@ class BatteryService:
     def __init__(self, owner: SimulatedPeripheral, level: int) -> None:
         self.owner = owner
         self.level = level
-        self.characteristic = readable(
-            uuids.BATTERY_LEVEL_CHAR, lambda _c: bytes([self.level]), notify=True
-        )
+        self.characteristic = readable(uuids.BATTERY_LEVEL_CHAR, lambda _c: bytes([self.level]), notify=True)
         self.service = gatt.Service(uuids.BATTERY_SERVICE, [self.characteristic])
 
     async def set_level(self, level: int) -> None:
@@ -248,9 +245,7 @@ class BatteryService:
         await self.owner.notify(self.characteristic, bytes([level]))
 
 
-def device_information_service(
-    manufacturer: str, model: str, serial: str, firmware: str
-) -> gatt.Service:
+def device_information_service(manufacturer: str, model: str, serial: str, firmware: str) -> gatt.Service:
     values = {
         uuids.MANUFACTURER_CHAR: manufacturer,
         uuids.MODEL_CHAR: model,
@@ -259,5 +254,5 @@ def device_information_service(
     }
     return gatt.Service(
         uuids.DEVICE_INFO_SERVICE,
-        [readable(uuid, lambda _c, v=text: v.encode()) for uuid, text in values.items()],
+        [readable(uuid, _reads(text.encode())) for uuid, text in values.items()],
     )

@@ -14,7 +14,6 @@ from bumble.host import Host
 from bumble.link import LocalLink
 from bumble.transport.common import AsyncPipeSink
 
-
 # Bumble's controller warns for every packet still in flight when a link drops;
 # on a virtual link that is expected noise, not a fault worth a log line.
 logging.getLogger("bumble.controller").setLevel(logging.ERROR)
@@ -34,7 +33,8 @@ def _att_pdu_format(pdu: att.ATT_PDU, spec: str) -> str:
     return pdu.name
 
 
-att.ATT_PDU.__format__ = _att_pdu_format  # type: ignore[method-assign]
+# Replacing a method of bumble's class is the point here (see above); mypy refuses any such assignment.
+att.ATT_PDU.__format__ = _att_pdu_format  # type: ignore[method-assign,assignment]
 
 
 class _Controller(Controller):
@@ -74,8 +74,7 @@ class _Host(Host):
     def on_packet_object(self, packet: hci.HCI_Packet) -> None:
         """:meth:`Host.on_packet` for a packet that need not be parsed."""
         if self.ready or (
-            isinstance(packet, hci.HCI_Command_Complete_Event)
-            and packet.command_opcode == hci.HCI_RESET_COMMAND
+            isinstance(packet, hci.HCI_Command_Complete_Event) and packet.command_opcode == hci.HCI_RESET_COMMAND
         ):
             self.on_hci_packet(packet)
 

@@ -29,6 +29,7 @@ from firmware_protocol.frames import (
     pack_sample_frame,
     samples_per_frame,
 )
+
 from .faults import FaultPlan
 from .motion import MotionSource, StillWearer
 from .peripheral import (
@@ -90,9 +91,13 @@ class ReferenceSensor(SimulatedPeripheral):
 
     # -- GATT map ---------------------------------------------------------------
 
+    def _notify_data_later(self, payload: bytes) -> None:
+        """A delayed notification (fault injection), sent from a timer."""
+        self.spawn(self.notify(self.data_char, payload))
+
     def _build_characteristics(self) -> None:
         self.info_char = readable(uuids.INFO_CHAR, lambda _c: bytes(self.device_info()))
-        self.data_char = gatt.Characteristic(
+        self.data_char: gatt.Characteristic[bytes] = gatt.Characteristic(
             uuids.DATA_CHAR,
             gatt.Characteristic.Properties.NOTIFY,
             gatt.Characteristic.READABLE,
@@ -100,9 +105,7 @@ class ReferenceSensor(SimulatedPeripheral):
         )
         self.control_char = writable(uuids.CONTROL_CHAR, self._on_control_write, notify=True)
         self.status_char = readable(uuids.STATUS_CHAR, lambda _c: bytes(self.status()), notify=True)
-        self.alert_char = writable(
-            uuids.ALERT_LEVEL_CHAR, self._on_alert_write, with_response=False
-        )
+        self.alert_char = writable(uuids.ALERT_LEVEL_CHAR, self._on_alert_write, with_response=False)
 
     def services(self) -> list[gatt.Service]:
         return [
@@ -137,7 +140,7 @@ class ReferenceSensor(SimulatedPeripheral):
 
     def device_ticks(self, loop_time_s: float) -> int:
         elapsed = (loop_time_s - self.boot_s) * (1.0 + self.clock_drift_ppm * 1e-6) + self.clock_start_s
-        return int(round(elapsed * TICK_HZ)) % (1 << 32)
+        return round(elapsed * TICK_HZ) % (1 << 32)
 
     def spike_clock(self, seconds: float) -> None:
         """Stamp the next data frame ``seconds`` off its true time (a glitched read
@@ -227,13 +230,11 @@ class ReferenceSensor(SimulatedPeripheral):
             scaled = np.concatenate((accel_g * accel_scale, gyro_dps * gyro_scale), axis=1)
             raw = np.rint(scaled, out=scaled).clip(-32768, 32767, out=scaled).astype("<i2")
             spike_s = self._time_spikes.pop(0) if self._time_spikes else 0.0
-            frame = pack_sample_frame(
-                index % 65536, self.device_ticks(times_s[0] + spike_s), config, raw.tobytes()
-            )
+            frame = pack_sample_frame(index % 65536, self.device_ticks(times_s[0] + spike_s), config, raw.tobytes())
             self.samples_sent += count
             for delay_s, payload in self.faults.apply(frame):
                 if delay_s:
-                    loop.call_later(delay_s, lambda p=payload: self.spawn(self.notify(self.data_char, p)))
+                    loop.call_later(delay_s, self._notify_data_later, payload)
                 else:
                     await self.notify(self.data_char, payload)
             index += count

@@ -34,7 +34,6 @@ from .motion import MotionSource, StillWearer
 from .peripheral import SimulatedPeripheral, advertising_data, readable, writable
 from .radio import VirtualRadio
 
-
 RATE_HZ = 15.0
 
 
@@ -42,8 +41,15 @@ class UprightGoSensor(SimulatedPeripheral):
     kind = "upright_go"
     rssi_dbm = -70
 
-    def __init__(self, radio: VirtualRadio, *, name: str = "UprightGO2", motion: MotionSource | None = None,
-                 battery_index: int = 9, seed: int = 0) -> None:
+    def __init__(
+        self,
+        radio: VirtualRadio,
+        *,
+        name: str = "UprightGO2",
+        motion: MotionSource | None = None,
+        battery_index: int = 9,
+        seed: int = 0,
+    ) -> None:
         super().__init__(radio, name)
         self.motion = motion if motion is not None else StillWearer(seed=seed)
         self.battery_index = battery_index
@@ -57,19 +63,28 @@ class UprightGoSensor(SimulatedPeripheral):
 
     def services(self) -> list[gatt.Service]:
         return [
-            gatt.Service(CALIBRATION_SERVICE, [
-                writable(CALIBRATE, self._on_calibrate, with_response=True),
-                readable(STATUS, lambda _c: b"\x00", notify=True),
-                self.angle_char,
-            ]),
-            gatt.Service(SETTINGS_SERVICE, [
-                writable(FREESTYLE, self._on_freestyle, read=lambda _c: self.freestyle),
-                writable(VIBRATION, self._on_vibration),
-            ]),
-            gatt.Service(POWER_SERVICE, [
-                readable(BATTERY_INDEX, lambda _c: bytes([self.battery_index])),
-                readable(CHARGING, lambda _c: b"\x00"),
-            ]),
+            gatt.Service(
+                CALIBRATION_SERVICE,
+                [
+                    writable(CALIBRATE, self._on_calibrate, with_response=True),
+                    readable(STATUS, lambda _c: b"\x00", notify=True),
+                    self.angle_char,
+                ],
+            ),
+            gatt.Service(
+                SETTINGS_SERVICE,
+                [
+                    writable(FREESTYLE, self._on_freestyle, read=lambda _c: self.freestyle),
+                    writable(VIBRATION, self._on_vibration),
+                ],
+            ),
+            gatt.Service(
+                POWER_SERVICE,
+                [
+                    readable(BATTERY_INDEX, lambda _c: bytes([self.battery_index])),
+                    readable(CHARGING, lambda _c: b"\x00"),
+                ],
+            ),
         ]
 
     def advertisement(self) -> bytes:
@@ -83,7 +98,7 @@ class UprightGoSensor(SimulatedPeripheral):
 
     def _angle_bytes(self, t: float | None = None) -> bytes:
         when = asyncio.get_running_loop().time() if t is None else t
-        return struct.pack("<h", int(round(self.device_angle_deg(when) * 10)))
+        return struct.pack("<h", round(self.device_angle_deg(when) * 10))
 
     def _on_calibrate(self, connection: Connection, value: bytes) -> None:
         if value:

@@ -12,6 +12,7 @@ bias that drifts, and sampling-time jitter.
 from __future__ import annotations
 
 import enum
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -78,7 +79,9 @@ class Script:
     def duration_s(self) -> float:
         return float(sum(s.duration_s for s in self.segments))
 
-    def add(self, activity: Activity, duration_s: float, pose: Pose, ramp_s: float = 1.0, slouch: bool = False) -> Script:
+    def add(
+        self, activity: Activity, duration_s: float, pose: Pose, ramp_s: float = 1.0, slouch: bool = False
+    ) -> Script:
         if duration_s <= 0 or ramp_s <= 0 or ramp_s > duration_s:
             raise ValueError(f"segment needs 0 < ramp_s <= duration_s, got {ramp_s} and {duration_s}")
         self.segments.append(Segment(activity, duration_s, pose, ramp_s, slouch))
@@ -188,11 +191,7 @@ def trunk_orientation(flexion_deg, lateral_deg, twist_deg) -> np.ndarray:
     With this order the up direction seen from the trunk is
     (-sin f, cos f sin l, cos f cos l): twist never changes it.
     """
-    return (
-        _rot_z(np.radians(twist_deg))
-        @ _rot_y(np.radians(flexion_deg))
-        @ _rot_x(np.radians(lateral_deg))
-    )
+    return _rot_z(np.radians(twist_deg)) @ _rot_y(np.radians(flexion_deg)) @ _rot_x(np.radians(lateral_deg))
 
 
 class SimulatedWearer:
@@ -222,7 +221,9 @@ class SimulatedWearer:
         self._starts = np.cumsum([0.0] + [s.duration_s for s in segments[:-1]])
         self._ramps = np.array([s.ramp_s for s in segments])
         self._targets = np.array([[s.pose.flexion_deg, s.pose.lateral_deg, s.pose.twist_deg] for s in segments])
-        self._previous = np.vstack([[script.upright.flexion_deg, script.upright.lateral_deg, script.upright.twist_deg], self._targets[:-1]])
+        self._previous = np.vstack(
+            [[script.upright.flexion_deg, script.upright.lateral_deg, script.upright.twist_deg], self._targets[:-1]]
+        )
         self._walking = np.array([s.activity is Activity.WALKING for s in segments])
         self.duration_s = script.duration_s
         self._bias0 = self._rng.normal(0.0, noise.gyro_bias_dps, 3)
@@ -339,7 +340,7 @@ class SimulatedWearer:
         gyro = np.empty_like(gyro_trunk)
         # The mounting may differ per sample after a slip: group by mounting.
         boundaries = [0.0] + [when for when, _ in self.slips] + [np.inf]
-        for lo, hi in zip(boundaries, boundaries[1:]):
+        for lo, hi in itertools.pairwise(boundaries):
             sel = (t >= lo) & (t < hi) if lo > 0 else t < hi
             if not sel.any():
                 continue
@@ -399,7 +400,9 @@ class InteractiveWearer(SimulatedWearer):
         else:
             self.perform(Segment(Activity.WALKING, 1.0, Pose(3.0), 1.0))
 
-    def move_to(self, flexion_deg: float, lateral_deg: float = 0.0, twist_deg: float = 0.0, ramp_s: float = 2.0) -> None:
+    def move_to(
+        self, flexion_deg: float, lateral_deg: float = 0.0, twist_deg: float = 0.0, ramp_s: float = 2.0
+    ) -> None:
         """Any seated pose: used to follow the stretch screen in the demo."""
         self.perform(Segment(Activity.STRETCH_ROTATION, ramp_s, Pose(flexion_deg, lateral_deg, twist_deg), ramp_s))
 

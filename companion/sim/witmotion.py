@@ -59,8 +59,10 @@ class WitMotionSensor(SimulatedPeripheral):
         self._unlocked_until = -1.0
         self._rng = random.Random(seed)
         self._pending = b""  # bytes of a frame split across notifications
-        self.notify_char = gatt.Characteristic(
-            WIT_NOTIFY, gatt.Characteristic.Properties.NOTIFY, gatt.Characteristic.READABLE,
+        self.notify_char: gatt.Characteristic[bytes] = gatt.Characteristic(
+            WIT_NOTIFY,
+            gatt.Characteristic.Properties.NOTIFY,
+            gatt.Characteristic.READABLE,
             gatt.CharacteristicValue(read=lambda _c: b""),
         )
         self.stream_while_subscribed(self.notify_char, self._streaming)
@@ -99,7 +101,7 @@ class WitMotionSensor(SimulatedPeripheral):
     def _register_frame(self, register: int) -> bytes:
         values = [0] * 8
         if register == 0x64:
-            values[0] = int(round(self.battery_volts * 100))
+            values[0] = round(self.battery_volts * 100)
         return b"\x55\x71" + struct.pack("<H8h", register, *values)
 
     def data_frame(self, accel_g, gyro_dps) -> bytes:
@@ -111,7 +113,9 @@ class WitMotionSensor(SimulatedPeripheral):
             "<9h",
             *(_int16(v, 16.0) for v in accel_g),
             *(_int16(v, 2000.0) for v in gyro_dps),
-            _int16(roll, 180.0), _int16(pitch, 180.0), 0,
+            _int16(roll, 180.0),
+            _int16(pitch, 180.0),
+            0,
         )
 
     async def _streaming(self) -> None:

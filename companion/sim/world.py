@@ -54,9 +54,7 @@ async def all_kinds_radio(*, wearer: bool = False) -> AsyncIterator[VirtualRadio
     """A virtual radio with one simulated sensor of every kind, worn by a scripted
     person when ``wearer`` is set, else by someone sitting still."""
     if wearer:
-        factories: tuple = tuple(
-            lambda radio, kind=kind: kind(radio, motion=demo_wearer()) for kind in ALL_KINDS
-        )
+        factories: tuple = tuple(lambda radio, kind=kind: kind(radio, motion=demo_wearer()) for kind in ALL_KINDS)
     else:
         factories = ALL_KINDS
     async with simulated_radio(*factories) as (radio, _sensors):

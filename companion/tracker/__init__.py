@@ -9,4 +9,4 @@ from .lock import AlreadyRunning, TrackerLock
 from .protocol import PROTOCOL_VERSION, ProtocolError
 from .runtime import lock_path, socket_path
 
-__all__ = ["AlreadyRunning", "PROTOCOL_VERSION", "ProtocolError", "TrackerLock", "lock_path", "socket_path"]
+__all__ = ["PROTOCOL_VERSION", "AlreadyRunning", "ProtocolError", "TrackerLock", "lock_path", "socket_path"]

@@ -3,17 +3,20 @@ line (fast, no event loop), and an asyncio client for viewers that stream."""
 
 from __future__ import annotations
 
-from ..errors import EXIT_NO_TRACKER, PostureError
-
+import contextlib
 import itertools
 import json
 import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ..errors import EXIT_NO_TRACKER, PostureError
 from .protocol import MAX_LINE_BYTES, ProtocolError, decode, encode
 from .runtime import socket_path
+
+if TYPE_CHECKING:
+    import asyncio  # imported where used: the line client stays off the event loop
 
 
 class NoTracker(PostureError, ConnectionError):
@@ -22,7 +25,9 @@ class NoTracker(PostureError, ConnectionError):
     exit_status = EXIT_NO_TRACKER
 
     def __init__(self, path: Path, detail: str = "") -> None:
-        super().__init__(f"no tracker is running for this home (nothing answers on {path}{': ' + detail if detail else ''})")
+        super().__init__(
+            f"no tracker is running for this home (nothing answers on {path}{': ' + detail if detail else ''})"
+        )
         self.path = path
 
 
@@ -117,11 +122,11 @@ class AsyncTrackerClient:
             )
         except (FileNotFoundError, ConnectionRefusedError) as exc:
             raise NoTracker(path) from exc
-        except (OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError) as exc:
             raise NoTracker(path, str(exc) or type(exc).__name__) from exc
         try:
             hello = decode(await asyncio.wait_for(reader.readline(), timeout_s))
-        except (ProtocolError, asyncio.TimeoutError, OSError) as exc:
+        except (TimeoutError, ProtocolError, OSError) as exc:
             writer.close()
             raise NoTracker(path, "no greeting from the tracker") from exc
         return cls(reader, writer, hello)
@@ -152,7 +157,5 @@ class AsyncTrackerClient:
 
     async def close(self) -> None:
         self.writer.close()
-        try:
+        with contextlib.suppress(ConnectionError, OSError):
             await self.writer.wait_closed()
-        except (ConnectionError, OSError):
-            pass

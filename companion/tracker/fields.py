@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from ..live import LiveSession
 
 
-def state_name(engine_state: EngineState, link_state: LinkState, *, failure: str, paused: bool, stretching: bool) -> str:
+def state_name(
+    engine_state: EngineState, link_state: LinkState, *, failure: str, paused: bool, stretching: bool
+) -> str:
     if paused:
         return "paused"
     if failure or link_state is LinkState.LOST:
@@ -61,8 +63,12 @@ def status_fields(
         "delay_s": snap.delay_s,
         "activity": snap.activity.value,
         "calibrated": session.engine.calibrated,
-        "calibration": None if calibration is None else {
-            "phase": calibration[0], "held_s": round(calibration[1], 1), "needed_s": calibration[2],
+        "calibration": None
+        if calibration is None
+        else {
+            "phase": calibration[0],
+            "held_s": round(calibration[1], 1),
+            "needed_s": calibration[2],
         },
         "paused": paused,
         "paused_until": paused_until,

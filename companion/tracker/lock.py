@@ -7,12 +7,11 @@ for the message a second instance prints.
 
 from __future__ import annotations
 
-from ..errors import PostureError
-
 import fcntl
 import os
 from pathlib import Path
 
+from ..errors import PostureError
 from ..paths import ensure_private_dir
 
 

@@ -6,10 +6,10 @@ docs/control.md describes every message.
 
 from __future__ import annotations
 
-from ..errors import PostureError
-
 import json
 from typing import Any, NamedTuple
+
+from ..errors import PostureError
 
 PROTOCOL_VERSION = 1
 MAX_LINE_BYTES = 64 * 1024  # a request is a few dozen bytes; anything longer is refused

@@ -157,7 +157,7 @@ class ControlServer:
                 continue
             try:
                 reply = await self.handler(request, client)
-            except Exception as exc:  # a bug in one command must not stop tracking
+            except Exception as exc:  # noqa: BLE001 - a bug in one command must not stop tracking
                 _log.exception("command %s failed", request.cmd)
                 reply = {"ok": False, "error": f"{request.cmd} failed: {exc}"}
             if reply is not None:

@@ -58,7 +58,9 @@ def systemd_unit(command: list[str], environment: dict[str, str]) -> str:
 
 def launchd_plist(command: list[str], environment: dict[str, str], log_path: Path) -> str:
     arguments = "\n".join(f"        <string>{escape(part)}</string>" for part in command)
-    env = "".join(f"\n        <key>{escape(k)}</key>\n        <string>{escape(v)}</string>" for k, v in environment.items())
+    env = "".join(
+        f"\n        <key>{escape(k)}</key>\n        <string>{escape(v)}</string>" for k, v in environment.items()
+    )
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
 <plist version="1.0">
@@ -92,7 +94,9 @@ def service_file(command: list[str], platform: str | None = None) -> ServiceFile
         path = Path.home() / "Library" / "LaunchAgents" / f"{AGENT_LABEL}.plist"
         log_path = Path.home() / "Library" / "Logs" / "posture-tracker.log"
         return ServiceFile(
-            "launchd", path, launchd_plist(command, environment, log_path),
+            "launchd",
+            path,
+            launchd_plist(command, environment, log_path),
             enable=(("launchctl", "load", "-w", str(path)),),
             disable=(("launchctl", "unload", "-w", str(path)),),
             status=("launchctl", "list", AGENT_LABEL),
@@ -100,7 +104,9 @@ def service_file(command: list[str], platform: str | None = None) -> ServiceFile
     config = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
     path = config / "systemd" / "user" / UNIT_NAME
     return ServiceFile(
-        "systemd", path, systemd_unit(command, environment),
+        "systemd",
+        path,
+        systemd_unit(command, environment),
         enable=(("systemctl", "--user", "daemon-reload"), ("systemctl", "--user", "enable", "--now", UNIT_NAME)),
         disable=(("systemctl", "--user", "disable", "--now", UNIT_NAME), ("systemctl", "--user", "daemon-reload")),
         status=("systemctl", "--user", "status", "--no-pager", UNIT_NAME),
@@ -114,7 +120,7 @@ def run_commands(commands: tuple[tuple[str, ...], ...]) -> list[str]:
         if shutil.which(command[0]) is None:
             problems.append(f"{command[0]} not found: run `{shlex.join(command)}` yourself")
             continue
-        result = subprocess.run(command, capture_output=True, text=True)
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             detail = (result.stderr or result.stdout).strip().splitlines()
             problems.append(f"`{shlex.join(command)}` failed: {detail[-1] if detail else f'exit {result.returncode}'}")

@@ -21,7 +21,9 @@ HELP = "One line of tracker status for tmux, waybar or a prompt (exit 3 when no 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="every field as JSON (docs/control.md)")
-    parser.add_argument("--format", metavar="TEMPLATE", help="a template with " + ", ".join("{" + k + "}" for k in FIELDS))
+    parser.add_argument(
+        "--format", metavar="TEMPLATE", help="a template with " + ", ".join("{" + k + "}" for k in FIELDS)
+    )
 
 
 def run(args: argparse.Namespace) -> int:

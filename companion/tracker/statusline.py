@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ..errors import UsageError
-
 import math
 import string
 from typing import Any
+
+from ..errors import UsageError
 
 FIELDS = {
     "text": "the default line, e.g. 'upright 4° · 82% today'",
@@ -90,7 +90,9 @@ def render(status: dict[str, Any], template: str | None = None) -> str:
         raise TemplateError(f"--format {template!r}: {exc}") from None
     for _literal, name, _spec, _conversion in parsed:
         if name is not None and name not in values:
-            raise TemplateError(f"--format: unknown field {{{name}}}; known: {', '.join('{' + k + '}' for k in FIELDS)}")
+            raise TemplateError(
+                f"--format: unknown field {{{name}}}; known: {', '.join('{' + k + '}' for k in FIELDS)}"
+            )
     try:
         return template.format_map(values)
     except (ValueError, IndexError) as exc:

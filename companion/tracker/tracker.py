@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..ble.transport import BleTransport
+from ..body_frames import load_frame
 from ..coach import DayTally
 from ..coach.stretches import BALANCE_PLAN, CATALOGUE, GuidedStretch, StretchKind
 from ..drivers import make_driver
@@ -40,7 +41,6 @@ from ..link import (
     SensorConnected,
     SensorLink,
 )
-from ..body_frames import load_frame
 from ..live import LiveSession, Nudge
 from ..notify import DesktopNotifications
 from ..settings import Settings
@@ -86,7 +86,9 @@ class Tracker:
         self.notifier = notifier or DesktopNotifications(enabled=settings.nudges.desktop)
         self.socket_file = socket_file or socket_path()
         self.lock = TrackerLock(lock_file or lock_path())
-        self.session = LiveSession(settings, frame=load_frame(sensor.address, history_path or default_history_path()), clock=clock)
+        self.session = LiveSession(
+            settings, frame=load_frame(sensor.address, history_path or default_history_path()), clock=clock
+        )
         self.link: SensorLink | None = None
         self.link_state = LinkState.IDLE
         self.link_detail = ""
@@ -149,7 +151,9 @@ class Tracker:
             self._runner.cancel()
 
     async def _track(self) -> None:
-        driver = make_driver(self.sensor.kind, delay_s=self.settings.posture.delay_s, vibrate=self.settings.nudges.vibrate)
+        driver = make_driver(
+            self.sensor.kind, delay_s=self.settings.posture.delay_s, vibrate=self.settings.nudges.vibrate
+        )
         link = SensorLink(self.sensor, self.transport, driver=driver)
         self.link = link
         self._record(self.session.start_record(self.sensor.address, self.sensor.name, self.sensor.kind))
@@ -194,7 +198,11 @@ class Tracker:
             if event.rate_hz:
                 self.session.set_rate(event.rate_hz)
             self.sensor_info.update(
-                name=event.name, kind=event.kind, model=event.model, battery=event.battery_percent, rate_hz=event.rate_hz
+                name=event.name,
+                kind=event.kind,
+                model=event.model,
+                battery=event.battery_percent,
+                rate_hz=event.rate_hz,
             )
             _log.info("connected to %s (%s), battery %s", event.name, event.model or event.kind, event.battery_percent)
         elif isinstance(event, BatteryChanged):
@@ -238,7 +246,9 @@ class Tracker:
                 _log.error("calibration not saved: the history is not being saved")
             self._send_all({"event": "calibration", "phase": "done", "message": message, "done": True})
         else:
-            self._send_all({"event": "calibration", "phase": event.phase, "message": event.message, "moving": event.moving})
+            self._send_all(
+                {"event": "calibration", "phase": event.phase, "message": event.message, "moving": event.moving}
+            )
 
     # -- nudges ---------------------------------------------------------------------
 
@@ -329,7 +339,7 @@ class Tracker:
         return ""
 
     def snooze_for(self, minutes: float) -> datetime:
-        until = self.session.policy.snooze(self.clock(), max(1, int(round(minutes))))
+        until = self.session.policy.snooze(self.clock(), max(1, round(minutes)))
         _log.info("nudges snoozed until %s", f"{until:%H:%M}")
         return until
 
@@ -369,14 +379,21 @@ class Tracker:
             self._record(self.session.stretch_record(result, by_hand=False))
             if result.kind is StretchKind.BALANCE_CHECK:
                 self._record(self.session.balance_record(result))
-        self._send_all({"event": "stretch", "done": True, "kind": result.kind.value, "seen_by_sensor": result.seen_by_sensor})
+        self._send_all(
+            {"event": "stretch", "done": True, "kind": result.kind.value, "seen_by_sensor": result.seen_by_sensor}
+        )
 
     # -- the control channel ------------------------------------------------------
 
     def _hello(self) -> dict[str, Any]:
         from .. import __version__
 
-        return {"pid": os.getpid(), "version": __version__, "protocol": PROTOCOL_VERSION, "history": str(self.history_path)}
+        return {
+            "pid": os.getpid(),
+            "version": __version__,
+            "protocol": PROTOCOL_VERSION,
+            "history": str(self.history_path),
+        }
 
     async def handle(self, request: Request, client: Client) -> dict[str, Any] | None:
         cmd = request.cmd
@@ -411,7 +428,8 @@ class Tracker:
                 return {"ok": False, "error": error}
         elif cmd == "stop":
             _log.info("stop requested over the control socket")
-            self._loop.call_soon(self.stop)  # type: ignore[union-attr]
+            if self._loop is not None:  # set by run(), which serves this socket
+                self._loop.call_soon(self.stop)
         return {"ok": True, "status": self.status()}
 
     def _send_all(self, message: dict[str, Any]) -> int:

@@ -17,34 +17,35 @@ import signal
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.markup import escape
 from textual import work
 from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.binding import Binding
 
 if TYPE_CHECKING:  # the simulator loads only for ``posture demo``
     from ..sim.world import DemoWorld
 
 from ..ble.transport import BleTransport
+from ..coach import DayTally
+from ..coach.stretches import GuidedStretch
+from ..history.store import default_path as default_history_path
+from ..history.writer import HistoryWriter
 from ..link import (
     FoundSensor,
     LinkState,
     SensorLink,
 )
-from ..coach import DayTally
-from ..history.store import default_path as default_history_path
-from ..paths import data_dir
-from ..history.writer import HistoryWriter
 from ..live import LiveSession
 from ..notify import DesktopNotifications
+from ..paths import data_dir
 from ..settings import Settings, settings_path
-from .calibration_screen import CalibrationScreen
 from .app_actions import SessionActionsMixin
 from .app_history import HistoryMixin
 from .app_link import LinkMixin
+from .calibration_screen import CalibrationScreen
 from .commands import app_commands
 from .control import WindowControl
 from .help_screen import HelpScreen
@@ -55,8 +56,6 @@ from .sensor_screen import SensorScreen
 from .settings_screen import SettingsScreen
 from .snooze_screen import SnoozeScreen
 from .stretch_screen import StretchScreen
-from ..coach.stretches import GuidedStretch
-
 
 DEMO_OUT_OF_RANGE_S = 4.0
 CLOSING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGHUP", "SIGTERM") if hasattr(signal, name))
@@ -68,7 +67,7 @@ class PostureApp(LinkMixin, HistoryMixin, SessionActionsMixin, App):
     TITLE = "posture"
     SUB_TITLE = "upper-back posture companion"
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Help", tooltip="This list of keys"),
         Binding("f1", "help", "Help", show=False),
         Binding("c", "calibrate", "Calibrate", tooltip="Calibrate: sit upright, then lean forward"),
@@ -80,7 +79,7 @@ class PostureApp(LinkMixin, HistoryMixin, SessionActionsMixin, App):
         Binding("m", "quiet", "Quiet", show=False, tooltip="Quiet mode: keep tracking, no nudges (again: off)"),
         Binding("ctrl+q", "quit", "Quit", priority=True, tooltip="Quit (the day so far is saved)"),
     ]
-    DEMO_BINDINGS = [
+    DEMO_BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "demo('slouch')", "Slouch", show=False),
         Binding("u", "demo('sit_up')", "Sit up", show=False),
         Binding("b", "demo('lean_back')", "Lean back", show=False),
@@ -234,7 +233,6 @@ class PostureApp(LinkMixin, HistoryMixin, SessionActionsMixin, App):
 
     # -- messages -------------------------------------------------------------------
 
-
     def on_posture_updated(self, message: PostureUpdated) -> None:
         tally = self.tally if self._roll_over_day() else message.tally
         self.live.show_snapshot(message.snapshot, tally, message.at_s)
@@ -245,7 +243,6 @@ class PostureApp(LinkMixin, HistoryMixin, SessionActionsMixin, App):
             screen.show_status(self.session.engine.calibration_status())
 
     # -- actions --------------------------------------------------------------------
-
 
     def action_calibrate(self) -> None:
         if not isinstance(self.screen, CalibrationScreen):
@@ -299,7 +296,6 @@ class PostureApp(LinkMixin, HistoryMixin, SessionActionsMixin, App):
 
     # -- demo -----------------------------------------------------------------------
 
-
     def action_demo(self, movement: str) -> None:
         self._demo_wearer(movement)
 
@@ -336,9 +332,7 @@ def make_app(
     if demo:  # made-up data never mixes with the person's history
         options.setdefault("history_path", data_dir() / "demo" / "history.sqlite3")
     app_class = DemoPostureApp if demo else PostureApp
-    return app_class(
-        settings=settings, settings_file=path, transport=transport, sensor=sensor, demo=demo, **options
-    )
+    return app_class(settings=settings, settings_file=path, transport=transport, sensor=sensor, demo=demo, **options)
 
 
 __all__ = ["DemoPostureApp", "PostureApp", "make_app"]

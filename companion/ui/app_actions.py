@@ -5,19 +5,24 @@ ui/control.py). Part of :class:`companion.ui.app.PostureApp`."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.markup import escape
 from textual import work
 
-
+from ..coach.stretches import GuidedStretch, StretchKind, StretchPlan, StretchResult
 from ..engine import CalibrationCompleted, CalibrationProgress, RecalibrationNeeded
 from ..settings import Settings, SettingsError, save
 from .calibration_screen import CalibrationScreen
 from .messages import NudgeDue, PostureEvent
-from ..coach.stretches import GuidedStretch, StretchKind, StretchPlan, StretchResult
+
+if TYPE_CHECKING:  # the state the app holds, declared for this part (app_state.py)
+    from .app_state import AppState as _AppState
+else:
+    _AppState = object
 
 
-class SessionActionsMixin:
+class SessionActionsMixin(_AppState):
     """The services screens and viewers use (mixed into PostureApp, which holds the state)."""
 
     def _calibration_screen(self) -> CalibrationScreen | None:
@@ -37,12 +42,16 @@ class SessionActionsMixin:
         elif isinstance(event, CalibrationProgress) and event.phase == "lean":
             self._demo_wearer("lean_forward")
         elif isinstance(event, RecalibrationNeeded):
-            self.notify(escape(f"{event.reason}. Press c to recalibrate."), title="Recalibrate", severity="warning", timeout=10)
+            self.notify(
+                escape(f"{event.reason}. Press c to recalibrate."), title="Recalibrate", severity="warning", timeout=10
+            )
 
     def on_nudge_due(self, message: NudgeDue) -> None:
         nudge = message.nudge
         if self.control is not None:
-            self.control.send_all({"event": "nudge", "kind": nudge.kind, "title": nudge.title, "message": nudge.message})
+            self.control.send_all(
+                {"event": "nudge", "kind": nudge.kind, "title": nudge.title, "message": nudge.message}
+            )
         self.notify(escape(nudge.message), title=nudge.title, severity="warning", timeout=10)
         if nudge.kind == "recalibrate":
             return

@@ -4,24 +4,28 @@ from it, the writer's problems on screen. Part of :class:`companion.ui.app.Postu
 from __future__ import annotations
 
 import contextlib
-import signal
 import sqlite3
+from typing import TYPE_CHECKING
 
 from rich.markup import escape
 from textual import work
 
-
 from ..coach import DayTally
 from ..history import HistoryError, HistoryStore
 from ..history.today import habit_today, today_from_history
-from ..plan_file import load_plan
 from ..live import LiveSession
+from ..plan_file import load_plan
+
+if TYPE_CHECKING:  # the state the app holds, declared for this part (app_state.py)
+    from .app_state import AppState as _AppState
+else:
+    _AppState = object
 
 # An open session that stored nothing for this long is not running anywhere.
 STALE_SESSION_S = 300.0
 
 
-class HistoryMixin:
+class HistoryMixin(_AppState):
     """What the app reads from and writes to the history (mixed into PostureApp)."""
 
     def _repair_history(self) -> None:
@@ -53,10 +57,8 @@ class HistoryMixin:
             self.call_from_thread(self.live.show_habit, habit)
 
     def _history_problem_from_thread(self, message: str) -> None:
-        try:
+        with contextlib.suppress(RuntimeError):  # the app is already gone
             self.call_from_thread(self.show_history_problem, message)
-        except RuntimeError:  # the app is already gone
-            pass
 
     def show_history_problem(self, message: str) -> None:
         """A store failure stays in the sub-title until it is over, and pops up once."""

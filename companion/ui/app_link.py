@@ -4,15 +4,16 @@ screen, choosing and forgetting a sensor. Part of :class:`companion.ui.app.Postu
 from __future__ import annotations
 
 import asyncio
-import signal
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from rich.markup import escape
 from textual import work
 from textual.worker import Worker, WorkerState
 
-
+from ..body_frames import load_frame
 from ..drivers import make_driver
+from ..errors import BluetoothUnavailable
 from ..link import (
     BatteryChanged,
     FoundSensor,
@@ -26,16 +27,19 @@ from ..link import (
     SensorLink,
     scan,
 )
-from ..body_frames import load_frame
-from ..errors import BluetoothUnavailable
 from ..live import LiveSession
 from ..settings import RememberedSensor, Settings
 from .messages import LinkUpdated, NudgeDue, PostureEvent, PostureUpdated
 
+if TYPE_CHECKING:  # the state the app holds, declared for this part (app_state.py)
+    from .app_state import AppState as _AppState
+else:
+    _AppState = object
+
 BLUETOOTH_CHECK_S = 0.5
 
 
-class LinkMixin:
+class LinkMixin(_AppState):
     """The link worker and its events (mixed into PostureApp, which holds the state)."""
 
     #: Pause before the app restarts a link worker that died.
@@ -136,7 +140,9 @@ class LinkMixin:
         sensor = self.link.sensor if self.link is not None else None
         self.notify(
             escape(f"The sensor link stopped unexpectedly: {worker.error}. Restarting it."),
-            title="Sensor", severity="error", timeout=10,
+            title="Sensor",
+            severity="error",
+            timeout=10,
         )
         self.link_state = LinkState.RECONNECTING
         if self.link is not None:
@@ -164,18 +170,33 @@ class LinkMixin:
                 self._bluetooth_checked = True
                 self._check_bluetooth()
             if event.state is LinkState.LOST:
-                self.notify(escape(f"Sensor lost: {event.detail or 'no answer'}. Still trying."), severity="error", timeout=10)
+                self.notify(
+                    escape(f"Sensor lost: {event.detail or 'no answer'}. Still trying."), severity="error", timeout=10
+                )
             elif event.new_outage and event.state is LinkState.STALLED:
-                self.notify(escape(f"The sensor stopped sending data ({event.detail}); reconnecting..."), severity="warning", timeout=6)
+                self.notify(
+                    escape(f"The sensor stopped sending data ({event.detail}); reconnecting..."),
+                    severity="warning",
+                    timeout=6,
+                )
             elif event.new_outage:
                 self.notify("Sensor disconnected; reconnecting...", severity="warning", timeout=4)
         elif isinstance(event, LinkRestarted):
-            self.notify(escape(f"Sensor link error: {event.reason}. Restarting the link."), title="Sensor", severity="error", timeout=10)
+            self.notify(
+                escape(f"Sensor link error: {event.reason}. Restarting the link."),
+                title="Sensor",
+                severity="error",
+                timeout=10,
+            )
         elif isinstance(event, SensorConnected):
             if event.rate_hz:
                 self.session.set_rate(event.rate_hz)
             self.sensor_info.update(
-                name=event.name, kind=event.kind, model=event.model, battery=event.battery_percent, rate_hz=event.rate_hz
+                name=event.name,
+                kind=event.kind,
+                model=event.model,
+                battery=event.battery_percent,
+                rate_hz=event.rate_hz,
             )
         elif isinstance(event, BatteryChanged):
             self.sensor_info["battery"] = event.percent

@@ -25,6 +25,9 @@ def app_commands(app) -> Iterator[SystemCommand]:
     if app.demo:
         for binding in app.DEMO_BINDINGS:
             assert isinstance(binding, Binding)
-            yield SystemCommand(f"Demo: {binding.description.lower()}", f"The simulated wearer ({binding.key})",
-                                partial(app.run_action, binding.action))
+            yield SystemCommand(
+                f"Demo: {binding.description.lower()}",
+                f"The simulated wearer ({binding.key})",
+                partial(app.run_action, binding.action),
+            )
     yield SystemCommand("Quit", "Close the app (Ctrl+Q)", app.exit)

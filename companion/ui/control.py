@@ -29,8 +29,10 @@ from ..tracker.server import Client, ControlServer
 _log = logging.getLogger("companion.ui.control")
 
 STRETCHES = {plan.kind.value for plan in (*CATALOGUE.values(), BALANCE_PLAN)}
-NO_PAUSE = ("this window tracks in-process and has no pause: snooze the nudges, or close it and run "
-            "`posture track` to pause tracking")
+NO_PAUSE = (
+    "this window tracks in-process and has no pause: snooze the nudges, or close it and run "
+    "`posture track` to pause tracking"
+)
 
 
 class SessionOwner(Protocol):
@@ -90,8 +92,13 @@ class WindowControl:
     def hello(self) -> dict[str, Any]:
         from .. import __version__
 
-        return {"pid": os.getpid(), "version": __version__, "protocol": PROTOCOL_VERSION,
-                "history": str(self.owner.history_path), "window": True}
+        return {
+            "pid": os.getpid(),
+            "version": __version__,
+            "protocol": PROTOCOL_VERSION,
+            "history": str(self.owner.history_path),
+            "window": True,
+        }
 
     def status(self) -> dict[str, Any]:
         owner = self.owner
@@ -122,12 +129,15 @@ class WindowControl:
         elif cmd == "resume":
             owner.resume_nudges()
         elif cmd == "snooze":
-            owner.snooze_nudges(max(1, int(round(request.minutes or 0))))
+            owner.snooze_nudges(max(1, round(request.minutes or 0)))
         elif cmd == "calibrate":
             error = owner.calibrate_from_viewer()
         elif cmd == "stretch":
-            error = (f"unknown stretch {request.name!r}; known: {', '.join(sorted(STRETCHES))}"
-                     if request.name not in STRETCHES else owner.stretch_from_viewer(request.name))
+            error = (
+                f"unknown stretch {request.name!r}; known: {', '.join(sorted(STRETCHES))}"
+                if request.name not in STRETCHES
+                else owner.stretch_from_viewer(request.name)
+            )
         elif cmd == "reload":
             error = owner.reload_settings()
         elif cmd == "stop":

@@ -3,6 +3,8 @@ list cannot drift from what the keys do."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -25,14 +27,13 @@ def key_rows(app, bindings: list[BindingType]) -> list[tuple[str, str]]:
 
 
 def sections(app) -> list[tuple[str, list[BindingType]]]:
+    from .app import PostureApp
     from .calibration_screen import CalibrationScreen
     from .history_screen import HistoryScreen
     from .sensor_screen import SensorScreen
     from .settings_screen import SettingsScreen
     from .snooze_screen import SnoozeScreen
     from .stretch_screen import StretchScreen
-
-    from .app import PostureApp
 
     found: list[tuple[str, list[BindingType]]] = [("Live screen", list(PostureApp.BINDINGS))]
     if getattr(app, "demo", False):
@@ -42,10 +43,22 @@ def sections(app) -> list[tuple[str, list[BindingType]]]:
         ("Stretch (r)", [*StretchScreen.BINDINGS, Binding("enter", "pick", "Start the highlighted stretch")]),
         ("History (h)", [*HistoryScreen.BINDINGS, Binding("up,down", "row", "Pick an episode")]),
         ("Sensors (n)", SensorScreen.BINDINGS),
-        ("Settings (,)", [*SettingsScreen.BINDINGS, Binding("tab,shift+tab", "field", "Next / previous field"),
-                          Binding("space", "toggle", "Switch a setting on or off")]),
-        ("Snooze (z)", [Binding("up,down", "move", "Pick a choice"), Binding("enter", "pick", "Snooze / resume"),
-                        *SnoozeScreen.BINDINGS]),
+        (
+            "Settings (,)",
+            [
+                *SettingsScreen.BINDINGS,
+                Binding("tab,shift+tab", "field", "Next / previous field"),
+                Binding("space", "toggle", "Switch a setting on or off"),
+            ],
+        ),
+        (
+            "Snooze (z)",
+            [
+                Binding("up,down", "move", "Pick a choice"),
+                Binding("enter", "pick", "Snooze / resume"),
+                *SnoozeScreen.BINDINGS,
+            ],
+        ),
     ]
     return found
 
@@ -53,7 +66,7 @@ def sections(app) -> list[tuple[str, list[BindingType]]]:
 class HelpScreen(ModalScreen[None]):
     """Opened with ? or F1 on any screen; Esc, ? or q closes it."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,question_mark,q,f1", "close", "Close help"),
     ]
 

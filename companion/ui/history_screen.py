@@ -8,12 +8,13 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import ClassVar
 
 from rich.markup import escape
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, Sparkline, Static
@@ -21,8 +22,8 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Sparkline, 
 from ..coach.habit import TRACKING, DayStatus, HabitStatus
 from ..history import HistoryError, HistoryStore
 from ..history.days import day_summaries, habit_from_store, slouch_by_hour
-from ..plan_file import load_plan
 from ..history.records import Alert, BalanceCheck, Bin, Episode, Stretch
+from ..plan_file import load_plan
 
 STYLE = {"upright": "green", "slouched": "red", "moving": "blue", "away": "grey35"}
 GLYPH = "█"
@@ -96,7 +97,7 @@ def load_day(path: Path, day: date) -> DayView:
 
 
 def episode_alert(view: DayView, episode: Episode) -> str:
-    """"yes" when the episode's slouch alert reached the wearer, "held back" when
+    """ "yes" when the episode's slouch alert reached the wearer, "held back" when
     quiet mode, snooze, quiet hours or the alert budget kept it back."""
     if not episode.alerted:
         return ""
@@ -138,7 +139,7 @@ def week_caption(week: tuple[DayStatus, ...]) -> Text:
 
 
 class NoteScreen(ModalScreen[str | None]):
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]
 
     def __init__(self, current: str) -> None:
         super().__init__()
@@ -154,7 +155,7 @@ class NoteScreen(ModalScreen[str | None]):
 
 
 class HistoryScreen(Screen):
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("left", "day(-1)", "Previous day", priority=True),
         Binding("right", "day(1)", "Next day", priority=True),
         Binding("t", "today", "Today"),

@@ -186,8 +186,7 @@ class LiveScreen(Screen):
         streak = habit.streak_days + (1 if met and not habit.goal_met_today else 0)
         score = "" if habit.score_today is None else f" · score {habit.score_today}"
         goal.update(
-            f"goal {int(worn_s // 60)}/{int(habit.goal_s // 60)} min{' met' if met else ''}\n"
-            f"streak {streak} d{score}"
+            f"goal {int(worn_s // 60)}/{int(habit.goal_s // 60)} min{' met' if met else ''}\nstreak {streak} d{score}"
         )
         bar.update(progress=100.0 * min(1.0, worn_s / habit.goal_s) if habit.goal_s else 100.0)
 

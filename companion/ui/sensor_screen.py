@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
@@ -18,7 +20,7 @@ SCAN_S = 3.0
 
 
 class SensorScreen(Screen):
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "rescan", "Rescan"),
         Binding("enter", "connect", "Connect", priority=True),
         Binding("f", "forget", "Forget remembered"),
@@ -44,7 +46,11 @@ class SensorScreen(Screen):
 
     def _show_remembered(self) -> None:
         sensor = services_of(self.app).settings.sensor
-        text = "No sensor remembered." if sensor is None else f"Remembered: {sensor.name} ({sensor.kind}, {sensor.address})"
+        text = (
+            "No sensor remembered."
+            if sensor is None
+            else f"Remembered: {sensor.name} ({sensor.kind}, {sensor.address})"
+        )
         self.query_one("#remembered", Static).update(text)
 
     def action_rescan(self) -> None:
@@ -58,7 +64,9 @@ class SensorScreen(Screen):
             found = await services.scan_sensors(SCAN_S)
         except BluetoothUnavailable as exc:
             self.query_one("#scan-status", Static).update(
-                Text(f"Bluetooth is not available here ({exc or type(exc).__name__}). Run `posture demo` to try a simulated sensor.")
+                Text(
+                    f"Bluetooth is not available here ({exc or type(exc).__name__}). Run `posture demo` to try a simulated sensor."
+                )
             )
             return
         # A connected sensor stops advertising: list it from the app, not the scan.
@@ -72,8 +80,14 @@ class SensorScreen(Screen):
             label = driver_for_kind(sensor.kind).label
             signal = "connected" if current is not None and sensor.address == current.address else f"{sensor.rssi} dBm"
             table.add_row(sensor.name, label, sensor.address, signal, key=sensor.address)
-        remembers = "connects (a simulated sensor is not remembered)" if services.simulated else "connects and remembers"
-        status = f"{len(found)} sensor(s) found. Enter {remembers}." if found else "No supported sensor found. Is it switched on and near? r scans again."
+        remembers = (
+            "connects (a simulated sensor is not remembered)" if services.simulated else "connects and remembers"
+        )
+        status = (
+            f"{len(found)} sensor(s) found. Enter {remembers}."
+            if found
+            else "No supported sensor found. Is it switched on and near? r scans again."
+        )
         self.query_one("#scan-status", Static).update(status)
         if found:
             table.focus()

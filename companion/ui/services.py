@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from ..errors import PostureError
 from ..coach.stretches import GuidedStretch, StretchPlan, StretchResult
+from ..errors import PostureError
 from ..link import FoundSensor
 from ..settings import Settings
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.markup import escape
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static, Switch
@@ -58,7 +58,7 @@ def problem(exc: SettingsError) -> str:
 class DiscardScreen(ModalScreen[str]):
     """Esc with unsaved edits: save them, discard them, or keep editing."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "dismiss('save')", "Save"),
         Binding("d", "dismiss('discard')", "Discard"),
         Binding("escape,k", "dismiss('keep')", "Keep editing"),
@@ -78,7 +78,7 @@ class DiscardScreen(ModalScreen[str]):
 
 
 class SettingsScreen(Screen):
-    BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "back", "Back")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+s", "save", "Save"), Binding("escape", "back", "Back")]
 
     def compose(self) -> ComposeResult:
         services = services_of(self.app)
@@ -96,7 +96,9 @@ class SettingsScreen(Screen):
                         yield Switch(value=value, id=wid)
                         yield Label("on" if value else "off", id=f"{wid}-state", classes="switch-state")
                     elif kind == "delay":
-                        yield Select([(f"{d} s", d) for d in DELAY_CHOICES_S], value=int(value), allow_blank=False, id=wid)
+                        yield Select(
+                            [(f"{d} s", d) for d in DELAY_CHOICES_S], value=int(value), allow_blank=False, id=wid
+                        )
                     else:
                         yield Input(value=_shown(value), id=wid, select_on_focus=True)
                 yield Static("", id=f"{wid}-error", classes="field-error")
@@ -157,6 +159,7 @@ class SettingsScreen(Screen):
             elif str(read) != _shown(current) and read != current:
                 return True
         return False
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "save":
             self.action_save()
@@ -219,7 +222,12 @@ class SettingsScreen(Screen):
         field_error.display = True
         widget.focus()
         self.call_after_refresh(field_error.scroll_visible, animate=False)
-        self.notify(escape(f"{label.split(' (')[0]}: {what}. Nothing was saved."), title="Settings", severity="error", timeout=10)
+        self.notify(
+            escape(f"{label.split(' (')[0]}: {what}. Nothing was saved."),
+            title="Settings",
+            severity="error",
+            timeout=10,
+        )
 
     def action_back(self) -> None:
         if not self.edited():

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList, ProgressBar, Static
@@ -18,7 +20,7 @@ PLANS: dict[str, StretchPlan] = {plan.kind.value: plan for plan in (*CATALOGUE.v
 class StretchScreen(ModalScreen[StretchResult | None]):
     """Pick a stretch, follow its steps; the app feeds the sensor's readings in."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "stop", "Stop / close"),
         Binding("enter", "close_result", "Close the result", show=False),
         Binding("d", "done_by_hand", "Mark done by hand"),
@@ -33,7 +35,9 @@ class StretchScreen(ModalScreen[StretchResult | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="stretch"):
             yield Label("Stretch", id="stretch-title", classes="panel-title")
-            yield OptionList(*[Option(f"{plan.title}: {plan.summary}", id=key) for key, plan in PLANS.items()], id="stretch-choice")
+            yield OptionList(
+                *[Option(f"{plan.title}: {plan.summary}", id=key) for key, plan in PLANS.items()], id="stretch-choice"
+            )
             yield Static("", id="stretch-step")
             yield Static("", id="stretch-variant", classes="caption")
             yield ProgressBar(total=100, show_eta=False, id="stretch-progress")
@@ -89,8 +93,11 @@ class StretchScreen(ModalScreen[StretchResult | None]):
         assert self.guided is not None
         self.result = self.guided.result(now)
         services_of(self.app).finish_stretch(self.result, by_hand=False)
-        lines = ["Done: the sensor saw it. Enter or Esc closes." if self.result.seen_by_sensor else
-                 "The sensor did not see this stretch done. Press d if you did it anyway, Esc to close."]
+        lines = [
+            "Done: the sensor saw it. Enter or Esc closes."
+            if self.result.seen_by_sensor
+            else "The sensor did not see this stretch done. Press d if you did it anyway, Esc to close."
+        ]
         if self.result.extension_deg is not None:
             lines.append(f"Back extension {self.result.extension_deg:.0f}°.")
         if self.result.left_deg is not None:

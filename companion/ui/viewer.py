@@ -10,32 +10,32 @@ asks the tracker to read it again.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.markup import escape
 from textual import work
 from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
-from textual.binding import Binding
 
 from ..coach import DayTally
+from ..coach.stretches import GuidedStretch, StretchPlan, StretchResult
 from ..engine import Activity, EngineState, PostureSnapshot
 from ..history.store import default_path as default_history_path
 from ..history.today import habit_today
+from ..link import FoundSensor, LinkState, LinkStats
 from ..plan_file import load_plan
-from ..link import LinkState, LinkStats
-from ..coach.stretches import GuidedStretch, StretchPlan, StretchResult
-from ..link import FoundSensor
 from ..settings import Settings, load, settings_path
 from ..tracker.client import AsyncTrackerClient, NoTracker
-from .settings_screen import SettingsScreen
-from .stretch_screen import PLANS
 from .history_screen import HistoryScreen
 from .live_screen import LiveScreen
+from .settings_screen import SettingsScreen
+from .stretch_screen import PLANS
 
 SNOOZE_MIN = 30
 HABIT_REFRESH_S = 60.0
@@ -44,8 +44,13 @@ HABIT_REFRESH_S = 60.0
 def snapshot_from(status: dict[str, Any]) -> PostureSnapshot:
     state = EngineState.PAUSED if status["state"] == "paused" else EngineState(status["engine_state"])
     return PostureSnapshot(
-        status.get("t_s", 0.0), status.get("flexion_deg"), status.get("lateral_deg"),
-        Activity(status["activity"]), state, status.get("held_s", 0.0), status.get("delay_s", 30.0),
+        status.get("t_s", 0.0),
+        status.get("flexion_deg"),
+        status.get("lateral_deg"),
+        Activity(status["activity"]),
+        state,
+        status.get("held_s", 0.0),
+        status.get("delay_s", 30.0),
     )
 
 
@@ -53,8 +58,12 @@ def tally_from(status: dict[str, Any]) -> DayTally:
     today = status["today"]
     t_s = status.get("t_s", 0.0)
     return DayTally(
-        tracked_s=today["tracked_s"], upright_s=today["upright_s"], slouched_s=today["slouched_s"],
-        moving_s=today.get("moving_s", 0.0), episodes=today["episodes"], alerts=today["alerts"],
+        tracked_s=today["tracked_s"],
+        upright_s=today["upright_s"],
+        slouched_s=today["slouched_s"],
+        moving_s=today.get("moving_s", 0.0),
+        episodes=today["episodes"],
+        alerts=today["alerts"],
         lean_alerts=today.get("lean_alerts", 0),
         sitting_since_s=(t_s - today["sitting_for_s"]) if today.get("sitting_for_s") else None,
     )
@@ -63,7 +72,7 @@ def tally_from(status: dict[str, Any]) -> DayTally:
 class ViewerApp(App):
     CSS_PATH = Path(__file__).parent / "posture.tcss"
     TITLE = "posture"
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "calibrate", "Calibrate"),
         Binding("p", "pause", "Pause/resume"),
         Binding("z", "snooze", f"Snooze {SNOOZE_MIN} min"),
@@ -117,10 +126,8 @@ class ViewerApp(App):
         from datetime import date
 
         habit = habit_today(self.history_path, date.today(), load_plan()[0])
-        try:
+        with contextlib.suppress(RuntimeError):  # the viewer is already gone
             self.call_from_thread(self.live.show_habit, habit)
-        except RuntimeError:  # the viewer is already gone
-            pass
 
     def _on_tracker_message(self, message: dict[str, Any]) -> None:
         status = message.get("status")
@@ -137,7 +144,9 @@ class ViewerApp(App):
                 seen = "the sensor saw it" if message.get("seen_by_sensor") else "the sensor did not see it"
                 self.notify(f"Stretch done: {seen}.", title="Stretch")
             else:
-                self.live.show_notice(escape(f"Stretch step {message['step'] + 1}: {message['text']} ({message['left_s']:.0f} s)"))
+                self.live.show_notice(
+                    escape(f"Stretch step {message['step'] + 1}: {message['text']} ({message['left_s']:.0f} s)")
+                )
         elif event == "calibration":
             self.notify(escape(message["message"]), title="Calibration", timeout=8)
         elif not message.get("ok", True):
@@ -246,7 +255,7 @@ class ViewerApp(App):
 class StretchChoiceScreen(ModalScreen[str | None]):
     """Pick a guided stretch; the tracker measures it and sends its steps."""
 
-    BINDINGS = [Binding("escape", "cancel", "Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Close")]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="stretch"):

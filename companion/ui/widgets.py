@@ -66,14 +66,14 @@ class PostureFigure(Static):
         # Spine from the hip up, leaning forward (to the right) with flexion.
         spine = height - 3
         char = "│" if abs(self.flexion_deg or 0) < 8 else ("╱" if angle > 0 else "╲")
-        x = float(hip_x)
+        spine_x = float(hip_x)
         for step in range(spine):
             y = height - 2 - step
-            x = hip_x + math.tan(angle) * (step + 1) * 2.0
-            xi = int(round(x))
+            spine_x = hip_x + math.tan(angle) * (step + 1) * 2.0
+            xi = round(spine_x)
             if 0 <= xi < width:
                 rows[y][xi] = char
-        head_x = int(round(x + math.sin(angle) * 2.0))
+        head_x = round(spine_x + math.sin(angle) * 2.0)
         if 0 <= head_x < width:
             rows[0][head_x] = "●"
         text = Text("\n".join("".join(r) for r in rows))
@@ -101,7 +101,13 @@ class TiltGauge(Static):
         bar = Text()
         for i in range(width):
             deg = self.LOW + i / scale
-            style = "on dark_green" if deg < self.clear_deg else "on dark_orange3" if deg < self.threshold_deg else "on dark_red"
+            style = (
+                "on dark_green"
+                if deg < self.clear_deg
+                else "on dark_orange3"
+                if deg < self.threshold_deg
+                else "on dark_red"
+            )
             bar.append(" ", style=style)
         marker = Text(" " * width)
         if self.flexion_deg is not None:
@@ -157,7 +163,7 @@ class FlexionChart(Static):
         """Minute marks: -10m at the left edge, now at the right."""
         labels = [" "] * width
         for minutes_ago in range(10, 0, -2):
-            col = int(round((self.WINDOW_S - minutes_ago * 60) / self.WINDOW_S * (width - 1)))
+            col = round((self.WINDOW_S - minutes_ago * 60) / self.WINDOW_S * (width - 1))
             label = f"-{minutes_ago}m"
             start = max(0, min(width - len(label), col - (0 if minutes_ago == 10 else len(label) // 2)))
             labels[start : start + len(label)] = label
@@ -181,7 +187,7 @@ class FlexionChart(Static):
                 if value is None:
                     line.append(" ")
                     continue
-                filled = max(1, int(round(max(0.0, min(value, self.TOP_DEG)) / self.TOP_DEG * levels)))
+                filled = max(1, round(max(0.0, min(value, self.TOP_DEG)) / self.TOP_DEG * levels))
                 part = max(0, min(8, filled - floor))
                 line.append(self.BLOCKS[part], style="red" if value > self.threshold_deg else "green")
             rows.append(line)
