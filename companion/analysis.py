@@ -6,12 +6,12 @@ the same frames, episodes and alerts.
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Union
 
 import numpy as np
 
@@ -70,8 +70,12 @@ class Analysis:
     def as_json(self) -> dict[str, object]:
         return {
             "rate_hz": round(self.rate_hz, 3),
-            "calibration": {"start_s": self.calibration[0], "end_s": self.calibration[1],
-                            "forward_from": self.forward_from, **self.frame.as_dict()},
+            "calibration": {
+                "start_s": self.calibration[0],
+                "end_s": self.calibration[1],
+                "forward_from": self.forward_from,
+                **self.frame.as_dict(),
+            },
             "samples": self.samples,
             "duration_s": round(self.duration_s, 3),
             "worn_s": round(self.worn_s, 3),
@@ -83,7 +87,7 @@ class Analysis:
         }
 
 
-Source = Union[Sequence[ImuReading], Path, str]
+Source = Sequence[ImuReading] | Path | str
 
 
 def _chunks(source: Source) -> Callable[[], Iterator[Chunk]]:
@@ -96,8 +100,11 @@ def _chunks(source: Source) -> Callable[[], Iterator[Chunk]]:
         raise CalibrationError("the recording needs at least two samples")
     t = np.array([r.t_s for r in readings])
     accel = np.array([r.accel_g for r in readings], float)
-    gyro = None if readings[0].gyro_dps is None else np.array(
-        [r.gyro_dps if r.gyro_dps is not None else (0.0, 0.0, 0.0) for r in readings], float)
+    gyro = (
+        None
+        if readings[0].gyro_dps is None
+        else np.array([r.gyro_dps if r.gyro_dps is not None else (0.0, 0.0, 0.0) for r in readings], float)
+    )
     chunk = Chunk(t, accel, gyro, 2)
     return lambda: iter([chunk])
 
@@ -163,7 +170,9 @@ def _seconds(chunks: Callable[[], Iterator[Chunk]]) -> _Seconds:
     return _Seconds(key + t0, mean, np.sqrt(var), total[:, 7], t0, t_end, samples, 1.0 / step)
 
 
-def _window_mean(chunks: Callable[[], Iterator[Chunk]], start: float, end: float) -> tuple[np.ndarray, float, float, int]:
+def _window_mean(
+    chunks: Callable[[], Iterator[Chunk]], start: float, end: float
+) -> tuple[np.ndarray, float, float, int]:
     """Mean acceleration, its spread and the RMS angular rate over a window of samples."""
     total = np.zeros(3)
     square = np.zeros(3)
@@ -207,9 +216,7 @@ def first_still_period(seconds: _Seconds) -> tuple[float, float]:
         if run >= UPRIGHT_S:
             first = i - UPRIGHT_S + 1
             return float(seconds.start[first]), float(seconds.start[i] + 1.0)
-    raise CalibrationError(
-        f"no {UPRIGHT_S} s of sitting still to take upright from; give --calibrate START:END"
-    )
+    raise CalibrationError(f"no {UPRIGHT_S} s of sitting still to take upright from; give --calibrate START:END")
 
 
 def forward_from_data(up: np.ndarray, seconds: _Seconds, settings: EngineSettings) -> tuple[BodyFrame, str]:
@@ -232,10 +239,7 @@ def forward_from_data(up: np.ndarray, seconds: _Seconds, settings: EngineSetting
             f"not needed (the recording never tilts {settings.clear_deg:g} deg from upright)",
         )
     bent = tilt >= BEND_EVIDENCE_DEG
-    hint = (
-        "give --lean START:END (a few seconds of leaning forward), or record with `posture record` "
-        "after calibrating"
-    )
+    hint = "give --lean START:END (a few seconds of leaning forward), or record with `posture record` after calibrating"
     if bent.sum() < BEND_EVIDENCE_S:
         raise CalibrationError(
             f"cannot tell which way is forward: the recording tilts up to {tilt.max():.0f} deg from upright, "
@@ -271,8 +275,11 @@ def _lean_frame(up: np.ndarray, lean: np.ndarray, prior: np.ndarray | None) -> B
 
 
 def _upright(
-    chunks: Callable[[], Iterator[Chunk]], seconds: _Seconds, calibration: tuple[float, float] | None,
-    lean: tuple[float, float] | None, recorded_frame: BodyFrame | None,
+    chunks: Callable[[], Iterator[Chunk]],
+    seconds: _Seconds,
+    calibration: tuple[float, float] | None,
+    lean: tuple[float, float] | None,
+    recorded_frame: BodyFrame | None,
 ) -> tuple[tuple[float, float], np.ndarray]:
     """The calibration window and the upright gravity direction."""
     if calibration is not None:
@@ -283,7 +290,7 @@ def _upright(
     else:
         window = first_still_period(seconds)
     if calibration is not None or recorded_frame is None or lean is not None:
-        up, spread, gyro_rms, n = _window_mean(chunks, *window)
+        up, spread, _gyro_rms, n = _window_mean(chunks, *window)
         if n < 2:
             raise CalibrationError(f"the calibration window {window[0]:g}:{window[1]:g} s holds no samples")
         if calibration is not None and spread > MOVING_ACCEL_G:
@@ -298,8 +305,13 @@ def _upright(
 
 
 def _forward(
-    chunks: Callable[[], Iterator[Chunk]], seconds: _Seconds, settings: EngineSettings, up: np.ndarray,
-    lean: tuple[float, float] | None, recorded_frame: BodyFrame | None, kind: object,
+    chunks: Callable[[], Iterator[Chunk]],
+    seconds: _Seconds,
+    settings: EngineSettings,
+    up: np.ndarray,
+    lean: tuple[float, float] | None,
+    recorded_frame: BodyFrame | None,
+    kind: object,
 ) -> tuple[BodyFrame, str]:
     """The body frame and where its forward direction came from."""
     prior = np.array(MOUNTING_FORWARD[kind]) if kind in MOUNTING_FORWARD else None
@@ -367,8 +379,11 @@ def _rounded(value: float | None, digits: int = 2) -> float | None:
 
 def _episode_json(e: Episode) -> dict[str, object]:
     return {
-        "start_s": round(e.start_s, 2), "end_s": _rounded(e.end_s), "peak_deg": _rounded(e.peak_deg),
-        "mean_deg": _rounded(e.mean_deg), "alerted": e.alerted,
+        "start_s": round(e.start_s, 2),
+        "end_s": _rounded(e.end_s),
+        "peak_deg": _rounded(e.peak_deg),
+        "mean_deg": _rounded(e.mean_deg),
+        "alerted": e.alerted,
     }
 
 
@@ -385,17 +400,19 @@ def _per_second(ticks: Sequence[Tick], t0: float) -> list[dict[str, object]]:
     frames: list[dict[str, object]] = []
     last_second = -1
     for tick in ticks:
-        second = int(math.floor(tick.t_s - t0 + 1e-9))
+        second = math.floor(tick.t_s - t0 + 1e-9)
         if second <= last_second:
             continue
         last_second = second
-        frames.append({
-            "t_s": round(t0 + second, 2),
-            "flexion_deg": round(tick.flexion_deg, 2),
-            "lateral_deg": round(tick.lateral_deg, 2),
-            "activity": tick.activity.value,
-            "state": tick.state.value,
-        })
+        frames.append(
+            {
+                "t_s": round(t0 + second, 2),
+                "flexion_deg": round(tick.flexion_deg, 2),
+                "lateral_deg": round(tick.lateral_deg, 2),
+                "activity": tick.activity.value,
+                "state": tick.state.value,
+            }
+        )
     return frames
 
 
@@ -407,7 +424,7 @@ def rotation_ranges(readings: Sequence[ImuReading], frame: BodyFrame, start_s: f
     rates = np.array([np.dot(r.gyro_dps, up) for r in readings if r.t_s >= start_s and r.gyro_dps is not None])
     if len(rates) < 2:
         return 0.0, 0.0
-    steps = [b.t_s - a.t_s for a, b in zip(readings[:2000], readings[1:2001])]
+    steps = [b.t_s - a.t_s for a, b in itertools.pairwise(readings[:2001])]
     dt = statistics.median(steps) if steps else 0.02
     angle = np.cumsum(rates - np.median(rates)) * dt
     swing = angle - float(np.median(angle))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Coroutine, Sequence
+from typing import cast
 
 from . import __version__
 from .commands.output import EXIT_NO_SENSOR, EXIT_OK, EXIT_USAGE, CliError, Output, ReaderGone
@@ -36,54 +37,133 @@ def build_parser() -> argparse.ArgumentParser:
     add("demo", "app.cmd_demo", "Open the app on a simulated sensor worn by a simulated person (no hardware).")
     p = add("app", "app.cmd_app", "Open the app on the remembered sensor (the default command).")
     _sensor_options(p)
-    p.add_argument("--timeout", type=_positive_float, default=5.0, metavar="S", help="with --kind/--address, scan for up to S seconds (default 5)")
+    p.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=5.0,
+        metavar="S",
+        help="with --kind/--address, scan for up to S seconds (default 5)",
+    )
 
     p = add("scan", "sensor.cmd_scan", "List supported sensors in range.")
     p.add_argument("--simulate", action="store_true", help="scan a virtual radio with simulated sensors")
     p.add_argument("--timeout", type=_positive_float, default=5.0, metavar="S", help="scan for S seconds (default 5)")
     p.add_argument("--json", action="store_true", help="print a JSON list of {name, address, kind, rssi}")
 
-    p = add("stream", "sensor.cmd_stream", "Print decoded readings from the remembered sensor, else the first one heard.")
+    p = add(
+        "stream", "sensor.cmd_stream", "Print decoded readings from the remembered sensor, else the first one heard."
+    )
     p.add_argument("--simulate", action="store_true", help="stream from a simulated sensor")
-    p.add_argument("--seconds", type=_positive_float, default=None, metavar="N", help="stop after N seconds of streaming (default: until Ctrl-C)")
-    p.add_argument("--timeout", type=_positive_float, default=5.0, metavar="S", help="wait up to S seconds for the sensor to advertise (default 5)")
-    p.add_argument("--json", action="store_true", help="JSON lines: t_s, accel_g, gyro_dps, seq; then a summary with kind and address")
+    p.add_argument(
+        "--seconds",
+        type=_positive_float,
+        default=None,
+        metavar="N",
+        help="stop after N seconds of streaming (default: until Ctrl-C)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=5.0,
+        metavar="S",
+        help="wait up to S seconds for the sensor to advertise (default 5)",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="JSON lines: t_s, accel_g, gyro_dps, seq; then a summary with kind and address",
+    )
     _sensor_options(p)
 
     p = add("record", "sensor.cmd_record", "Record raw readings to a CSV file (t,ax,ay,az,gx,gy,gz).")
     p.add_argument("out", metavar="OUT.csv", help="file to write (an existing one only with --force)")
     p.add_argument("--force", action="store_true", help="replace OUT.csv if it exists")
     p.add_argument("--simulate", action="store_true", help="record a simulated wearer")
-    p.add_argument("--seconds", type=_positive_float, default=None, metavar="N", help="stop after N seconds of streaming (default: until Ctrl-C)")
-    p.add_argument("--timeout", type=_positive_float, default=5.0, metavar="S", help="wait up to S seconds for the sensor to advertise (default 5)")
+    p.add_argument(
+        "--seconds",
+        type=_positive_float,
+        default=None,
+        metavar="N",
+        help="stop after N seconds of streaming (default: until Ctrl-C)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=5.0,
+        metavar="S",
+        help="wait up to S seconds for the sensor to advertise (default 5)",
+    )
     _sensor_options(p)
 
-    p = add("analyze", "analysis.cmd_analyze", "Replay a recording through the posture engine, with other thresholds if wanted.")
+    p = add(
+        "analyze",
+        "analysis.cmd_analyze",
+        "Replay a recording through the posture engine, with other thresholds if wanted.",
+    )
     p.add_argument("file", metavar="FILE.csv", help="recording with header t,ax,ay,az,gx,gy,gz")
-    p.add_argument("--calibrate", type=_window, metavar="START:END", help="take upright from this window (default: the recorded calibration, else the first 4 s of sitting still)")
-    p.add_argument("--lean", type=_window, metavar="START:END", help="take forward from this window of leaning forward, as the guided calibration does")
-    p.add_argument("--threshold", type=float, default=12.0, metavar="DEG", help="forward flexion beyond upright that counts (default 12)")
-    p.add_argument("--delay", type=float, default=30.0, metavar="S", help="seconds held before an alert: 5, 15, 30, 60 or 120 (default 30)")
+    p.add_argument(
+        "--calibrate",
+        type=_window,
+        metavar="START:END",
+        help="take upright from this window (default: the recorded calibration, else the first 4 s of sitting still)",
+    )
+    p.add_argument(
+        "--lean",
+        type=_window,
+        metavar="START:END",
+        help="take forward from this window of leaning forward, as the guided calibration does",
+    )
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=12.0,
+        metavar="DEG",
+        help="forward flexion beyond upright that counts (default 12)",
+    )
+    p.add_argument(
+        "--delay",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="seconds held before an alert: 5, 15, 30, 60 or 120 (default 30)",
+    )
     p.add_argument("--json", action="store_true", help="frames (one per second), episodes and alerts as JSON")
 
     p = add("report", "history.cmd_report", "Per-day upright share, episodes, alerts, longest slouch, stretches.")
     p.add_argument("--days", type=_positive_int, default=7, metavar="N", help="the last N days (default 7)")
     p.add_argument("--json", action="store_true", help="days and the hour you slouch most, as JSON")
 
-    p = add("export", "history.cmd_export", "Export episodes, time bins, stretches, alerts and days (formats in docs/history.md).")
+    p = add(
+        "export",
+        "history.cmd_export",
+        "Export episodes, time bins, stretches, alerts and days (formats in docs/history.md).",
+    )
     p.add_argument("--format", choices=("csv", "json"), default="csv", help="csv (default, one table per file) or json")
-    p.add_argument("--table", choices=("episodes", "bins", "stretches", "alerts", "days"),
-                   help="only this table (CSV: required unless -o names a folder)")
+    p.add_argument(
+        "--table",
+        choices=("episodes", "bins", "stretches", "alerts", "days"),
+        help="only this table (CSV: required unless -o names a folder)",
+    )
     p.add_argument("--since", metavar="DATE", help="only from this date on (YYYY-MM-DD)")
-    p.add_argument("-o", "--output", metavar="FILE|DIR",
-                   help="write to FILE (or, for CSV of every table, one file each in DIR) instead of standard output")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE|DIR",
+        help="write to FILE (or, for CSV of every table, one file each in DIR) instead of standard output",
+    )
     p.add_argument("--force", action="store_true", help="replace files that exist (never the history itself)")
 
-    p = add("check-history", "history.cmd_check_history", "Check the history file; with --set-aside keep a damaged one aside.")
+    p = add(
+        "check-history",
+        "history.cmd_check_history",
+        "Check the history file; with --set-aside keep a damaged one aside.",
+    )
     p.add_argument("--set-aside", action="store_true", help="move a damaged history aside so a new one starts")
 
     p = add("plan", "plan.cmd_plan", "Today's wear goal from the training plan, progress, streak and what comes next.")
-    p.add_argument("--json", action="store_true", help="goal, progress, step, streak, score and the last 7 days as JSON")
+    p.add_argument(
+        "--json", action="store_true", help="goal, progress, step, streak, score and the last 7 days as JSON"
+    )
 
     _tracker_commands(add)
     return parser
@@ -93,7 +173,11 @@ def _tracker_commands(add: Callable[[str, str, str], argparse.ArgumentParser]) -
     from .tracker import status_command  # the socket client only: status bars run it often
 
     kinds = ("reference", "witmotion", "upright_go", "microbit")
-    p = add("track", "tracker.cmd_track", "Track in the background without a UI: link, engine, nudges, history (logs to stderr).")
+    p = add(
+        "track",
+        "tracker.cmd_track",
+        "Track in the background without a UI: link, engine, nudges, history (logs to stderr).",
+    )
     p.add_argument("--simulate", action="store_true", help="track a simulated wearer on a virtual radio")
     p.add_argument("--kind", choices=kinds, help="sensor kind (default: the remembered sensor's)")
     p.add_argument("--address", metavar="A", help="sensor address (default: the remembered sensor)")
@@ -101,14 +185,24 @@ def _tracker_commands(add: Callable[[str, str, str], argparse.ArgumentParser]) -
 
     status_command.add_arguments(add("status", "tracker.cmd_status", status_command.HELP))
 
-    p = add("pause", "tracker.cmd_pause", "Pause tracking (nothing is recorded), for MINUTES or until `posture resume`.")
+    p = add(
+        "pause", "tracker.cmd_pause", "Pause tracking (nothing is recorded), for MINUTES or until `posture resume`."
+    )
     p.add_argument("minutes", type=_minutes, nargs="?", metavar="MINUTES")
     add("resume", "tracker.cmd_resume", "Resume tracking and nudges.")
     p = add("snooze", "tracker.cmd_snooze", "Hold nudges for MINUTES; tracking goes on.")
     p.add_argument("minutes", type=_minutes, metavar="MINUTES")
-    add("calibrate", "tracker.cmd_calibrate", "Guided calibration in the terminal: sit upright and still, then lean forward.")
+    add(
+        "calibrate",
+        "tracker.cmd_calibrate",
+        "Guided calibration in the terminal: sit upright and still, then lean forward.",
+    )
 
-    p = add("service", "tracker.cmd_service", "Run the tracker at login: a systemd user unit (Linux) or a launchd agent (macOS).")
+    p = add(
+        "service",
+        "tracker.cmd_service",
+        "Run the tracker at login: a systemd user unit (Linux) or a launchd agent (macOS).",
+    )
     p.add_argument("action", choices=("install", "uninstall", "status"))
     p.add_argument("--dry-run", action="store_true", help="print the file without writing or enabling it")
     p.add_argument("--kind", choices=kinds, help="with --address: the sensor kind")
@@ -116,8 +210,15 @@ def _tracker_commands(add: Callable[[str, str, str], argparse.ArgumentParser]) -
 
 
 def _sensor_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--kind", type=_sensor_kind, metavar="KIND", help="the nearest sensor of this kind: reference, witmotion, upright_go or microbit")
-    p.add_argument("--address", type=_address, metavar="ADDR", help="the sensor with this address (as `posture scan` lists it)")
+    p.add_argument(
+        "--kind",
+        type=_sensor_kind,
+        metavar="KIND",
+        help="the nearest sensor of this kind: reference, witmotion, upright_go or microbit",
+    )
+    p.add_argument(
+        "--address", type=_address, metavar="ADDR", help="the sensor with this address (as `posture scan` lists it)"
+    )
 
 
 def _sensor_kind(text: str) -> str:
@@ -202,7 +303,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             import asyncio
 
             outcome = asyncio.run(outcome)
-        return outcome
+        return cast(int, outcome)
     except ReaderGone:  # `| head`: the reader has what it wanted
         return EXIT_OK
     except PostureError as exc:  # one line and the class's exit status (docs/cli.md)

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .coach import DayTally, NudgePolicy
+from .coach.stretch_prompts import PromptReason, StretchPromptPolicy, prompt_settings
+from .coach.stretches import StretchResult
 from .engine import (
     BodyFrame,
     CalibrationCompleted,
@@ -23,8 +25,6 @@ from .engine import (
 )
 from .engine.events import EngineEvent, SlouchEnded
 from .history.bins import BinAccumulator
-from .coach.stretches import StretchResult
-from .coach.stretch_prompts import PromptReason, StretchPromptPolicy, prompt_settings
 from .history.records import (
     Alert,
     BalanceCheck,
@@ -155,13 +155,20 @@ class LiveSession:
         self.prompts.stretch_done(self.clock())  # a stretch done answers the next prompt
         t_s = self.engine.snapshot.t_s
         return Stretch(
-            self.wall_s(t_s) - result.duration_s, result.kind.value, "hand" if by_hand else "sensor",
-            result.duration_s, result.left_deg, result.right_deg, result.extension_deg,
+            self.wall_s(t_s) - result.duration_s,
+            result.kind.value,
+            "hand" if by_hand else "sensor",
+            result.duration_s,
+            result.left_deg,
+            result.right_deg,
+            result.extension_deg,
         )
 
     def balance_record(self, result: StretchResult) -> BalanceCheck:
         return BalanceCheck(
-            self.wall_s(self.engine.snapshot.t_s), result.left_deg or 0.0, result.right_deg or 0.0,
+            self.wall_s(self.engine.snapshot.t_s),
+            result.left_deg or 0.0,
+            result.right_deg or 0.0,
             result.lateral_rest_deg or 0.0,
         )
 
@@ -175,7 +182,8 @@ class LiveSession:
             if nudge.kind == "slouch":
                 self._alert_times = []
                 update.nudges[index] = Nudge(
-                    "stretch", "Time to stretch",
+                    "stretch",
+                    "Time to stretch",
                     f"{nudge.message} That is the second slouch in 20 minutes: press r for a one-minute stretch.",
                     nudge.vibrate_level,
                 )
@@ -192,18 +200,28 @@ class LiveSession:
             return
         if due.reason is PromptReason.LONG_SITTING:
             minutes = self.tally.sitting_for_s(t_s) / 60
-            nudge = Nudge("break", "Time for a break",
-                          f"You have been sitting for {minutes:.0f} minutes. Stand up and press r for a stretch.", 1)
+            nudge = Nudge(
+                "break",
+                "Time for a break",
+                f"You have been sitting for {minutes:.0f} minutes. Stand up and press r for a stretch.",
+                1,
+            )
         else:
-            nudge = Nudge("break", "Time to stretch",
-                          "That was a long slouch. Press r for a one-minute stretch to loosen the upper back.", 1)
+            nudge = Nudge(
+                "break",
+                "Time to stretch",
+                "That was a long slouch. Press r for a one-minute stretch to loosen the upper back.",
+                1,
+            )
         self.policy.try_nudge(now)
         update.nudges.append(nudge)
         update.records.append(Alert(self.wall_s(t_s), "break", None, True))
 
     def _record_for(self, event: EngineEvent, delivered: bool) -> Record | None:
         if isinstance(event, SlouchEnded):
-            return Episode(self.wall_s(event.start_s), self.wall_s(event.end_s), event.peak_deg, event.mean_deg, event.alerted)
+            return Episode(
+                self.wall_s(event.start_s), self.wall_s(event.end_s), event.peak_deg, event.mean_deg, event.alerted
+            )
         if isinstance(event, (SlouchAlerted, SlouchReminded)):
             return Alert(self.wall_s(event.t_s), "slouch", event.flexion_deg, delivered)
         if isinstance(event, LeanAlerted):
@@ -214,14 +232,31 @@ class LiveSession:
 
     def _nudge_for(self, event: EngineEvent) -> Nudge | None:
         if isinstance(event, SlouchAlerted):
-            return Nudge("slouch", "Sit up", f"You have been slouching for {self.settings.posture.delay_s:g} s "
-                         f"({event.flexion_deg:.0f} deg forward). Roll your shoulders back and sit tall.", 1)
+            return Nudge(
+                "slouch",
+                "Sit up",
+                f"You have been slouching for {self.settings.posture.delay_s:g} s "
+                f"({event.flexion_deg:.0f} deg forward). Roll your shoulders back and sit tall.",
+                1,
+            )
         if isinstance(event, SlouchReminded):
             minutes = (event.t_s - event.onset_s) / 60
-            return Nudge("slouch", "Still slouching", f"You have been slouching for {minutes:.0f} minutes "
-                         f"({event.flexion_deg:.0f} deg forward). Sit tall, or stand up for a moment.", 1)
+            return Nudge(
+                "slouch",
+                "Still slouching",
+                f"You have been slouching for {minutes:.0f} minutes "
+                f"({event.flexion_deg:.0f} deg forward). Sit tall, or stand up for a moment.",
+                1,
+            )
         if isinstance(event, LeanAlerted):
-            return Nudge("lean", "Leaning to the side", f"You have leaned {event.side} ({abs(event.lateral_deg):.0f} deg) for a minute.", 1)
+            return Nudge(
+                "lean",
+                "Leaning to the side",
+                f"You have leaned {event.side} ({abs(event.lateral_deg):.0f} deg) for a minute.",
+                1,
+            )
         if isinstance(event, RecalibrationNeeded):
-            return Nudge("recalibrate", "Recalibrate", f"{event.reason[0].upper()}{event.reason[1:]}. Press c to recalibrate.", 0)
+            return Nudge(
+                "recalibrate", "Recalibrate", f"{event.reason[0].upper()}{event.reason[1:]}. Press c to recalibrate.", 0
+            )
         return None

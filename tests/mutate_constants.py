@@ -63,9 +63,16 @@ CHANGES: list[tuple[str, str, str]] = [
     (FRAMES, "PROTOCOL_MAJOR = 1", "PROTOCOL_MAJOR = 2"),
     (FRAMES, "PROTOCOL_MINOR = 0", "PROTOCOL_MINOR = 1"),
     (FRAMES, "ACCEL_RANGES_G: tuple[int, ...] = (2, 4, 8, 16)", "ACCEL_RANGES_G: tuple[int, ...] = (2, 4, 8, 12)"),
-    (FRAMES, "GYRO_RANGES_DPS: tuple[int, ...] = (125, 250, 500, 1000, 2000)",
-     "GYRO_RANGES_DPS: tuple[int, ...] = (125, 250, 500, 1000)"),
-    (FRAMES, "RATES_HZ: tuple[int, ...] = (10, 25, 50, 100, 200)", "RATES_HZ: tuple[int, ...] = (10, 25, 50, 100, 400)"),
+    (
+        FRAMES,
+        "GYRO_RANGES_DPS: tuple[int, ...] = (125, 250, 500, 1000, 2000)",
+        "GYRO_RANGES_DPS: tuple[int, ...] = (125, 250, 500, 1000)",
+    ),
+    (
+        FRAMES,
+        "RATES_HZ: tuple[int, ...] = (10, 25, 50, 100, 200)",
+        "RATES_HZ: tuple[int, ...] = (10, 25, 50, 100, 400)",
+    ),
     (FRAMES, "SAMPLE_HEADER_SIZE = 8", "SAMPLE_HEADER_SIZE = 9"),
     (FRAMES, "SAMPLE_SIZE = 12", "SAMPLE_SIZE = 13"),
     (FRAMES, "MAX_SAMPLES_PER_FRAME = 19", "MAX_SAMPLES_PER_FRAME = 18"),
@@ -79,8 +86,11 @@ CHANGES: list[tuple[str, str, str]] = [
     (FRAMES, "    max_batch: int = MAX_SAMPLES_PER_FRAME\n", "    max_batch: int = 10\n"),
     (FRAMES, "    tick_hz: int = 1_000_000\n", "    tick_hz: int = 32_768\n"),
     (FRAMES, "    seconds: int = 1\n", "    seconds: int = 2\n"),
-    (FRAMES, "_COMMAND_SIZES = {Opcode.START: 1, Opcode.STOP: 1, Opcode.CONFIGURE: 3, Opcode.IDENTIFY: 2}",
-     "_COMMAND_SIZES = {Opcode.START: 1, Opcode.STOP: 2, Opcode.CONFIGURE: 3, Opcode.IDENTIFY: 2}"),
+    (
+        FRAMES,
+        "_COMMAND_SIZES = {Opcode.START: 1, Opcode.STOP: 1, Opcode.CONFIGURE: 3, Opcode.IDENTIFY: 2}",
+        "_COMMAND_SIZES = {Opcode.START: 1, Opcode.STOP: 2, Opcode.CONFIGURE: 3, Opcode.IDENTIFY: 2}",
+    ),
 ]
 
 
@@ -101,7 +111,10 @@ def main() -> int:
             try:
                 result = subprocess.run(
                     [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *TESTS],
-                    cwd=work, capture_output=True, text=True, check=False,
+                    cwd=work,
+                    capture_output=True,
+                    text=True,
+                    check=False,
                 )
             finally:
                 target.write_text(original)

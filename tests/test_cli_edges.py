@@ -20,11 +20,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from synthetic import MOUNTINGS, Schedule, readings, upright_frame, write  # noqa: E402
+from synthetic import MOUNTINGS, Schedule, readings, upright_frame, write
 
-from companion import cli  # noqa: E402
-from companion.link import FoundSensor  # noqa: E402
-from companion.sim.clock import run_virtual  # noqa: E402
+from companion import cli
+from companion.link import FoundSensor
+from companion.sim.clock import run_virtual
 
 
 def posture(capsys, *args: str) -> tuple[int, str, str]:
@@ -70,7 +70,7 @@ def elapsed_virtual(monkeypatch) -> list[float]:
 def test_record_refuses_an_existing_file_without_force(capsys, virtual_time, tmp_path):
     path = tmp_path / "mine.csv"
     path.write_text("precious\n")
-    code, out, err = posture(capsys, "record", str(path), "--simulate", "--seconds", "1", "--timeout", "0.5")
+    code, _out, err = posture(capsys, "record", str(path), "--simulate", "--seconds", "1", "--timeout", "0.5")
     assert code == 2
     assert err.splitlines() == [f"posture: {path} exists; add --force to replace it"]
     assert path.read_text() == "precious\n"
@@ -173,16 +173,22 @@ def _slouch_recording(path: Path, rest_s: float = 40.0) -> Path:
     again leaning right for ``rest_s``."""
     schedule = Schedule().hold(62, 0.0).hold(20, 25.0).hold(rest_s, 0.0, lateral=6.0)
     calibration = upright_frame(MOUNTINGS["tilted"])
-    return write(path, readings(schedule, MOUNTINGS["tilted"]), {"kind": "reference", "rate_hz": 50.0,
-                                                                 "calibration": calibration})
+    return write(
+        path,
+        readings(schedule, MOUNTINGS["tilted"]),
+        {"kind": "reference", "rate_hz": 50.0, "calibration": calibration},
+    )
 
 
 def test_analyze_json_into_head_exits_quietly(tmp_path):
     # Long enough that the JSON outgrows the pipe's buffer, so writing it meets the closed pipe.
     recording = _slouch_recording(tmp_path / "slouch.csv", rest_s=1200)
-    run = subprocess.run(
+    run = subprocess.run(  # noqa: PLW1510 - the exit status is what the test checks
         f"{sys.executable} -m companion analyze --json {recording} | head -c 600",
-        shell=True, capture_output=True, text=True, timeout=120,
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)},
         executable="/bin/bash",
     )
@@ -196,7 +202,7 @@ def test_analyze_json_into_head_exits_quietly(tmp_path):
 @pytest.mark.parametrize("ask", [[], ["--kind", "upright_go"], ["--address", "F0:00:00:00:00:01"]])
 def test_stream_connects_as_soon_as_the_wanted_sensor_advertises(capsys, monkeypatch, ask):
     took = elapsed_virtual(monkeypatch)
-    code, out, err = posture(capsys, "stream", "--simulate", "--json", "--seconds", "1", "--timeout", "5", *ask)
+    code, _out, err = posture(capsys, "stream", "--simulate", "--json", "--seconds", "1", "--timeout", "5", *ask)
     assert code == 0, err
     # Connecting and a second of streaming; the full 5 s scan alone would be more.
     assert took[0] < 4.0, took
@@ -205,8 +211,16 @@ def test_stream_connects_as_soon_as_the_wanted_sensor_advertises(capsys, monkeyp
 def test_record_connects_as_soon_as_the_wanted_sensor_advertises(capsys, monkeypatch, tmp_path):
     took = elapsed_virtual(monkeypatch)
     code, _, err = posture(
-        capsys, "record", str(tmp_path / "r.csv"), "--simulate", "--kind", "microbit", "--seconds", "1",
-        "--timeout", "5",
+        capsys,
+        "record",
+        str(tmp_path / "r.csv"),
+        "--simulate",
+        "--kind",
+        "microbit",
+        "--seconds",
+        "1",
+        "--timeout",
+        "5",
     )
     assert code == 0, err
     assert took[0] < 4.0, took

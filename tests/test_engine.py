@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from benchmarks.evaluation import run_wearer, score, tilt_errors, wearer_readings
 from companion.engine import (
     DELAY_CHOICES_S,
     Activity,
@@ -20,7 +21,6 @@ from companion.engine import (
     SlouchEnded,
     SlouchStarted,
 )
-from benchmarks.evaluation import run_wearer, score, tilt_errors, wearer_readings
 from companion.engine.replay import replay
 from companion.readings import ImuReading
 from companion.sim.motion import rotation

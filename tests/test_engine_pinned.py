@@ -94,16 +94,23 @@ def test_from_lean_finds_forward_and_left():
 
 
 MOUNTINGS = [
-    np.eye(3), _rot("x", 90) @ _rot("z", 30), _rot("y", 170) @ _rot("x", -40), _rot("z", 40) @ _rot("x", 25) @ _rot("y", -15),
+    np.eye(3),
+    _rot("x", 90) @ _rot("z", 30),
+    _rot("y", 170) @ _rot("x", -40),
+    _rot("z", 40) @ _rot("x", 25) @ _rot("y", -15),
 ]
 
 
 @pytest.mark.parametrize("mounting", MOUNTINGS)
-@pytest.mark.parametrize(("flexion", "lateral"), [(0, 0), (25, 0), (-20, 0), (0, 15), (0, -15), (20, 10), (90, 0), (30, -12)])
+@pytest.mark.parametrize(
+    ("flexion", "lateral"), [(0, 0), (25, 0), (-20, 0), (0, 15), (0, -15), (20, 10), (90, 0), (30, -12)]
+)
 def test_angles_are_read_in_the_body_frame_whatever_the_mounting(mounting, flexion, lateral):
     frame = BodyFrame.from_lean(mounting @ _gravity(0, 0), mounting @ _gravity(15.0, 0))
     got = frame.angles_deg(mounting @ _gravity(flexion, lateral))
-    assert got[0] == pytest.approx(math.degrees(math.asin(math.sin(math.radians(flexion)) * math.cos(math.radians(lateral)))), abs=1e-6)
+    assert got[0] == pytest.approx(
+        math.degrees(math.asin(math.sin(math.radians(flexion)) * math.cos(math.radians(lateral)))), abs=1e-6
+    )
     assert got[1] == pytest.approx(lateral, abs=1e-6)
 
 
@@ -138,7 +145,7 @@ def test_a_lean_straight_down_is_refused_as_no_direction():
 
 def test_no_gravity_reading_cannot_calibrate():
     for bad in (np.zeros(3), np.array([1e-10, 0.0, 0.0])):
-        with pytest.raises(CalibrationError, match="^no gravity reading to calibrate from$"):
+        with pytest.raises(CalibrationError, match=r"^no gravity reading to calibrate from$"):
             BodyFrame.from_lean(bad, _gravity(20, 0))
         with pytest.raises(CalibrationError):
             BodyFrame.from_lean(_gravity(0, 0), bad)
@@ -174,16 +181,28 @@ def test_left_is_derived_so_it_is_neither_compared_nor_shown():
 def test_settings_defaults_are_the_documented_ones():
     s = EngineSettings()
     assert (s.threshold_deg, s.delay_s, s.hysteresis_deg, s.clear_hold_s, s.dwell_s) == (12.0, 30.0, 4.0, 2.0, 5.0)
-    assert (s.lateral_threshold_deg, s.lateral_hold_s, s.transition_quiet_s, s.renudge_s, s.gap_s) == (12.0, 60.0, 3.0, 300.0, 5.0)
+    assert (s.lateral_threshold_deg, s.lateral_hold_s, s.transition_quiet_s, s.renudge_s, s.gap_s) == (
+        12.0,
+        60.0,
+        3.0,
+        300.0,
+        5.0,
+    )
     assert s.clear_deg == 8.0 and s.start_after_s == 5.0
     assert EngineSettings(delay_s=5, dwell_s=10.0).start_after_s == 5.0
     assert DELAY_CHOICES_S == (5, 15, 30, 60, 120)
 
 
 RANGES = {
-    "threshold_deg": (5.0, 40.0), "hysteresis_deg": (1.0, 10.0), "clear_hold_s": (0.5, 10.0), "dwell_s": (1.0, 30.0),
-    "lateral_threshold_deg": (5.0, 40.0), "lateral_hold_s": (10.0, 600.0), "transition_quiet_s": (0.0, 10.0),
-    "renudge_s": (60.0, 3600.0), "gap_s": (1.0, 60.0),
+    "threshold_deg": (5.0, 40.0),
+    "hysteresis_deg": (1.0, 10.0),
+    "clear_hold_s": (0.5, 10.0),
+    "dwell_s": (1.0, 30.0),
+    "lateral_threshold_deg": (5.0, 40.0),
+    "lateral_hold_s": (10.0, 600.0),
+    "transition_quiet_s": (0.0, 10.0),
+    "renudge_s": (60.0, 3600.0),
+    "gap_s": (1.0, 60.0),
 }
 
 

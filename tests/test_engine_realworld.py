@@ -4,6 +4,7 @@ real recordings in ../shared/data."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import sys
@@ -14,11 +15,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from synthetic import MOUNTINGS, Schedule, readings, upright_frame, write  # noqa: E402
+from synthetic import MOUNTINGS, Schedule, readings, upright_frame, write
 
-from companion.analysis import analyze  # noqa: E402
-from companion.cli import main  # noqa: E402
-from companion.engine import (  # noqa: E402
+from companion.analysis import analyze
+from companion.cli import main
+from companion.engine import (
     BodyFrame,
     CalibrationError,
     DataGap,
@@ -31,8 +32,8 @@ from companion.engine import (  # noqa: E402
     SlouchReminded,
     SlouchStarted,
 )
-from companion.engine.replay import replay  # noqa: E402
-from companion.readings import ImuReading  # noqa: E402
+from companion.engine.replay import replay
+from companion.readings import ImuReading
 
 MOUNT = list(MOUNTINGS.items())
 
@@ -119,7 +120,9 @@ def test_recorded_calibration_and_sensor_mounting_serve_by_default(tmp_path):
     mounting = MOUNTINGS["upside_down"]
     schedule = Schedule().hold(10).hold(120, flexion=25).hold(30)
     rs = readings(schedule, mounting, rate_hz=10.0)
-    path = write(tmp_path / "rec.csv", rs, {"kind": "reference", "rate_hz": 10.0, "calibration": upright_frame(mounting)})
+    path = write(
+        tmp_path / "rec.csv", rs, {"kind": "reference", "rate_hz": 10.0, "calibration": upright_frame(mounting)}
+    )
     result = analyze(path)
     assert result.forward_from == "recorded calibration"
     assert [a["kind"] for a in result.alerts] == ["slouch"]
@@ -138,7 +141,9 @@ def test_bad_lean_and_calibration_windows_are_refused_with_one_line(tmp_path, ca
     # Shake the last ten seconds: a moving calibration window.
     shaken = [
         ImuReading(r.t_s, (r.accel_g[0] + 0.2 * math.sin(40 * r.t_s), r.accel_g[1], r.accel_g[2]), r.gyro_dps, r.seq)
-        if r.t_s > 97 else r for r in rs
+        if r.t_s > 97
+        else r
+        for r in rs
     ]
     path = write(tmp_path / "go.csv", shaken, {"kind": "upright_go", "rate_hz": 20.0})
     cases = {
@@ -169,7 +174,7 @@ def test_frames_are_one_per_second_also_after_gaps(tmp_path):
     result = analyze(path)
     times = [f["t_s"] for f in result.frames]
     assert len(times) == len(set(times))
-    assert all(b - a >= 1.0 - 1e-9 for a, b in zip(times, times[1:]))
+    assert all(b - a >= 1.0 - 1e-9 for a, b in itertools.pairwise(times))
     assert all(float(t).is_integer() for t in times)
     assert len(times) == pytest.approx(result.worn_s, abs=8)  # filter start-up after each gap
     assert result.gaps == [{"start_s": pytest.approx(100.0, abs=0.05), "end_s": pytest.approx(130.0, abs=0.05)}]
@@ -202,7 +207,7 @@ def _movements() -> Schedule:
 @pytest.mark.parametrize(("name", "mounting"), MOUNT)
 def test_a_gyroscope_turning_the_wrong_way_is_caught_and_posture_stays_right(name, mounting):
     rs = readings(_movements(), mounting, gyro_signs=(-1.0, -1.0, -1.0))
-    engine, events = run(rs, BodyFrame.from_dict(upright_frame(mounting)))
+    _engine, events = run(rs, BodyFrame.from_dict(upright_frame(mounting)))
     [mismatch] = kinds(events, GyroscopeMismatch)
     assert mismatch.t_s < 60 and mismatch.action in ("corrected", "ignored")
     assert [type(e) for e in events].count(GyroscopeMismatch) == 1  # told once
@@ -220,8 +225,10 @@ def test_slips_stay_under_one_per_eight_hours_on_real_continuous_wear(shared_dat
     from benchmarks.evaluation import slips_in_recordings
 
     paths = [
-        p for folder in ("upper-back-trunk-movements", "waist-activities", "seated-postures")
-        for p in sorted((shared_data / folder).glob("*.csv*")) if "index" not in p.name
+        p
+        for folder in ("upper-back-trunk-movements", "waist-activities", "seated-postures")
+        for p in sorted((shared_data / folder).glob("*.csv*"))
+        if "index" not in p.name
     ]
     slips, hours = slips_in_recordings(paths)
     assert hours > 3
@@ -248,7 +255,7 @@ def test_an_hour_of_slouching_is_nudged_again_every_five_minutes():
     _, events = run(rs, BodyFrame.from_dict(upright_frame(MOUNTINGS["tilted"])), rate_hz=10.0)
     [alert] = kinds(events, SlouchAlerted)
     reminders = kinds(events, SlouchReminded)
-    assert len(reminders) == int((3600 - 30) // 300)
+    assert len(reminders) == ((3600 - 30) // 300)
     gaps = np.diff([alert.t_s] + [r.t_s for r in reminders])
     assert np.allclose(gaps, 300.0, atol=0.5)
     assert [r.count for r in reminders] == list(range(1, len(reminders) + 1))
@@ -261,8 +268,9 @@ def test_reminders_reach_the_wearer_within_the_alert_budget():
     from companion.settings import Settings
 
     now = [datetime(2026, 3, 2, 10, 0)]
-    session = LiveSession(Settings(), rate_hz=10.0, frame=BodyFrame.from_dict(upright_frame(np.eye(3))),
-                          clock=lambda: now[0])
+    session = LiveSession(
+        Settings(), rate_hz=10.0, frame=BodyFrame.from_dict(upright_frame(np.eye(3))), clock=lambda: now[0]
+    )
     rs = readings(Schedule().hold(10).hold(1900, flexion=22), np.eye(3), rate_hz=10.0)
     nudges = []
     for i in range(0, len(rs), 10):
@@ -293,10 +301,13 @@ def test_a_sustained_accelerometer_disagreement_is_resolved_within_ten_seconds(r
         ]
         engine.process(batch)
         g = np.array(engine._ahrs.get_gravity())
-        if batch[-1].t_s > jump_s and resolved_s is None:
-            # Followed: within half the rejection threshold (10 deg) of the accelerometer.
-            if math.degrees(math.acos(min(1.0, float(g @ tilted) / np.linalg.norm(g)))) < 5.0:
-                resolved_s = batch[-1].t_s - jump_s
+        # Followed: within half the rejection threshold (10 deg) of the accelerometer.
+        if (
+            batch[-1].t_s > jump_s
+            and resolved_s is None
+            and math.degrees(math.acos(min(1.0, float(g @ tilted) / np.linalg.norm(g)))) < 5.0
+        ):
+            resolved_s = batch[-1].t_s - jump_s
     assert resolved_s is not None and resolved_s <= 10.0
 
 
@@ -330,15 +341,14 @@ def test_guided_calibration_completes_through_the_link_on_every_sensor_kind(kind
     """The live session starts at 50 Hz and learns the sensor's rate on connection;
     the calibration started before must still complete (Upright GO and micro:bit
     run at ~15 Hz)."""
-    from companion.sim.clock import run_virtual
-    from companion.sim.wearer import Script, SimulatedWearer
+    from datetime import datetime
 
     from companion.engine import CalibrationCompleted
     from companion.link import ReadingsReceived, SensorConnected
-    from datetime import datetime
-
     from companion.live import LiveSession
     from companion.settings import Settings
+    from companion.sim.clock import run_virtual
+    from companion.sim.wearer import Script, SimulatedWearer
     from companion.sim.world import ALL_KINDS, simulated_radio
 
     factory = {cls.__module__.rsplit(".", 1)[-1]: cls for cls in ALL_KINDS}[kind]
@@ -381,8 +391,9 @@ def test_a_gap_in_the_live_session_is_passed_on_and_no_alert_fires_after_it():
     from companion.live import LiveSession
     from companion.settings import Settings
 
-    session = LiveSession(Settings(), frame=BodyFrame.from_dict(upright_frame(np.eye(3))),
-                          clock=lambda: datetime(2026, 3, 2, 10, 0))
+    session = LiveSession(
+        Settings(), frame=BodyFrame.from_dict(upright_frame(np.eye(3))), clock=lambda: datetime(2026, 3, 2, 10, 0)
+    )
     schedule = Schedule().hold(10, ramp_s=0.5).hold(25, flexion=25, ramp_s=0.5).hold(10, flexion=25, ramp_s=0.0)
     rs = _with_gap(readings(schedule, np.eye(3)), 35.5, 600.0)
     events, nudges = [], []
@@ -399,6 +410,6 @@ def test_rotation_and_reaching_are_neither_slouch_nor_lean(name, mounting):
     schedule = Schedule().hold(10).hold(90, rotation=40).hold(60, rotation=-40).hold(5)
     for _ in range(8):  # reach for something on the desk and come back
         schedule.hold(2, flexion=35, ramp_s=1.0).hold(6, ramp_s=1.0)
-    engine, events = run(readings(schedule, mounting), BodyFrame.from_dict(upright_frame(mounting)))
+    _engine, events = run(readings(schedule, mounting), BodyFrame.from_dict(upright_frame(mounting)))
     assert not kinds(events, SlouchAlerted) and not kinds(events, LeanAlerted)
     assert not kinds(events, SlouchStarted)

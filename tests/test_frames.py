@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -26,7 +28,6 @@ from firmware_protocol import (
     samples_per_frame,
     vectors,
 )
-import contextlib
 
 GOLDEN = vectors.load()
 DECODERS = {
@@ -87,7 +88,7 @@ def test_out_of_range_values_are_refused_before_encoding():
         Configure(SensorConfig(), 0)
     with pytest.raises(InvalidParameter, match="ax"):
         RawSample(40000, 0, 0, 0, 0, 0)
-    with pytest.raises(InvalidParameter, match="1..19"):
+    with pytest.raises(InvalidParameter, match=r"1\.\.19"):
         SampleBatch(0, 0, SensorConfig(), ())
 
 

@@ -11,6 +11,7 @@ import struct
 import pytest
 
 from firmware_protocol import frames
+from firmware_protocol.errors import InvalidFrame, InvalidParameter, UnsupportedVersion
 from firmware_protocol.frames import (
     ACCEL_RANGES_G,
     ATT_HEADER_SIZE,
@@ -40,7 +41,6 @@ from firmware_protocol.frames import (
     pack_sample_frame,
     samples_per_frame,
 )
-from firmware_protocol.errors import InvalidFrame, InvalidParameter, UnsupportedVersion
 
 CONFIG = SensorConfig()
 SAMPLE = RawSample(1, -2, 3, -4, 5, -6)
@@ -151,7 +151,9 @@ def test_sample_frame_header_bounds_accepted(seq, t0):
     assert pack_sample_frame(seq, t0, CONFIG, struct.pack("<6h", 1, -2, 3, -4, 5, -6)) == bytes(batch)
 
 
-@pytest.mark.parametrize(("seq", "t0", "name"), [(-1, 0, "seq"), (0x10000, 0, "seq"), (0, -1, "t0_ticks"), (0, 0x100000000, "t0_ticks")])
+@pytest.mark.parametrize(
+    ("seq", "t0", "name"), [(-1, 0, "seq"), (0x10000, 0, "seq"), (0, -1, "t0_ticks"), (0, 0x100000000, "t0_ticks")]
+)
 def test_sample_frame_header_bounds_refused(seq, t0, name):
     with pytest.raises(InvalidParameter, match=rf"^{name}=-?\d+ is outside 0\.\.\d+$"):
         SampleBatch(seq, t0, CONFIG, (SAMPLE,))
@@ -194,7 +196,7 @@ def test_a_sample_frame_longer_than_nineteen_samples_or_not_whole_is_refused():
     with pytest.raises(InvalidFrame, match="body of 240 bytes"):
         SampleBatch.from_bytes(full + bytes(12))
     with pytest.raises(InvalidFrame, match="body of 13 bytes"):
-        SampleBatch.from_bytes(full[:8 + 13])
+        SampleBatch.from_bytes(full[: 8 + 13])
     with pytest.raises(InvalidFrame, match="body of 227 bytes"):
         SampleBatch.from_bytes(full[:-1])
 
@@ -357,7 +359,10 @@ def test_command_response_layout_and_bounds():
         with pytest.raises(InvalidParameter, match=r"^request="):
             CommandResponse(request, ResultCode.SUCCESS)
     assert [int(c) for c in ResultCode] == [0, 1, 2, 3, 4]
-    for data, message in ((b"\x81\x01\x00", "must start with 0x80, got 0x81"), (b"\x80\x01\x05", "unknown result code 5")):
+    for data, message in (
+        (b"\x81\x01\x00", "must start with 0x80, got 0x81"),
+        (b"\x80\x01\x05", "unknown result code 5"),
+    ):
         with pytest.raises(InvalidFrame, match=message) as err:
             CommandResponse.from_bytes(data)
         assert err.value.data == data

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from synthetic import MOUNTINGS, Schedule, readings, upright_frame  # noqa: E402
+from synthetic import MOUNTINGS, Schedule, readings, upright_frame
 
-from companion.engine import BodyFrame, EngineSettings, EngineState, PostureEngine  # noqa: E402
-from companion.engine.replay import Alert, replay  # noqa: E402
+from companion.engine import BodyFrame, EngineSettings, EngineState, PostureEngine
+from companion.engine.replay import Alert, replay
 
 MOUNT = MOUNTINGS["straight"]
 

@@ -37,7 +37,9 @@ class Day:
         self.start = start
         self.t_s = 0.0
         self.session = LiveSession(
-            Settings(breaks=BreakSettings(sit_minutes=10), **settings), rate_hz=RATE_HZ, frame=FRAME,
+            Settings(breaks=BreakSettings(sit_minutes=10), **settings),
+            rate_hz=RATE_HZ,
+            frame=FRAME,
             clock=lambda: self.start + timedelta(seconds=self.t_s),
         )
         self.prompts: list[tuple[float, str]] = []
@@ -86,6 +88,8 @@ def test_a_long_slouch_that_ends_offers_a_stretch():
 def test_a_stretch_done_answers_the_prompt():
     day = Day(datetime(2026, 12, 1, 10, 0))
     day.hold(5 * 60)
-    day.session.stretch_record(StretchResult(StretchKind.TRUNK_ROTATION, 30.0, left_deg=40.0, right_deg=42.0), by_hand=True)
+    day.session.stretch_record(
+        StretchResult(StretchKind.TRUNK_ROTATION, 30.0, left_deg=40.0, right_deg=42.0), by_hand=True
+    )
     day.hold(6 * 60)  # ten minutes of sitting, but a stretch five minutes ago
     assert day.prompts == []

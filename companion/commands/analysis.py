@@ -8,7 +8,6 @@ from pathlib import Path
 
 from .output import EXIT_OK, EXIT_USAGE, CliError, Output
 
-
 #: Engine states that count as slouched in the per-minute summary.
 SLOUCHED_STATES = ("slouching", "alerted")
 
@@ -29,9 +28,7 @@ def minute_table(frames: list[dict[str, object]]) -> list[str]:
         lateral = [float(f["lateral_deg"]) for f in group]  # type: ignore[arg-type]
         slouched = sum(f["state"] in SLOUCHED_STATES for f in group) / len(group)
         mean, lean = (round(sum(v) / len(v), 1) + 0.0 for v in (flexion, lateral))  # + 0.0: no "-0.0"
-        lines.append(
-            f"{minute:>6}  {mean:>8.1f}  {max(flexion):>7.1f}  {slouched:>8.0%}  {lean:>+18.1f}"
-        )
+        lines.append(f"{minute:>6}  {mean:>8.1f}  {max(flexion):>7.1f}  {slouched:>8.0%}  {lean:>+18.1f}")
     return lines
 
 

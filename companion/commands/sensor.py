@@ -262,7 +262,7 @@ async def cmd_record(args: argparse.Namespace, out: Output) -> int:
     from ..simulation import open_transport
 
     path = Path(args.out)
-    if path.exists() and not args.force:
+    if path.exists() and not args.force:  # noqa: ASYNC240 - one stat before the loop has work
         raise CliError(f"{path} exists; add --force to replace it", EXIT_USAGE)
     async with open_transport(args.simulate, wearer=args.simulate) as transport:
         found = await _scan(transport, args.timeout, until=_wanted(args))

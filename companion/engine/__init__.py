@@ -23,8 +23,24 @@ from .events import (
 from .settings import DELAY_CHOICES_S, EngineSettings, SettingError
 
 __all__ = [
-    "Activity", "BodyFrame", "CalibrationCompleted", "CalibrationError", "CalibrationProgress",
-    "DataGap", "DELAY_CHOICES_S", "GyroscopeMismatch", "SlouchReminded", "EngineEvent", "EngineSettings", "EngineState", "LeanAlerted",
-    "PostureEngine", "PostureSnapshot", "RecalibrationNeeded", "SettingError", "SlouchAlerted",
-    "SlouchEnded", "SlouchStarted",
+    "DELAY_CHOICES_S",
+    "Activity",
+    "BodyFrame",
+    "CalibrationCompleted",
+    "CalibrationError",
+    "CalibrationProgress",
+    "DataGap",
+    "EngineEvent",
+    "EngineSettings",
+    "EngineState",
+    "GyroscopeMismatch",
+    "LeanAlerted",
+    "PostureEngine",
+    "PostureSnapshot",
+    "RecalibrationNeeded",
+    "SettingError",
+    "SlouchAlerted",
+    "SlouchEnded",
+    "SlouchReminded",
+    "SlouchStarted",
 ]

@@ -8,12 +8,12 @@ read in the body frame whatever the mounting.
 
 from __future__ import annotations
 
-from ..errors import RecordingInvalid
-
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from ..errors import RecordingInvalid
 
 MIN_LEAN_DEG = 8.0
 
@@ -51,9 +51,7 @@ class BodyFrame:
         leaning = _unit(leaning)
         angle = math.degrees(math.acos(max(-1.0, min(1.0, float(up @ leaning)))))
         if angle < MIN_LEAN_DEG:
-            raise CalibrationError(
-                f"the forward lean was only {angle:.0f} deg; lean at least {MIN_LEAN_DEG:.0f} deg"
-            )
+            raise CalibrationError(f"the forward lean was only {angle:.0f} deg; lean at least {MIN_LEAN_DEG:.0f} deg")
         # Leaning forward moves the up direction toward the wearer's back.
         backward = leaning - (leaning @ up) * up
         return cls(_floats(up), _floats(_unit(-backward)))

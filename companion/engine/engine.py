@@ -97,7 +97,11 @@ class _GuidedCalibration:
             self._restart_hold()
             if not self._moving_reported:
                 self._moving_reported = True
-                return [CalibrationProgress(t_s, "upright", f"Hold still: the sensor feels you {activity.value}.", moving=True)]
+                return [
+                    CalibrationProgress(
+                        t_s, "upright", f"Hold still: the sensor feels you {activity.value}.", moving=True
+                    )
+                ]
             return []
         events: list[EngineEvent] = []
         if self._moving_reported:
@@ -111,7 +115,9 @@ class _GuidedCalibration:
             self.phase = "lean"
             self._restart_hold()
             events.append(
-                CalibrationProgress(t_s, "lean", "Upright captured. Now lean forward slowly, about 20 degrees, and hold.")
+                CalibrationProgress(
+                    t_s, "lean", "Upright captured. Now lean forward slowly, about 20 degrees, and hold."
+                )
             )
         return events
 
@@ -280,7 +286,7 @@ class PostureEngine:
             if end.t_s - last > gap_s:
                 # A silence somewhere in this tick: find it, feed what came before.
                 prev = last
-                for j, r in enumerate(sl):
+                for j, r in enumerate(sl):  # noqa: B007 - j is read after the break
                     if r.t_s - prev > gap_s:
                         break
                     prev = r.t_s
@@ -380,7 +386,10 @@ class PostureEngine:
             self._gyro_check.reset_tick()
 
     def _tick(
-        self, t_s: float, accel_square_mean: float, accel_mean: tuple[float, float, float],
+        self,
+        t_s: float,
+        accel_square_mean: float,
+        accel_mean: tuple[float, float, float],
         events: list[EngineEvent],
     ) -> None:
         assert self._first_t is not None
@@ -431,8 +440,10 @@ class PostureEngine:
             # Without a gyroscope every tilt looks like a jump without a turn.
             # A slip is judged against the gyroscope: not while the self-check doubts it.
             if (
-                self.has_gyro and (self._gyro_check is None or self._gyro_check.trusted_so_far())
-                and not self._needs_recalibration and self._calibration is None
+                self.has_gyro
+                and (self._gyro_check is None or self._gyro_check.trusted_so_far())
+                and not self._needs_recalibration
+                and self._calibration is None
             ):
                 events += self._check_slip(t_s, activity, accel_mean)
             judging = not (self._needs_recalibration or self._paused or self._calibration is not None)
@@ -461,9 +472,7 @@ class PostureEngine:
             self._still_ref = direction
             return []
         ref = self._still_ref
-        moved = ref is not None and (
-            direction[0] * ref[0] + direction[1] * ref[1] + direction[2] * ref[2] < _SLIP_COS
-        )
+        moved = ref is not None and (direction[0] * ref[0] + direction[1] * ref[1] + direction[2] * ref[2] < _SLIP_COS)
         self._slip_ticks = self._slip_ticks + 1 if moved else 0
         if self._slip_ticks < SLIP_TICKS:
             return []
@@ -471,7 +480,9 @@ class PostureEngine:
         self._still_ref = None
         events: list[EngineEvent] = self.detector.end_now(t_s)
         events.append(
-            RecalibrationNeeded(t_s, f"the sensor seems to have moved on your back ({error:.0f} deg without a matching turn)")
+            RecalibrationNeeded(
+                t_s, f"the sensor seems to have moved on your back ({error:.0f} deg without a matching turn)"
+            )
         )
         return events
 
@@ -525,4 +536,3 @@ class PostureEngine:
             self.detector.held_s(t_s),
             self.settings.delay_s,
         )
-

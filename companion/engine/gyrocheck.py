@@ -75,7 +75,9 @@ class GyroCheck:
         self._prev = None
         self._rate = [0.0, 0.0, 0.0, 0]
 
-    def tick(self, t_s: float, accel_mean: tuple[float, float, float], spread_g: float, walking: bool) -> GyroscopeMismatch | None:
+    def tick(
+        self, t_s: float, accel_mean: tuple[float, float, float], spread_g: float, walking: bool
+    ) -> GyroscopeMismatch | None:
         if self._started is None:
             self._started = t_s
         sx, sy, sz, n = self._rate
@@ -122,7 +124,11 @@ class GyroCheck:
         """A verdict, or None to keep gathering evidence (until GIVE_UP_S)."""
         final = self._started is not None and t_s - self._started >= GIVE_UP_S
         if self._evidence_deg < EVIDENCE_DEG / 2 or self._d <= 0:
-            return GyroscopeMismatch(t_s, "ok", (1.0, 1.0, 1.0), float("nan"), "not enough movement to check") if final else None
+            return (
+                GyroscopeMismatch(t_s, "ok", (1.0, 1.0, 1.0), float("nan"), "not enough movement to check")
+                if final
+                else None
+            )
         correlation = self._s / np.sqrt(np.maximum(self._p, 1e-12) * self._d)
         order = np.argsort(-correlation)
         best, second = int(order[0]), int(order[1])
@@ -134,7 +140,10 @@ class GyroCheck:
         if own >= top - TIE:
             if own >= SCALE_CORRELATION and not SCALE_RANGE[0] <= scale <= SCALE_RANGE[1]:
                 return GyroscopeMismatch(
-                    t_s, "ignored", (1.0, 1.0, 1.0), own,
+                    t_s,
+                    "ignored",
+                    (1.0, 1.0, 1.0),
+                    own,
                     f"the gyroscope turns {1 / scale if scale else 0:.1f}x as far as the accelerometer tilts: "
                     "it is set aside and posture is read from the accelerometer alone",
                 )
@@ -145,13 +154,19 @@ class GyroCheck:
         if top >= CORRECTABLE_CORRELATION and top - own >= CLEAR_MARGIN and top - float(correlation[second]) >= TIE:
             axes = ", ".join(name for name, v in zip("xyz", signs) if v < 0)
             return GyroscopeMismatch(
-                t_s, "corrected", signs, top,
+                t_s,
+                "corrected",
+                signs,
+                top,
                 f"the gyroscope's {axes} axis turns the wrong way (correlation {own:+.2f} with the accelerometer): "
                 "corrected",
             )
         if own <= WRONG_WAY_CORRELATION:
             return GyroscopeMismatch(
-                t_s, "ignored", (1.0, 1.0, 1.0), own,
+                t_s,
+                "ignored",
+                (1.0, 1.0, 1.0),
+                own,
                 f"the gyroscope turns against the accelerometer (correlation {own:+.2f}): it is set aside and "
                 "posture is read from the accelerometer alone",
             )

@@ -82,12 +82,18 @@ def replay(
     in batches of ``batch`` and collect what came out. ``ticks=False`` skips keeping
     the per-tick view (for throughput measurements)."""
     result = Replay()
-    chunks = [readings] if isinstance(readings, Sequence) and (not readings or isinstance(readings[0], ImuReading)) else readings
+    chunks = (
+        [readings]
+        if isinstance(readings, Sequence) and (not readings or isinstance(readings[0], ImuReading))
+        else readings
+    )
     previous = engine.tick_listener
     if ticks:
         keep = result.ticks.append
 
-        def on_tick(t_s: float, flexion: float | None, lateral: float | None, activity: Activity, state: EngineState) -> None:
+        def on_tick(
+            t_s: float, flexion: float | None, lateral: float | None, activity: Activity, state: EngineState
+        ) -> None:
             if flexion is not None:
                 keep(Tick(t_s, flexion, lateral or 0.0, activity, state))
 
@@ -113,7 +119,9 @@ def _fold(result: Replay, engine: PostureEngine) -> None:
                 open_start = event
             case SlouchEnded():
                 open_start = None
-                result.episodes.append(Episode(event.start_s, event.end_s, event.peak_deg, event.mean_deg, event.alerted))
+                result.episodes.append(
+                    Episode(event.start_s, event.end_s, event.peak_deg, event.mean_deg, event.alerted)
+                )
             case SlouchAlerted():
                 result.alerts.append(Alert(event.t_s, "slouch", event.flexion_deg))
             case SlouchReminded():

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..errors import SettingsInvalid
-
 from dataclasses import dataclass, fields
+
+from ..errors import SettingsInvalid
 
 #: Alert delays offered to the wearer (seconds held before an alert).
 DELAY_CHOICES_S = (5, 15, 30, 60, 120)
@@ -59,7 +59,9 @@ class EngineSettings:
             if not isinstance(value, (int, float)) or not low <= value <= high:
                 raise SettingError(f.name, value, f"a number from {low:g} to {high:g}")
         if self.hysteresis_deg >= self.threshold_deg:
-            raise SettingError("hysteresis_deg", self.hysteresis_deg, f"less than threshold_deg ({self.threshold_deg:g})")
+            raise SettingError(
+                "hysteresis_deg", self.hysteresis_deg, f"less than threshold_deg ({self.threshold_deg:g})"
+            )
 
     @property
     def clear_deg(self) -> float:

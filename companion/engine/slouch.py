@@ -43,7 +43,6 @@ WALK_ENDS_EPISODE_S = 2.0
 LATERAL_HYSTERESIS_DEG = 4.0
 
 
-
 class SlouchState(enum.StrEnum):
     UPRIGHT = "upright"  # nothing under way
     ONSET = "onset"  # flexion above the threshold, not yet held for the dwell
@@ -128,8 +127,11 @@ class SlouchDetector:
     def _idle(self, flexion_deg: float, lateral_deg: float, activity: Activity) -> bool:
         s = self.settings
         return (
-            activity is _STILL and self.state is _UPRIGHT and self.lean_state is _CENTRED
-            and self._walking_since is None and flexion_deg <= s.threshold_deg
+            activity is _STILL
+            and self.state is _UPRIGHT
+            and self.lean_state is _CENTRED
+            and self._walking_since is None
+            and flexion_deg <= s.threshold_deg
             and -s.lateral_threshold_deg < lateral_deg < s.lateral_threshold_deg
         )
 
