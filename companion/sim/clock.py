@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import selectors
-from collections.abc import Coroutine, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Coroutine, Mapping
+from concurrent.futures import Executor
+from typing import TYPE_CHECKING, Any, TypeVar, TypeVarTuple, Unpack
 
 if TYPE_CHECKING:
     from _typeshed import FileDescriptorLike
 
 T = TypeVar("T")
+_Ts = TypeVarTuple("_Ts")
 
 
 class _JumpingSelector(selectors.BaseSelector):
@@ -32,6 +34,14 @@ class _JumpingSelector(selectors.BaseSelector):
             return events
         if timeout is None:
             return self._selector.select(None)
+        if self._loop.in_executor:
+            # A thread is working for the loop (``asyncio.to_thread``): the clock may not
+            # run ahead of it, or simulated minutes pass while a file opens. Wait for
+            # real (its result wakes the loop) and let virtual time follow real time.
+            events = self._selector.select(timeout)
+            if not events:
+                self._loop.advance(timeout)
+            return events
         self._loop.advance(timeout)
         return []
 
@@ -57,6 +67,18 @@ class VirtualClockLoop(asyncio.SelectorEventLoop):
     def __init__(self) -> None:
         super().__init__(_JumpingSelector(selectors.DefaultSelector(), self))
         self._now_s = 0.0
+        self.in_executor = 0  # calls running in the executor for this loop
+
+    def run_in_executor(
+        self, executor: Executor | None, func: Callable[[Unpack[_Ts]], T], *args: *_Ts
+    ) -> asyncio.Future[T]:
+        future = super().run_in_executor(executor, func, *args)
+        self.in_executor += 1
+        future.add_done_callback(self._executor_done)
+        return future
+
+    def _executor_done(self, _future: asyncio.Future[Any]) -> None:
+        self.in_executor -= 1
 
     def time(self) -> float:
         return self._now_s
