@@ -54,20 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
         "stream", "sensor.cmd_stream", "Print decoded readings from the remembered sensor, else the first one heard."
     )
     p.add_argument("--simulate", action="store_true", help="stream from a simulated sensor")
-    p.add_argument(
-        "--seconds",
-        type=_positive_float,
-        default=None,
-        metavar="N",
-        help="stop after N seconds of streaming (default: until Ctrl-C)",
-    )
-    p.add_argument(
-        "--timeout",
-        type=_positive_float,
-        default=5.0,
-        metavar="S",
-        help="wait up to S seconds for the sensor to advertise (default 5)",
-    )
+    _streaming_options(p)
     p.add_argument(
         "--json",
         action="store_true",
@@ -79,20 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("out", metavar="OUT.csv", help="file to write (an existing one only with --force)")
     p.add_argument("--force", action="store_true", help="replace OUT.csv if it exists")
     p.add_argument("--simulate", action="store_true", help="record a simulated wearer")
-    p.add_argument(
-        "--seconds",
-        type=_positive_float,
-        default=None,
-        metavar="N",
-        help="stop after N seconds of streaming (default: until Ctrl-C)",
-    )
-    p.add_argument(
-        "--timeout",
-        type=_positive_float,
-        default=5.0,
-        metavar="S",
-        help="wait up to S seconds for the sensor to advertise (default 5)",
-    )
+    _streaming_options(p)
     _sensor_options(p)
 
     p = add(
@@ -207,6 +181,24 @@ def _tracker_commands(add: Callable[[str, str, str], argparse.ArgumentParser]) -
     p.add_argument("--dry-run", action="store_true", help="print the file without writing or enabling it")
     p.add_argument("--kind", choices=kinds, help="with --address: the sensor kind")
     p.add_argument("--address", metavar="A", help="a sensor other than the remembered one")
+
+
+def _streaming_options(p: argparse.ArgumentParser) -> None:
+    """How long ``stream`` and ``record`` run and wait for their sensor."""
+    p.add_argument(
+        "--seconds",
+        type=_positive_float,
+        default=None,
+        metavar="N",
+        help="stop after N seconds of streaming (default: until Ctrl-C)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=5.0,
+        metavar="S",
+        help="wait up to S seconds for the sensor to advertise (default 5)",
+    )
 
 
 def _sensor_options(p: argparse.ArgumentParser) -> None:

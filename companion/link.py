@@ -86,6 +86,16 @@ class SensorConnected:
     rate_hz: float | None
     mtu: int
 
+    def sensor_info(self) -> dict[str, object]:
+        """What a screen or the control socket shows of the connected sensor."""
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "model": self.model,
+            "battery": self.battery_percent,
+            "rate_hz": self.rate_hz,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class ReadingsReceived:

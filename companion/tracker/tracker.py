@@ -197,13 +197,7 @@ class Tracker:
         elif isinstance(event, SensorConnected):
             if event.rate_hz:
                 self.session.set_rate(event.rate_hz)
-            self.sensor_info.update(
-                name=event.name,
-                kind=event.kind,
-                model=event.model,
-                battery=event.battery_percent,
-                rate_hz=event.rate_hz,
-            )
+            self.sensor_info.update(event.sensor_info())
             _log.info("connected to %s (%s), battery %s", event.name, event.model or event.kind, event.battery_percent)
         elif isinstance(event, BatteryChanged):
             self.sensor_info["battery"] = event.percent

@@ -191,13 +191,7 @@ class LinkMixin(_AppState):
         elif isinstance(event, SensorConnected):
             if event.rate_hz:
                 self.session.set_rate(event.rate_hz)
-            self.sensor_info.update(
-                name=event.name,
-                kind=event.kind,
-                model=event.model,
-                battery=event.battery_percent,
-                rate_hz=event.rate_hz,
-            )
+            self.sensor_info.update(event.sensor_info())
         elif isinstance(event, BatteryChanged):
             self.sensor_info["battery"] = event.percent
         elif isinstance(event, LinkFailed):
