@@ -38,12 +38,20 @@ def _has_command(posture: list[str], name: str) -> bool:
     return done.returncode == 0
 
 
-def _wall_s(argv: list[str], env: dict[str, str]) -> float:
+# ``posture status`` exits 3 when no tracker runs (docs/cli.md); anything else is a failure.
+_EXPECTED_STATUS = {"status": (0, 3)}
+
+
+def _wall_s(name: str, argv: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
-    subprocess.run(
-        argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True
+    done = subprocess.run(
+        argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False
     )
-    return time.perf_counter() - start
+    elapsed = time.perf_counter() - start
+    if done.returncode not in _EXPECTED_STATUS.get(name, (0,)):
+        message = done.stderr.decode(errors="replace").strip().splitlines()
+        raise RuntimeError(f"{' '.join(argv)} exited {done.returncode}: {message[-1] if message else ''}")
+    return elapsed
 
 
 def run() -> Iterator[Metric]:
@@ -53,12 +61,12 @@ def run() -> Iterator[Metric]:
         commands["status"] = [*posture, "status"]
     with tempfile.TemporaryDirectory() as home:
         env = {**os.environ, "POSTURE_HOME": home}  # status finds no tracker and no data here
-        for argv in commands.values():  # warm the file cache
-            _wall_s(argv, env)
+        for name, argv in commands.items():  # warm the file cache
+            _wall_s(name, argv, env)
         times: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(RUNS):
             for name, argv in commands.items():
-                times[name].append(_wall_s(argv, env))
+                times[name].append(_wall_s(name, argv, env))
     median = {name: statistics.median(values) for name, values in times.items()}
     yield Metric("cli_argparse_wall", median["argparse"], "s", 'python -c "import argparse", median of 15')
     yield Metric("cli_help_wall", median["help"], "s", "posture --help, median of 15")
