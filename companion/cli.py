@@ -90,9 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--threshold",
         type=float,
-        default=12.0,
         metavar="DEG",
-        help="forward flexion beyond upright that counts (default 12)",
+        help="forward flexion beyond upright that counts (default: the engine's, 10)",
     )
     p.add_argument(
         "--delay",

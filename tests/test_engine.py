@@ -70,7 +70,7 @@ def test_alert_comes_within_a_second_of_onset_plus_delay(delay_s):
     script = Script().calibration().sit(30).slump(20, 20, delay_s + 40).sit(30)
     wearer = SimulatedWearer(script, seed=5)
     run = run_wearer(wearer, EngineSettings(delay_s=delay_s))
-    [truth] = wearer.episodes(12.0)
+    [truth] = wearer.episodes(EngineSettings().threshold_deg)
     [alert] = events_of(run, SlouchAlerted)
     assert abs(alert.t_s - (truth.start_s + delay_s)) <= 1.0
     [started] = events_of(run, SlouchStarted)
@@ -82,7 +82,7 @@ def test_sitting_up_clears_the_slouch_with_peak_and_mean():
     wearer = SimulatedWearer(script, seed=6)
     run = run_wearer(wearer)
     [ended] = events_of(run, SlouchEnded)
-    [truth] = wearer.episodes(12.0)
+    [truth] = wearer.episodes(EngineSettings().threshold_deg)
     assert ended.alerted
     assert abs(ended.end_s - truth.end_s) <= 1.5
     assert ended.peak_deg == pytest.approx(20.4, abs=1.0)
@@ -163,7 +163,7 @@ def test_replaying_the_same_readings_gives_the_same_events():
 def test_scripted_workday_meets_the_detection_goals():
     wearer = SimulatedWearer(workday(21, 4.0), seed=21)
     run = run_wearer(wearer)
-    scores = score(wearer.episodes(12.0), run.events, 30.0)
+    scores = score(wearer.episodes(EngineSettings().threshold_deg), run.events, 30.0)
     assert scores.true_episodes >= 10
     assert scores.recall >= 0.95
     assert scores.precision >= 0.9

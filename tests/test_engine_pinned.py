@@ -180,7 +180,7 @@ def test_left_is_derived_so_it_is_neither_compared_nor_shown():
 
 def test_settings_defaults_are_the_documented_ones():
     s = EngineSettings()
-    assert (s.threshold_deg, s.delay_s, s.hysteresis_deg, s.clear_hold_s, s.dwell_s) == (12.0, 30.0, 4.0, 2.0, 5.0)
+    assert (s.threshold_deg, s.delay_s, s.hysteresis_deg, s.clear_hold_s, s.dwell_s) == (10.0, 30.0, 3.0, 2.0, 5.0)
     assert (s.lateral_threshold_deg, s.lateral_hold_s, s.transition_quiet_s, s.renudge_s, s.gap_s) == (
         12.0,
         60.0,
@@ -188,7 +188,7 @@ def test_settings_defaults_are_the_documented_ones():
         300.0,
         5.0,
     )
-    assert s.clear_deg == 8.0 and s.start_after_s == 5.0
+    assert s.clear_deg == 7.0 and s.start_after_s == 5.0
     assert EngineSettings(delay_s=5, dwell_s=10.0).start_after_s == 5.0
     assert DELAY_CHOICES_S == (5, 15, 30, 60, 120)
 

@@ -18,10 +18,17 @@ TICK = 0.25
 STILL, FIDGET, WALK, TRANS = Activity.STILL, Activity.FIDGETING, Activity.WALKING, Activity.TRANSITION
 
 
+def machine(**changes) -> EngineSettings:
+    """The angles in these tests are written for a 12 deg threshold and a clear level of
+    8 deg, whatever the shipped defaults (pinned in test_engine_pinned.py)."""
+    return EngineSettings(**{"threshold_deg": 12.0, "hysteresis_deg": 4.0, **changes})
+
+
 class Run:
     """A detector and a sample clock; ``hold`` feeds ticks and keeps every event."""
 
-    def __init__(self, settings: EngineSettings = EngineSettings()) -> None:
+    def __init__(self, settings: EngineSettings | None = None) -> None:
+        settings = settings or machine()
         self.d = SlouchDetector(settings)
         self.t = 0.0
         self.events: list = []
@@ -83,7 +90,7 @@ def test_episode_starts_at_the_dwell_and_alerts_at_the_delay_exactly():
 
 
 def test_reminders_come_every_renudge_after_the_alert_one_at_a_time():
-    run = Run(EngineSettings(renudge_s=60.0))
+    run = Run(machine(renudge_s=60.0))
     run.tick(20.0)
     onset = run.t
     run.hold(30.0 + 60.0 - TICK, 20.0)
@@ -97,7 +104,7 @@ def test_reminders_come_every_renudge_after_the_alert_one_at_a_time():
 
 
 def test_a_delay_not_longer_than_the_dwell_starts_and_alerts_on_the_same_tick():
-    run = Run(EngineSettings(delay_s=5, dwell_s=10.0))
+    run = Run(machine(delay_s=5, dwell_s=10.0))
     run.tick(20.0)
     run.hold(5.0 - TICK, 20.0)
     assert run.events == []
@@ -106,7 +113,7 @@ def test_a_delay_not_longer_than_the_dwell_starts_and_alerts_on_the_same_tick():
 
 
 def test_reminders_owed_while_held_back_come_one_per_tick():
-    run = Run(EngineSettings(renudge_s=60.0))
+    run = Run(machine(renudge_s=60.0))
     run.tick(20.0)
     run.hold(2.0, 20.0)
     run.hold(200.0, 20.0, activity=TRANS)  # held back the whole time
@@ -122,7 +129,7 @@ def test_reminders_owed_while_held_back_come_one_per_tick():
 # -- forward: the hysteresis band and the clear hold -------------------------------------
 
 
-def _slouching(settings: EngineSettings = EngineSettings()) -> Run:
+def _slouching(settings: EngineSettings | None = None) -> Run:
     run = Run(settings)
     run.hold(6.0, 20.0)
     assert run.d.started
@@ -268,7 +275,7 @@ def test_a_slouch_cannot_begin_within_the_quiet_period_after_a_transition():
 
 
 def test_the_quiet_period_follows_the_setting():
-    run = Run(EngineSettings(transition_quiet_s=0.0))
+    run = Run(machine(transition_quiet_s=0.0))
     run.tick(0.0, activity=TRANS)
     run.tick(20.0)
     assert run.d.onset_s == run.t
@@ -339,7 +346,7 @@ def test_a_side_lean_just_inside_the_threshold_never_alerts():
 
 
 def test_the_side_lean_hold_follows_the_setting():
-    run = Run(EngineSettings(lateral_hold_s=10.0))
+    run = Run(machine(lateral_hold_s=10.0))
     run.hold(10.0, 0.0, 15.0)
     assert run.of(LeanAlerted) == []
     run.tick(0.0, 15.0)

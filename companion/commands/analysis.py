@@ -38,7 +38,10 @@ async def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
     from ..recording import RecordingError
 
     try:
-        settings = EngineSettings(threshold_deg=args.threshold, delay_s=args.delay)
+        options = {"delay_s": args.delay}
+        if args.threshold is not None:
+            options["threshold_deg"] = args.threshold
+        settings = EngineSettings(**options)
     except SettingError as exc:
         option = {"threshold_deg": "--threshold", "delay_s": "--delay"}.get(exc.key, exc.key)
         raise CliError(f"{option} {exc.value:g} is not allowed: {exc.allowed}", EXIT_USAGE) from exc

@@ -37,9 +37,9 @@ _RANGES: dict[str, tuple[float, float]] = {
 class EngineSettings:
     """Thresholds are relative to the wearer's calibrated upright (SCIENCE.md)."""
 
-    threshold_deg: float = 12.0
+    threshold_deg: float = 10.0  # docs/engine.md "Thresholds from real people"
     delay_s: float = 30.0
-    hysteresis_deg: float = 4.0
+    hysteresis_deg: float = 3.0
     clear_hold_s: float = 2.0
     dwell_s: float = 5.0
     lateral_threshold_deg: float = 12.0

@@ -12,7 +12,7 @@ from textual.widgets import Digits, Footer, Header, ProgressBar, Static
 
 from ..coach import DayTally
 from ..coach.habit import HabitStatus
-from ..engine import EngineState, PostureSnapshot
+from ..engine import EngineSettings, EngineState, PostureSnapshot
 from ..link import LinkState, LinkStats
 from .widgets import FlexionChart, PostureFigure, TiltGauge, format_duration, state_text
 
@@ -41,8 +41,9 @@ class LiveScreen(Screen):
         # From a calibration until the wearer is back upright out of its forward
         # lean: that lean is the calibration, not posture.
         self._calibration_lean_until_s: float | None = None
-        self._threshold_deg = 12.0
-        self._clear_deg = 8.0
+        defaults = EngineSettings()  # until the session says the wearer's own
+        self._threshold_deg = defaults.threshold_deg
+        self._clear_deg = defaults.clear_deg
         self._painted = False
         # The latest call of each show_* method, painted at mount.
         self._latest: dict[str, tuple] = {}

@@ -8,7 +8,9 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from ..engine import EngineState, PostureSnapshot
+from ..engine import EngineSettings, EngineState, PostureSnapshot
+
+_DEFAULTS = EngineSettings()  # until the session says the wearer's own
 
 
 def format_duration(seconds: float) -> str:
@@ -46,7 +48,7 @@ class PostureFigure(Static):
     """A side view of the upper back that bends with the measured flexion."""
 
     flexion_deg: reactive[float | None] = reactive(None)
-    threshold_deg: reactive[float] = reactive(12.0)
+    threshold_deg: reactive[float] = reactive(_DEFAULTS.threshold_deg)
 
     HEIGHT = 9  # rows when there is room; fewer in the compact layout
 
@@ -86,8 +88,8 @@ class TiltGauge(Static):
     """-20..40 deg with the threshold band: green, the hysteresis band, red beyond."""
 
     flexion_deg: reactive[float | None] = reactive(None)
-    threshold_deg: reactive[float] = reactive(12.0)
-    clear_deg: reactive[float] = reactive(8.0)
+    threshold_deg: reactive[float] = reactive(_DEFAULTS.threshold_deg)
+    clear_deg: reactive[float] = reactive(_DEFAULTS.clear_deg)
 
     LOW, HIGH = -20.0, 40.0
 
@@ -135,7 +137,7 @@ class FlexionChart(Static):
         super().__init__(id=id)
         self.points: list[tuple[float, float]] = []  # (wall-clock s, flexion deg), oldest first
         self.now_s: float | None = None
-        self.threshold_deg = 12.0
+        self.threshold_deg = _DEFAULTS.threshold_deg
 
     def show(self, points: list[tuple[float, float]], now_s: float, threshold_deg: float) -> None:
         self.points = points
