@@ -19,6 +19,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +45,12 @@ from ..link import (
 from ..live import LiveSession, Nudge
 from ..notify import DesktopNotifications
 from ..settings import Settings
+from .control import Refused, broadcast, dispatch, send_all
 from .fields import status_fields
 from .lock import TrackerLock
-from .protocol import PROTOCOL_VERSION, Request
+from .protocol import PROTOCOL_VERSION
 from .runtime import lock_path, socket_path
-from .server import Client, ControlServer
+from .server import ControlServer
 
 _log = logging.getLogger("companion.tracker")
 
@@ -116,7 +118,7 @@ class Tracker:
         self.lock.acquire()
         self._loop = asyncio.get_running_loop()
         try:
-            self.server = await ControlServer(self.socket_file, self.handle, self._hello).start()
+            self.server = await ControlServer(self.socket_file, partial(dispatch, self), self._hello).start()
             _log.info("tracker %s listening on %s; history in %s", os.getpid(), self.socket_file, self.history_path)
             # Opening the history may be slow (a busy disk): off the loop, so the
             # socket answers meanwhile.
@@ -389,62 +391,47 @@ class Tracker:
             "history": str(self.history_path),
         }
 
-    async def handle(self, request: Request, client: Client) -> dict[str, Any] | None:
-        cmd = request.cmd
-        if cmd == "status":
-            return {"ok": True, "status": self.status()}
-        if cmd == "subscribe":
-            client.rate_hz = request.rate_hz
-            client.last_sent = float("-inf")
-            return {"ok": True, "status": self.status()}
-        if cmd == "pause":
-            self.pause_for(request.minutes)
-        elif cmd == "resume":
-            self.resume()
-            self.session.policy.resume()
-        elif cmd == "snooze":
-            self.snooze_for(request.minutes or 0)
-        elif cmd == "calibrate":
-            if self.pause is not None:
-                return {"ok": False, "error": "tracking is paused: resume first"}
-            self.calibrate()
-        elif cmd == "stretch":
-            if self.pause is not None:
-                return {"ok": False, "error": "tracking is paused: resume first"}
-            try:
-                title = self.start_stretch(request.name)
-            except ValueError as exc:
-                return {"ok": False, "error": str(exc)}
-            return {"ok": True, "stretch": title, "status": self.status()}
-        elif cmd == "reload":
-            error = self.reload_settings()
-            if error:
-                return {"ok": False, "error": error}
-        elif cmd == "stop":
-            _log.info("stop requested over the control socket")
-            if self._loop is not None:  # set by run(), which serves this socket
-                self._loop.call_soon(self.stop)
-        return {"ok": True, "status": self.status()}
+    # What each command of the control socket does (companion.tracker.control).
+
+    def _refuse_while_paused(self) -> None:
+        if self.pause is not None:
+            raise Refused("tracking is paused: resume first")
+
+    def control_pause(self, minutes: float | None) -> None:
+        self.pause_for(minutes)
+
+    def control_resume(self) -> None:
+        self.resume()
+        self.session.policy.resume()
+
+    def control_snooze(self, minutes: float) -> None:
+        self.snooze_for(minutes)
+
+    def control_calibrate(self) -> None:
+        self._refuse_while_paused()
+        self.calibrate()
+
+    def control_stretch(self, name: str) -> str:
+        self._refuse_while_paused()
+        try:
+            return self.start_stretch(name)
+        except ValueError as exc:
+            raise Refused(str(exc)) from None
+
+    def control_reload(self) -> None:
+        error = self.reload_settings()
+        if error:
+            raise Refused(error)
+
+    def control_stop(self) -> None:
+        self.stop()
 
     def _send_all(self, message: dict[str, Any]) -> int:
-        if self.server is None:
-            return 0
-        return sum(client.send(message) for client in self.server.subscribers())
+        return send_all(self.server, message)
 
     def _broadcast_status(self, *, force: bool = False) -> None:
-        if self.server is None or self._loop is None:
-            return
-        subscribers = self.server.subscribers()
-        if not subscribers:
-            return  # nothing is built while nobody watches
-        now = self._loop.time()
-        due = [c for c in subscribers if force or now - c.last_sent >= 1.0 / (c.rate_hz or 1.0) - 1e-6]
-        if not due:
-            return
-        message = {"event": "snapshot", "status": self.status()}
-        for client in due:
-            client.last_sent = now
-            client.send(message)
+        if self._loop is not None:
+            broadcast(self.server, self, self._loop.time(), force=force)
 
     def status(self) -> dict[str, Any]:
         """Every field a status line or viewer may show (docs/control.md)."""

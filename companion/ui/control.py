@@ -11,10 +11,10 @@ owner's commands; the status has the same fields as the tracker's
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -22,13 +22,12 @@ from ..coach.stretches import BALANCE_PLAN, CATALOGUE
 from ..history.writer import HistoryWriter
 from ..link import LinkState, SensorLink
 from ..live import LiveSession
+from ..tracker.control import Refused, broadcast, dispatch, send_all
 from ..tracker.fields import status_fields
-from ..tracker.protocol import PROTOCOL_VERSION, Request
-from ..tracker.server import Client, ControlServer
+from ..tracker.protocol import PROTOCOL_VERSION
+from ..tracker.server import ControlServer
 
-_log = logging.getLogger("companion.ui.control")
-
-STRETCHES = {plan.kind.value for plan in (*CATALOGUE.values(), BALANCE_PLAN)}
+STRETCHES = {plan.kind.value: plan for plan in (*CATALOGUE.values(), BALANCE_PLAN)}
 NO_PAUSE = (
     "this window tracks in-process and has no pause: snooze the nudges, or close it and run "
     "`posture track` to pause tracking"
@@ -77,11 +76,10 @@ class WindowControl:
         self.owner = owner
         self.socket_file = socket_file
         self.server: ControlServer | None = None
-        self._last_broadcast = float("-inf")
 
     async def start(self) -> WindowControl:
         """Serve the socket; call only while holding the home lock."""
-        self.server = await ControlServer(self.socket_file, self.handle, self.hello).start()
+        self.server = await ControlServer(self.socket_file, partial(dispatch, self), self.hello).start()
         return self
 
     async def close(self) -> None:
@@ -118,55 +116,43 @@ class WindowControl:
             now=owner.clock(),
         )
 
-    async def handle(self, request: Request, client: Client) -> dict[str, Any] | None:
-        cmd, owner = request.cmd, self.owner
-        error = ""
-        if cmd == "subscribe":
-            client.rate_hz = request.rate_hz
-            client.last_sent = float("-inf")
-        elif cmd == "pause":
-            error = NO_PAUSE
-        elif cmd == "resume":
-            owner.resume_nudges()
-        elif cmd == "snooze":
-            owner.snooze_nudges(max(1, round(request.minutes or 0)))
-        elif cmd == "calibrate":
-            error = owner.calibrate_from_viewer()
-        elif cmd == "stretch":
-            error = (
-                f"unknown stretch {request.name!r}; known: {', '.join(sorted(STRETCHES))}"
-                if request.name not in STRETCHES
-                else owner.stretch_from_viewer(request.name)
-            )
-        elif cmd == "reload":
-            error = owner.reload_settings()
-        elif cmd == "stop":
-            _log.info("stop requested over the control socket")
-            asyncio.get_running_loop().call_soon(owner.stop_tracking)
-        if error:
-            return {"ok": False, "error": error}
-        return {"ok": True, "status": self.status()}
+    # What each command of the control socket does (companion.tracker.control).
+
+    def control_pause(self, minutes: float | None) -> None:
+        raise Refused(NO_PAUSE)
+
+    def control_resume(self) -> None:
+        self.owner.resume_nudges()
+
+    def control_snooze(self, minutes: float) -> None:
+        self.owner.snooze_nudges(max(1, round(minutes)))
+
+    def control_calibrate(self) -> None:
+        _refuse_on(self.owner.calibrate_from_viewer())
+
+    def control_stretch(self, name: str) -> str:
+        plan = STRETCHES.get(name)
+        if plan is None:
+            raise Refused(f"unknown stretch {name!r}; known: {', '.join(sorted(STRETCHES))}")
+        _refuse_on(self.owner.stretch_from_viewer(name))
+        return plan.title
+
+    def control_reload(self) -> None:
+        _refuse_on(self.owner.reload_settings())
+
+    def control_stop(self) -> None:
+        self.owner.stop_tracking()
 
     def send_all(self, message: dict[str, Any]) -> int:
-        if self.server is None:
-            return 0
-        return sum(client.send(message) for client in self.server.subscribers())
+        return send_all(self.server, message)
 
     def broadcast(self, *, force: bool = False) -> None:
-        """A snapshot to each subscriber at its rate; nothing is built while nobody watches."""
-        if self.server is None:
-            return
-        subscribers = self.server.subscribers()
-        if not subscribers:
-            return
-        now = asyncio.get_running_loop().time()
-        due = [c for c in subscribers if force or now - c.last_sent >= 1.0 / (c.rate_hz or 1.0) - 1e-6]
-        if not due:
-            return
-        message = {"event": "snapshot", "status": self.status()}
-        for client in due:
-            client.last_sent = now
-            client.send(message)
+        broadcast(self.server, self, asyncio.get_running_loop().time(), force=force)
+
+
+def _refuse_on(error: str) -> None:
+    if error:
+        raise Refused(error)
 
 
 __all__ = ["SessionOwner", "WindowControl"]
