@@ -1,0 +1,183 @@
+"""The fast paths of the simulated link give exactly what the plain ones give.
+
+Receiving: a notification is decoded once as a :class:`SampleFrame` (header checked,
+samples left packed, unpacked in one ``struct`` pass) instead of a
+:class:`SampleBatch` of one checked ``RawSample`` per sample, and the reference
+driver builds its readings straight from the unpacked counts. Sending: the
+simulated sensor builds its frames with fewer array operations. Each is compared
+here with the straightforward computation, on edge values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from companion.drivers import ReferenceDriver
+from companion.readings import ImuReading
+from firmware_protocol import (
+    InvalidFrame,
+    InvalidParameter,
+    ProtocolError,
+    RawSample,
+    SampleBatch,
+    SampleFrame,
+    SampleSequencer,
+    SensorConfig,
+    UnsupportedVersion,
+    uuids,
+)
+
+EDGES = (-32768, -32767, -1, 0, 1, 32766, 32767)
+int16 = st.integers(-32768, 32767)
+samples_st = st.lists(st.tuples(int16, int16, int16, int16, int16, int16), min_size=1, max_size=19)
+configs = st.sampled_from(
+    [SensorConfig(50, 4, 500), SensorConfig(200, 16, 2000), SensorConfig(10, 2, 125), SensorConfig(100, 8, 1000)]
+)
+
+
+def _batch(seq: int, t0: int, config: SensorConfig, rows) -> SampleBatch:
+    return SampleBatch(seq, t0, config, tuple(RawSample(*row) for row in rows))
+
+
+def test_edge_values_decode_as_the_batch_does() -> None:
+    rows = [(a, b, c, d, e, f) for a, b, c, d, e, f in zip(EDGES, EDGES[1:], EDGES[2:], EDGES[3:], EDGES[4:], EDGES)]
+    batch = _batch(65535, (1 << 32) - 1, SensorConfig(200, 16, 2000), rows)
+    frame = SampleFrame.from_bytes(bytes(batch))
+    assert (frame.seq, frame.t0_ticks, frame.config) == (65535, (1 << 32) - 1, SensorConfig(200, 16, 2000))
+    assert frame.count == len(rows)
+    assert frame.samples == batch.samples
+    assert list(frame.values()) == rows == list(batch.values())
+    assert frame.batch() == batch == SampleBatch.from_bytes(bytes(batch))
+
+
+@given(st.integers(0, 0xFFFF), st.integers(0, 0xFFFFFFFF), configs, samples_st)
+def test_frame_equals_batch(seq, t0, config, rows) -> None:
+    batch = _batch(seq, t0, config, rows)
+    frame = SampleFrame.from_bytes(bytearray(bytes(batch)))
+    assert frame.batch() == batch
+    assert list(frame.values()) == [tuple(row) for row in rows]
+    assert frame.count == batch.count == len(rows)
+
+
+def _error(decode, data: bytes):
+    try:
+        decode(data)
+    except ProtocolError as exc:
+        return type(exc), str(exc), exc.data
+    return None
+
+
+@given(st.binary(max_size=260))
+def test_bad_bytes_fail_alike(data: bytes) -> None:
+    assert _error(SampleFrame.from_bytes, data) == _error(SampleBatch.from_bytes, data)
+
+
+def test_bad_frames_raise_the_protocol_errors() -> None:
+    good = bytes(_batch(0, 0, SensorConfig(), [(0, 0, 8192, 0, 0, 0)]))
+    with pytest.raises(UnsupportedVersion):
+        SampleFrame.from_bytes(b"\x21" + good[1:])
+    with pytest.raises(InvalidFrame, match="frame type"):
+        SampleFrame.from_bytes(b"\x12" + good[1:])
+    with pytest.raises(InvalidFrame, match="reserved sample rate"):
+        SampleFrame.from_bytes(good[:7] + bytes([0xE0]) + good[8:])
+    with pytest.raises(InvalidFrame, match=r"not 1\.\.19 samples"):
+        SampleFrame.from_bytes(good + b"\x00")
+    with pytest.raises(InvalidFrame, match=r"at least 20 bytes"):
+        SampleFrame.from_bytes(good[:19])
+
+
+def test_a_frame_built_by_hand_is_checked() -> None:
+    assert SampleFrame(1, 2, SensorConfig(), bytes(12)).count == 1
+    for seq, t0, body in ((-1, 0, bytes(12)), (0x10000, 0, bytes(12)), (0, 1 << 32, bytes(12))):
+        with pytest.raises(InvalidParameter):
+            SampleFrame(seq, t0, SensorConfig(), body)
+    for size in (0, 11, 13, 12 * 20):
+        with pytest.raises(InvalidParameter):
+            SampleFrame(0, 0, SensorConfig(), bytes(size))
+
+
+def test_sequencer_counts_frames_as_batches() -> None:
+    config = SensorConfig(50, 4, 500)
+    by_batch, by_frame = SampleSequencer(start_seq=0), SampleSequencer(start_seq=0)
+    seqs = [0, 10, 30, 20, 40, 40, 50, 90, 100]  # a gap, reordering, a duplicate, a loss
+    for seq in seqs:
+        batch = _batch(seq, seq * 20_000, config, [(seq, 0, 8192, 0, 0, 0)] * 10)
+        a = by_batch.push(batch)
+        b = by_frame.push(SampleFrame.from_bytes(bytes(batch)))
+        assert [(o.index, o.t0_s, o.restarted, o.batch.count) for o in a] == [
+            (o.index, o.t0_s, o.restarted, o.batch.count) for o in b
+        ]
+    assert by_batch.stats == by_frame.stats
+
+
+def _plain_readings(driver_state: dict, ordered, arrival_s: float | None) -> list[ImuReading]:
+    """The reference driver's readings computed the plain way: a checked batch, and
+    one ImuReading() per RawSample."""
+    out = []
+    for item in ordered:
+        batch = item.batch.batch() if isinstance(item.batch, SampleFrame) else item.batch
+        config = batch.config
+        period_s = 1.0 / config.rate_hz
+        if item.restarted:
+            driver_state["anchor"] = None
+            driver_state["seq_base"] = driver_state["next_seq"]
+        if driver_state["anchor"] is None:
+            last_device_s = item.t0_s + (len(batch.samples) - 1) * period_s
+            host_s = arrival_s if arrival_s is not None else last_device_s
+            driver_state["anchor"] = (host_s, last_device_s)
+            driver_state["first_index"] = item.index
+        host0, device0 = driver_state["anchor"]
+        accel_scale = config.accel_range_g / 32768.0
+        gyro_scale = config.gyro_range_dps / 32768.0
+        seq0 = driver_state["seq_base"] + item.index - driver_state["first_index"]
+        for i, s in enumerate(batch.samples):
+            t_s = host0 + item.t0_s + i * period_s - device0
+            if t_s <= driver_state["last_t_s"]:
+                t_s = driver_state["last_t_s"] + period_s
+            driver_state["last_t_s"] = t_s
+            out.append(
+                ImuReading(
+                    t_s,
+                    (s.ax * accel_scale, s.ay * accel_scale, s.az * accel_scale),
+                    (s.gx * gyro_scale, s.gy * gyro_scale, s.gz * gyro_scale),
+                    seq0 + i,
+                )
+            )
+        driver_state["next_seq"] = seq0 + len(batch.samples)
+    return out
+
+
+def test_driver_readings_equal_the_plain_computation() -> None:
+    """Edge counts, a clock that wraps, a glitched timestamp, a restart of counter and
+    clock (time kept moving), a gap and a duplicate: the same readings, bit for bit."""
+    config = SensorConfig(200, 16, 2000)
+    rng = np.random.default_rng(3)
+    driver = ReferenceDriver(config, 19)
+    driver.start_steps()
+    oracle = SampleSequencer(start_seq=0)
+    state = {"anchor": None, "seq_base": 0, "first_index": 0, "next_seq": 0, "last_t_s": float("-inf")}
+    plan = [(seq, (1 << 32) - 500_000 + seq * 5_000) for seq in range(0, 19 * 30, 19)]
+    plan[5] = (plan[5][0], 3_000_000)  # one glitched timestamp, seconds off
+    plan[12:13] = []  # a lost frame
+    plan.insert(15, plan[14])  # a duplicate
+    plan += [(seq, 9_000_000 + seq * 5_000) for seq in range(0, 19 * 5, 19)]  # restarted counter and clock
+    arrival_s = 1000.0
+    for seq, ticks in plan:
+        rows = rng.integers(-32768, 32768, (19, 6)).tolist()
+        rows[0] = [-32768, 32767, 0, -32768, 32767, -1]
+        data = bytes(_batch(seq % 65536, ticks % (1 << 32), config, rows))
+        arrival_s += 0.095
+        got = driver.feed(uuids.DATA_CHAR, data, arrival_s)
+        want = _plain_readings(state, oracle.push(SampleBatch.from_bytes(data)), arrival_s)
+        assert got == want
+        for reading in got:
+            assert type(reading) is ImuReading
+            assert all(type(v) is float for v in (*reading.accel_g, *reading.gyro_dps))
+    assert driver.finish() == _plain_readings(state, oracle.flush(), None)
+    stats = oracle.stats
+    assert (stats.restarts, stats.time_repairs, stats.duplicate_frames, stats.lost) == (1, 1, 1, 19)
+    assert driver.lost_samples == oracle.stats.lost
+    assert driver.time_repairs == oracle.stats.time_repairs
