@@ -15,8 +15,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from benchmarks.sessions import link_session
 from companion.drivers import ReferenceDriver
 from companion.readings import ImuReading
+from companion.sim import ReferenceSensor
+from companion.sim.clock import run_virtual
+from companion.sim.motion import FrameMotionSource, ImuNoise, NormalStream, StillWearer, trunk_rotation
+from companion.sim.reference import _FrameMaker
+from companion.sim.world import simulated_radio
 from firmware_protocol import (
     InvalidFrame,
     InvalidParameter,
@@ -181,3 +187,148 @@ def test_driver_readings_equal_the_plain_computation() -> None:
     assert (stats.restarts, stats.time_repairs, stats.duplicate_frames, stats.lost) == (1, 1, 1, 19)
     assert driver.lost_samples == oracle.stats.lost
     assert driver.time_repairs == oracle.stats.time_repairs
+
+
+# -- sending: the simulated sensor's frames --------------------------------------
+
+
+class _PlainStillWearer:
+    """StillWearer as it samples plainly: two generator calls per frame."""
+
+    def __init__(self, seed: int = 0, flexion_deg: float = 0.0, mounting=None) -> None:
+        noise = ImuNoise()
+        self._rng = np.random.default_rng(seed)
+        self.noise = noise
+        self.gyro_bias_dps = self._rng.normal(0.0, noise.gyro_bias_dps, 3)
+        mounting = np.eye(3) if mounting is None else mounting
+        self._gravity_sensor_g = (trunk_rotation(flexion_deg) @ mounting).T @ np.array([0.0, 0.0, 1.0])
+
+    def sample(self, times_s):
+        n = len(times_s)
+        accel = self._gravity_sensor_g + self._rng.normal(0.0, self.noise.accel_noise_g, (n, 3))
+        gyro = self.gyro_bias_dps + self._rng.normal(0.0, self.noise.gyro_noise_dps, (n, 3))
+        return accel, gyro
+
+
+class _OneFrameAtATime:
+    """Hides ``sample_frames``: the sender must sample each frame when it is due."""
+
+    def __init__(self, motion) -> None:
+        self.motion = motion
+
+    def sample(self, times_s):
+        return self.motion.sample(times_s)
+
+
+class _Loud:
+    """A pure motion source far beyond every range: saturation at both ends."""
+
+    def sample(self, times_s):
+        return self.sample_frames(np.asarray(times_s)[None])[0][0], self.sample_frames(np.asarray(times_s)[None])[1][0]
+
+    def sample_frames(self, times_s):
+        t = np.asarray(times_s, float)[..., None]
+        wave = np.sin(t * np.array([1.0, 2.0, 3.0]))
+        return 40.0 * wave, 9000.0 * wave
+
+    def unsample_frames(self, frames: int, samples: int) -> None:
+        pass
+
+
+def test_normal_stream_equals_one_generator_call_at_a_time() -> None:
+    plain, stream = np.random.default_rng(9), NormalStream(np.random.default_rng(9))
+    for size in (1, 30, 8191, 2, 20_000, 60):
+        last = plain.standard_normal(size)
+        assert np.array_equal(stream.take(size), last)
+    stream.give_back(60)
+    assert np.array_equal(stream.take(60), last)
+    assert np.array_equal(stream.take(9000), plain.standard_normal(9000))
+    with pytest.raises(ValueError):
+        stream.give_back(10**6)
+
+
+def test_still_wearer_block_equals_per_frame_and_plain_draws() -> None:
+    mounting = trunk_rotation(20.0, 5.0)
+    plain = _PlainStillWearer(seed=4, flexion_deg=12.0, mounting=mounting)
+    per_frame = StillWearer(seed=4, flexion_deg=12.0, mounting=mounting)
+    block = StillWearer(seed=4, flexion_deg=12.0, mounting=mounting)
+    assert isinstance(block, FrameMotionSource)
+    times = np.arange(50 * 19).reshape(50, 19) / 200.0
+    accel_b, gyro_b = block.sample_frames(times)
+    for k in range(50):
+        accel_p, gyro_p = plain.sample(times[k])
+        accel_f, gyro_f = per_frame.sample(times[k])
+        assert np.array_equal(accel_f, accel_p) and np.array_equal(gyro_f, gyro_p)
+        assert np.array_equal(accel_b[k], accel_p) and np.array_equal(gyro_b[k], gyro_p)
+
+
+def test_frames_given_back_are_drawn_again() -> None:
+    plain, block = _PlainStillWearer(seed=2), StillWearer(seed=2)
+    times = np.zeros((20, 10))
+    block.sample_frames(times)
+    block.unsample_frames(13, 10)  # seven frames sent, thirteen given back
+    for _ in range(7):
+        plain.sample(times[0])
+    for _ in range(25):
+        assert all(np.array_equal(a, b) for a, b in zip(block.sample(times[0]), plain.sample(times[0])))
+
+
+def _bodies(motion, config, requests):
+    """What _FrameMaker hands out for a list of (index, count, boot_s) or "close"."""
+    maker = _FrameMaker(motion, config, started_s=3.7)
+    out = []
+    for request in requests:
+        if request == "close":
+            maker.close()
+        else:
+            out.append(maker.body(*request))
+    maker.close()
+    return out
+
+
+@pytest.mark.parametrize("config", [SensorConfig(50, 4, 500), SensorConfig(200, 2, 125), SensorConfig(10, 16, 2000)])
+def test_frames_built_ahead_equal_frames_built_when_due(config: SensorConfig) -> None:
+    """Built ahead or one at a time: the same bytes, through a change of batch size,
+    a stream that ends mid-block (its unsent frames given back) and a reboot."""
+    requests = [(i * 10, 10, 0.0) for i in range(37)]
+    requests += [(370 + i * 19, 19, 0.0) for i in range(30)]
+    requests += ["close"] + [(i * 10, 10, 0.0) for i in range(12)]  # a new stream
+    requests += [(120 + i * 10, 10, 55.5) for i in range(40)]  # rebooted: new boot time
+    ahead = _bodies(StillWearer(seed=7), config, requests)
+    when_due = _bodies(_OneFrameAtATime(StillWearer(seed=7)), config, requests)
+    plain = _bodies(_OneFrameAtATime(_PlainStillWearer(seed=7)), config, requests)
+    assert ahead == when_due == plain
+
+
+def test_frames_saturate_and_round_as_one_frame_does() -> None:
+    config = SensorConfig(100, 2, 125)
+    requests = [(i * 7, 7, 1.25) for i in range(100)]
+    ahead = _bodies(_Loud(), config, requests)
+    assert ahead == _bodies(_OneFrameAtATime(_Loud()), config, requests)
+    counts = np.frombuffer(b"".join(ahead), "<i2").reshape(-1, 6)
+    assert counts.min() == -32768 and counts.max() == 32767
+    # One frame by hand, the plain way.
+    times = 3.7 + (np.arange(7) + 7 * 5) / 100.0 - 1.25
+    accel, gyro = _Loud().sample(times)
+    scaled = np.concatenate((accel * (32768.0 / 2), gyro * (32768.0 / 125)), axis=1)
+    assert ahead[5] == np.rint(scaled).clip(-32768, 32767).astype("<i2").tobytes()
+
+
+def test_the_link_delivers_the_same_readings_whether_frames_are_built_ahead_or_not() -> None:
+    """End to end, with a stall (the stream ends mid-block and restarts) and a batch
+    size other than the default."""
+
+    async def readings(motion):
+        factory = lambda radio: ReferenceSensor(radio, motion=motion, batch_size=7)  # noqa: E731
+        async with simulated_radio(factory) as (radio, [sensor]):
+            async with link_session(radio, driver=ReferenceDriver(SensorConfig(100, 8, 1000), 7)) as session:
+                await session.pump(13.0)
+                await sensor.stall(8.0)
+                await session.pump(30.0)
+        assert session.link.stats.stalls == 1
+        return session.readings
+
+    ahead = run_virtual(readings(StillWearer(seed=11, flexion_deg=20.0)))
+    when_due = run_virtual(readings(_OneFrameAtATime(StillWearer(seed=11, flexion_deg=20.0))))
+    assert len(ahead) > 3000
+    assert ahead == when_due
