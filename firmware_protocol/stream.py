@@ -119,6 +119,17 @@ class SampleSequencer:
                 ticks = expected
         elif index >= self._next:
             self._i_ref, self._t_ref = index, ticks
+        if index == self._next and not self._pending:
+            # The next frame with nothing held: released at once (what _drain does
+            # for it, without holding it first).
+            restarted = self._restart_at == index
+            if restarted:
+                self._restart_at = None
+            released.append(OrderedBatch(index, ticks / self.tick_hz, batch, restarted))
+            count = batch.count
+            self._next = index + count
+            self.stats.delivered += count
+            return released
         if index < self._next:
             if any(start <= index < end for start, end in self._lost_ranges):
                 self.stats.late_frames += 1

@@ -10,6 +10,8 @@ here with the straightforward computation, on edge values.
 
 from __future__ import annotations
 
+import asyncio
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -19,7 +21,7 @@ from benchmarks.sessions import link_session
 from companion.drivers import ReferenceDriver
 from companion.readings import ImuReading
 from companion.sim import ReferenceSensor
-from companion.sim.clock import run_virtual
+from companion.sim.clock import _JumpingSelector, run_virtual
 from companion.sim.motion import FrameMotionSource, ImuNoise, NormalStream, StillWearer, trunk_rotation
 from companion.sim.reference import _FrameMaker
 from companion.sim.world import simulated_radio
@@ -332,3 +334,57 @@ def test_the_link_delivers_the_same_readings_whether_frames_are_built_ahead_or_n
     when_due = run_virtual(readings(_OneFrameAtATime(StillWearer(seed=11, flexion_deg=20.0))))
     assert len(ahead) > 3000
     assert ahead == when_due
+
+
+# -- the virtual clock's selector --------------------------------------------------
+
+
+def test_a_signal_is_handled_while_callbacks_keep_the_loop_busy() -> None:
+    """With only the loop's self-pipe registered, the selector polls it at most every
+    few busy turns, not never: a signal still reaches its handler."""
+    import os
+    import signal
+
+    async def main() -> int:
+        loop = asyncio.get_running_loop()
+        got = asyncio.Event()
+        loop.add_signal_handler(signal.SIGUSR1, got.set)
+        try:
+            os.kill(os.getpid(), signal.SIGUSR1)
+            turns = 0
+            while not got.is_set():
+                await asyncio.sleep(0)  # always something ready: no timer wait
+                turns += 1
+                assert turns < 1000
+            return turns
+        finally:
+            loop.remove_signal_handler(signal.SIGUSR1)
+
+    assert run_virtual(main()) <= 2 * _JumpingSelector.MAX_UNPOLLED_TURNS + 2
+
+
+def test_a_socket_is_polled_on_every_turn() -> None:
+    """Once a socket is watched, every turn polls: its data is read as soon as it
+    arrives, however busy the loop is."""
+    import socket
+
+    async def main() -> int:
+        loop = asyncio.get_running_loop()
+        a, b = socket.socketpair()
+        a.setblocking(False)
+        b.setblocking(False)
+        readable = asyncio.Event()
+        loop.add_reader(a.fileno(), readable.set)
+        try:
+            b.send(b"x")
+            turns = 0
+            while not readable.is_set():
+                await asyncio.sleep(0)
+                turns += 1
+            return turns
+        finally:
+            loop.remove_reader(a.fileno())
+            a.close()
+            b.close()
+
+    assert run_virtual(main()) <= 2
