@@ -170,7 +170,9 @@ class ReferenceDriver(SensorDriver):
 
 
 _new_reading = object.__new__
-_set_t_s = ImuReading.t_s.__set__  # type: ignore[attr-defined]
-_set_accel_g = ImuReading.accel_g.__set__  # type: ignore[attr-defined]
-_set_gyro_dps = ImuReading.gyro_dps.__set__  # type: ignore[attr-defined]
-_set_seq = ImuReading.seq.__set__  # type: ignore[attr-defined]
+# The slot descriptors of ImuReading (looked up in the class dict: mypy takes the
+# attribute names for instance fields).
+_set_t_s = ImuReading.__dict__["t_s"].__set__
+_set_accel_g = ImuReading.__dict__["accel_g"].__set__
+_set_gyro_dps = ImuReading.__dict__["gyro_dps"].__set__
+_set_seq = ImuReading.__dict__["seq"].__set__
