@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -176,8 +177,66 @@ class SampleBatch:
         )
         return header + b"".join(_SAMPLE.pack(s.ax, s.ay, s.az, s.gx, s.gy, s.gz) for s in self.samples)
 
+    @property
+    def count(self) -> int:
+        """How many samples the batch holds."""
+        return len(self.samples)
+
+    def values(self) -> Iterable[tuple[int, int, int, int, int, int]]:
+        """Each sample's raw counts as ``(ax, ay, az, gx, gy, gz)``."""
+        return ((s.ax, s.ay, s.az, s.gx, s.gy, s.gz) for s in self.samples)
+
     @classmethod
     def from_bytes(cls, data: bytes) -> SampleBatch:
+        frame = SampleFrame.from_bytes(data)
+        return cls(frame.seq, frame.t0_ticks, frame.config, frame.samples)
+
+
+#: Every configuration byte decoded so far: a stream repeats one in every frame.
+_CONFIGS: dict[int, SensorConfig] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class SampleFrame:
+    """A received sample frame, checked once as a whole, its samples still packed.
+
+    What a receiver decodes every notification into: the header is validated and
+    the body is a whole number of 1..19 samples, so every value is an int16 by
+    construction and needs no check of its own. ``samples`` and ``batch()`` give
+    the :class:`SampleBatch` view; ``values()`` unpacks the counts in one pass.
+    """
+
+    seq: int
+    t0_ticks: int
+    config: SensorConfig
+    body: bytes
+
+    def __post_init__(self) -> None:
+        _check_range("seq", self.seq, 0, 0xFFFF)
+        _check_range("t0_ticks", self.t0_ticks, 0, 0xFFFFFFFF)
+        count, rest = divmod(len(self.body), SAMPLE_SIZE)
+        if rest or not 1 <= count <= MAX_SAMPLES_PER_FRAME:
+            raise InvalidParameter(
+                f"a frame holds 1..{MAX_SAMPLES_PER_FRAME} samples of {SAMPLE_SIZE} bytes, got {len(self.body)} bytes"
+            )
+
+    @property
+    def count(self) -> int:
+        return len(self.body) // SAMPLE_SIZE
+
+    @property
+    def samples(self) -> tuple[RawSample, ...]:
+        return tuple(map(_sample_from_int16, _SAMPLE.iter_unpack(self.body)))
+
+    def values(self) -> Iterable[tuple[int, int, int, int, int, int]]:
+        """Each sample's raw counts as ``(ax, ay, az, gx, gy, gz)``, in one ``struct`` pass."""
+        return _SAMPLE.iter_unpack(self.body)
+
+    def batch(self) -> SampleBatch:
+        return SampleBatch(self.seq, self.t0_ticks, self.config, self.samples)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> SampleFrame:
         data = bytes(data)
         if len(data) < SAMPLE_HEADER_SIZE + SAMPLE_SIZE:
             raise InvalidFrame(
@@ -197,9 +256,17 @@ class SampleBatch:
                 f"sample frame body of {body} bytes is not 1..{MAX_SAMPLES_PER_FRAME} samples of {SAMPLE_SIZE} bytes",
                 data,
             )
-        config = SensorConfig.from_byte(config_byte, data)
-        samples = tuple(map(_sample_from_int16, _SAMPLE.iter_unpack(data[SAMPLE_HEADER_SIZE:])))
-        return cls(seq, t0, config, samples)
+        config = _CONFIGS.get(config_byte)
+        if config is None:
+            config = _CONFIGS[config_byte] = SensorConfig.from_byte(config_byte, data)
+        # Checked above as a whole; seq and t0 are a u16 and a u32 just unpacked, so
+        # the per-field checks of __post_init__ are skipped.
+        frame = _new_object(cls)
+        _set_field(frame, "seq", seq)
+        _set_field(frame, "t0_ticks", t0)
+        _set_field(frame, "config", config)
+        _set_field(frame, "body", data[SAMPLE_HEADER_SIZE:])
+        return frame
 
 
 class DeviceFlags(enum.IntFlag):

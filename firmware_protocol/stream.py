@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from .frames import SampleBatch
+from .frames import SampleBatch, SampleFrame
 
 _SEQ_MOD = 1 << 16
 _TICK_MOD = 1 << 32
@@ -68,7 +68,7 @@ class OrderedBatch:
 
     index: int
     t0_s: float
-    batch: SampleBatch
+    batch: SampleBatch | SampleFrame
     restarted: bool = False
 
 
@@ -92,10 +92,10 @@ class SampleSequencer:
     _t_ref: int = 0  # last trusted timestamp (unwrapped ticks)
     _i_ref: int = 0  # its stream index
     _restart_at: int | None = None  # index of a frame to release flagged ``restarted``
-    _pending: dict[int, tuple[int, SampleBatch]] = field(default_factory=dict)
+    _pending: dict[int, tuple[int, SampleBatch | SampleFrame]] = field(default_factory=dict)
     _lost_ranges: deque[tuple[int, int]] = field(default_factory=lambda: deque(maxlen=64))
 
-    def push(self, batch: SampleBatch) -> list[OrderedBatch]:
+    def push(self, batch: SampleBatch | SampleFrame) -> list[OrderedBatch]:
         if self._next is None:
             self._next = batch.seq if self.start_seq is None else self.start_seq
             self._offset = 0
@@ -119,6 +119,17 @@ class SampleSequencer:
                 ticks = expected
         elif index >= self._next:
             self._i_ref, self._t_ref = index, ticks
+        if index == self._next and not self._pending:
+            # The next frame with nothing held: released at once (what _drain does
+            # for it, without holding it first).
+            restarted = self._restart_at == index
+            if restarted:
+                self._restart_at = None
+            released.append(OrderedBatch(index, ticks / self.tick_hz, batch, restarted))
+            count = batch.count
+            self._next = index + count
+            self.stats.delivered += count
+            return released
         if index < self._next:
             if any(start <= index < end for start, end in self._lost_ranges):
                 self.stats.late_frames += 1
@@ -143,7 +154,7 @@ class SampleSequencer:
             released += self._skip_gap()
         return released
 
-    def _restart(self, batch: SampleBatch) -> list[OrderedBatch]:
+    def _restart(self, batch: SampleBatch | SampleFrame) -> list[OrderedBatch]:
         """The device started counting and timing afresh at ``batch``: release what
         is held, then continue the stream index from there on the new clock."""
         released = self.flush()
@@ -164,8 +175,9 @@ class SampleSequencer:
             if restarted:
                 self._restart_at = None
             released.append(OrderedBatch(self._next, ticks / self.tick_hz, batch, restarted))
-            self._next += len(batch.samples)
-            self.stats.delivered += len(batch.samples)
+            count = batch.count
+            self._next += count
+            self.stats.delivered += count
         return released
 
     def _skip_gap(self) -> list[OrderedBatch]:

@@ -11,7 +11,7 @@ from firmware_protocol import (
     DeviceInfo,
     InvalidFrame,
     ResultCode,
-    SampleBatch,
+    SampleFrame,
     SampleSequencer,
     SensorConfig,
     StartStreaming,
@@ -105,8 +105,8 @@ class ReferenceDriver(SensorDriver):
 
     def feed(self, uuid: str, data: bytes, arrival_s: float) -> list[ImuReading]:
         if uuid == uuids.DATA_CHAR:
-            batch = SampleBatch.from_bytes(data)
-            return self._readings(self._sequencer.push(batch), arrival_s)
+            frame = SampleFrame.from_bytes(data)
+            return self._readings(self._sequencer.push(frame), arrival_s)
         if uuid == uuids.CONTROL_CHAR:
             response = CommandResponse.from_bytes(data)
             if response.result is not ResultCode.SUCCESS:
@@ -126,8 +126,11 @@ class ReferenceDriver(SensorDriver):
 
     def _readings(self, ordered, arrival_s: float | None) -> list[ImuReading]:
         out: list[ImuReading] = []
+        append = out.append
         for item in ordered:
-            config = item.batch.config
+            frame = item.batch
+            config = frame.config
+            count = frame.count
             period_s = 1.0 / config.rate_hz
             if item.restarted:
                 # The device restarted its counter and clock: anchor its new clock
@@ -137,26 +140,39 @@ class ReferenceDriver(SensorDriver):
             if self._anchor is None:
                 # The batch left when its last sample was taken: anchor the device
                 # clock so that sample lands at its arrival time.
-                last_device_s = item.t0_s + (len(item.batch.samples) - 1) * period_s
+                last_device_s = item.t0_s + (count - 1) * period_s
                 host_s = arrival_s if arrival_s is not None else last_device_s
                 self._anchor = (host_s, last_device_s)
                 self._first_index = item.index
             host0, device0 = self._anchor
             accel_scale = config.accel_range_g / 32768.0
             gyro_scale = config.gyro_range_dps / 32768.0
-            seq0 = self._seq_base + item.index - self._first_index
-            for i, s in enumerate(item.batch.samples):
-                t_s = host0 + item.t0_s + i * period_s - device0
-                if t_s <= self._last_t_s:  # clock reset on the device: keep time moving
-                    t_s = self._last_t_s + period_s
-                self._last_t_s = t_s
-                out.append(
-                    ImuReading(
-                        t_s,
-                        (s.ax * accel_scale, s.ay * accel_scale, s.az * accel_scale),
-                        (s.gx * gyro_scale, s.gy * gyro_scale, s.gz * gyro_scale),
-                        seq0 + i,
-                    )
-                )
-            self._next_seq = seq0 + len(item.batch.samples)
+            seq = self._seq_base + item.index - self._first_index
+            start_s = host0 + item.t0_s
+            last_t_s = self._last_t_s
+            for i, (ax, ay, az, gx, gy, gz) in enumerate(frame.values()):
+                t_s = start_s + i * period_s - device0
+                if t_s <= last_t_s:  # clock reset on the device: keep time moving
+                    t_s = last_t_s + period_s
+                last_t_s = t_s
+                # ImuReading(t_s, accel, gyro, seq) without the frozen dataclass's
+                # __init__ (four object.__setattr__ calls through a generated
+                # function): every sample passes here, and the class checks nothing.
+                reading = _new_reading(ImuReading)
+                _set_t_s(reading, t_s)
+                _set_accel_g(reading, (ax * accel_scale, ay * accel_scale, az * accel_scale))
+                _set_gyro_dps(reading, (gx * gyro_scale, gy * gyro_scale, gz * gyro_scale))
+                _set_seq(reading, seq + i)
+                append(reading)
+            self._last_t_s = last_t_s
+            self._next_seq = seq + count
         return out
+
+
+_new_reading = object.__new__
+# The slot descriptors of ImuReading (looked up in the class dict: mypy takes the
+# attribute names for instance fields).
+_set_t_s = ImuReading.__dict__["t_s"].__set__
+_set_accel_g = ImuReading.__dict__["accel_g"].__set__
+_set_gyro_dps = ImuReading.__dict__["gyro_dps"].__set__
+_set_seq = ImuReading.__dict__["seq"].__set__

@@ -61,7 +61,9 @@ class FaultPlan:
     def _next_fault(self) -> Fault | None:
         if self._queued:
             return self._queued.popleft()
-        roll = self._rng.random()
+        roll = self._rng.random()  # drawn for every frame, so a plan's draws do not depend on its rates
+        if not (self.drop_rate or self.duplicate_rate or self.corrupt_rate):
+            return None
         for fault, rate in (
             (Fault.DROP, self.drop_rate),
             (Fault.DUPLICATE, self.duplicate_rate),

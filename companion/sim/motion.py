@@ -8,7 +8,7 @@ rotation, so nothing downstream may assume the sensor is mounted straight.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -17,6 +17,61 @@ class MotionSource(Protocol):
     def sample(self, times_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Accelerometer (g, gravity included) and gyroscope (deg/s), each (N, 3)."""
         ...
+
+
+@runtime_checkable
+class FrameMotionSource(MotionSource, Protocol):
+    """A motion source that can sample many frames ahead in one call.
+
+    Only for sources whose samples depend on nothing but the times asked for and
+    their own random stream (not on when they are asked, as a wearer driven live
+    is): a sender may then build several frames at once and give back the ones it
+    did not send.
+    """
+
+    def sample_frames(self, times_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For times of shape (K, N): accelerometer and gyroscope of shape (K, N, 3),
+        equal to K calls of :meth:`sample`, one per row, in order."""
+        ...
+
+    def unsample_frames(self, frames: int, samples: int) -> None:
+        """Forget the last ``frames`` rows (of ``samples`` each) of the last
+        :meth:`sample_frames`: the next call draws their noise again, as if they had
+        never been sampled."""
+        ...
+
+
+class NormalStream:
+    """Standard normal draws from one generator, drawn in large chunks and handed
+    out in order, so that a small draw costs a slice instead of a generator call.
+
+    The values are exactly those the generator gives one call at a time
+    (``Generator.normal(0, s, shape)`` is ``s`` times the same standard normals,
+    and they do not depend on how the draws are split), as long as nothing else
+    draws from the generator. The values of the last draw can be given back.
+    """
+
+    CHUNK = 8192
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self._rng = rng
+        self._buffer = np.empty(0)
+        self._pos = 0
+
+    def take(self, count: int) -> np.ndarray:
+        if self._pos + count > len(self._buffer):
+            fresh = self._rng.standard_normal(max(self.CHUNK, count))
+            self._buffer = np.concatenate((self._buffer[self._pos :], fresh))
+            self._pos = 0
+        values = self._buffer[self._pos : self._pos + count]
+        self._pos += count
+        return values
+
+    def give_back(self, count: int) -> None:
+        """Return the last ``count`` values taken (at most the last draw's) to the stream."""
+        if not 0 <= count <= self._pos:
+            raise ValueError(f"cannot give back {count} values, {self._pos} are in the buffer")
+        self._pos -= count
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +120,23 @@ class StillWearer:
         self.gyro_bias_dps = self._rng.normal(0.0, noise.gyro_bias_dps, 3)
         world_to_sensor = (trunk_rotation(flexion_deg, lateral_deg) @ self.mounting).T
         self._gravity_sensor_g = world_to_sensor @ np.array([0.0, 0.0, 1.0])
+        # Every later draw comes from here: per sample call, the accelerometer's
+        # noise (N, 3) and then the gyroscope's (N, 3).
+        self._normals = NormalStream(self._rng)
+        self._offset = np.stack((self._gravity_sensor_g, self.gyro_bias_dps))[:, None, :]
+        self._scale = np.array([noise.accel_noise_g, noise.gyro_noise_dps])[:, None, None]
 
     def sample(self, times_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         n = len(times_s)
-        accel = self._gravity_sensor_g + self._rng.normal(0.0, self.noise.accel_noise_g, (n, 3))
-        gyro = self.gyro_bias_dps + self._rng.normal(0.0, self.noise.gyro_noise_dps, (n, 3))
+        z = self._normals.take(6 * n).reshape(2, n, 3)
+        accel, gyro = self._offset + self._scale * z
         return accel, gyro
+
+    def sample_frames(self, times_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        frames, n = np.shape(times_s)
+        z = self._normals.take(frames * 6 * n).reshape(frames, 2, n, 3)
+        both = self._offset + self._scale * z
+        return both[:, 0], both[:, 1]
+
+    def unsample_frames(self, frames: int, samples: int) -> None:
+        self._normals.give_back(frames * 6 * samples)

@@ -28,7 +28,7 @@ def _att_pdu_format(pdu: att.ATT_PDU, spec: str) -> str:
     which formats all its fields in colour whether or not anyone logs it. Only those
     f-strings format a PDU (``str()`` is unchanged), so while GATT debug logging is
     off they get the PDU's name alone."""
-    if spec or any(log.isEnabledFor(logging.DEBUG) for log in _gatt_logs):
+    if spec or _gatt_logs[0].isEnabledFor(logging.DEBUG) or _gatt_logs[1].isEnabledFor(logging.DEBUG):
         return format(str(pdu), spec)
     return pdu.name
 
@@ -92,7 +92,10 @@ class _Host(Host):
         if _host_log.isEnabledFor(logging.DEBUG) or self.snooper:
             super().send_hci_packet(packet)
         elif self.in_process_controller is not None:
-            asyncio.get_running_loop().call_soon(self.in_process_controller.on_hci_packet, packet)
+            # Straight to the controller, as a write to a transport returns at once:
+            # the controller answers its host and the air through the loop (call_soon)
+            # only, so nothing re-enters the host, and packets keep their order.
+            self.in_process_controller.on_hci_packet(packet)
         elif self.hci_sink:
             self.hci_sink.on_packet(bytes(packet))
 
