@@ -12,13 +12,14 @@ import asyncio
 import logging
 from typing import Any, Protocol
 
+from ..errors import UsageError
 from .protocol import Request
 from .server import Client, ControlServer
 
 _log = logging.getLogger(__name__)
 
 
-class Refused(Exception):
+class Refused(UsageError):
     """A command the owner cannot carry out now; the text is the reply's error."""
 
 
