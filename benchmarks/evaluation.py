@@ -25,7 +25,7 @@ from companion.engine import (
 )
 from companion.engine.activity import Activity
 from companion.engine.events import EngineEvent
-from companion.engine.replay import replay
+from companion.engine.replay import SampleArrays, replay
 from companion.readings import ImuReading
 from companion.sim.wearer import Activity as WearerActivity
 from companion.sim.wearer import Episode, Pose, Script, SimulatedWearer
@@ -54,6 +54,27 @@ def wearer_readings(
             ImuReading(ti, (a[0], a[1], a[2]), (g[0], g[1], g[2]), seq)
             for ti, a, g, seq in zip(t.tolist(), accel.tolist(), gyro.tolist(), range(index, stop))
         ]
+        index = stop
+
+
+def wearer_arrays(
+    wearer: SimulatedWearer,
+    rate_hz: float = 50.0,
+    *,
+    start_s: float = 0.0,
+    end_s: float | None = None,
+    chunk_s: float = CHUNK_S,
+) -> Iterator[SampleArrays]:
+    """The same samples as :func:`wearer_readings`, as arrays a chunk at a time."""
+    end_s = wearer.duration_s if end_s is None else end_s
+    index = round(start_s * rate_hz)
+    last = int(end_s * rate_hz)
+    per_chunk = int(chunk_s * rate_hz)
+    while index < last:
+        stop = min(last, index + per_chunk)
+        t = np.arange(index, stop) / rate_hz
+        accel, gyro = wearer.sample(t)
+        yield SampleArrays(t, accel, gyro)
         index = stop
 
 

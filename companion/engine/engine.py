@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import math
+from itertools import islice
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,7 +18,7 @@ import imufusion
 import numpy as np
 
 from ..readings import ImuReading
-from .activity import Activity, ActivityGate
+from .activity import ACTIVITIES, STILL_CODE, Activity, ActivityGate
 from .calibration import BodyFrame, CalibrationError
 from .events import (
     CalibrationCompleted,
@@ -30,6 +31,7 @@ from .events import (
 from .gyrocheck import GyroCheck
 from .settings import EngineSettings
 from .slouch import SlouchDetector
+from .ticks import TickBlock, directions, spreads, turn_rates_dps
 
 TICK_S = 0.25
 STARTUP_S = 3.0  # the filter's own start-up while its gain ramps down (3 s in Fusion)
@@ -42,6 +44,27 @@ CALIBRATION_GRACE_S = 5.0
 RECOVERY_S = 5.0  # the filter's rejection timeout
 _SLIP_COS = math.cos(math.radians(SLIP_ERROR_DEG))  # time to sit back up after the guided lean
 _ZERO = (0.0, 0.0, 0.0)
+_ZERO32 = np.zeros(3, dtype=np.float32)
+
+
+def _arrays(readings: Sequence[ImuReading]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    t = np.array([r.t_s for r in readings], dtype=float)
+    accel = np.array([r.accel_g for r in readings], dtype=float).reshape(-1, 3)
+    if any(r.gyro_dps is None for r in readings):
+        return t, accel, None
+    return t, accel, np.array([r.gyro_dps for r in readings], dtype=float).reshape(-1, 3)
+
+
+def _next(rows: np.ndarray, start: int, default: int) -> int:
+    """The first of the sorted ``rows`` at or after ``start``, or ``default``."""
+    k = int(np.searchsorted(rows, start))
+    return min(default, int(rows[k])) if k < len(rows) else default
+
+
+def _last_before(rows: np.ndarray, start: int, stop: int) -> int | None:
+    """The last of the sorted ``rows`` in start..stop-1, or None."""
+    k = int(np.searchsorted(rows, stop)) - 1
+    return int(rows[k]) if k >= 0 and rows[k] >= start else None
 
 
 class EngineState(enum.Enum):
@@ -169,6 +192,8 @@ class PostureEngine:
         self._still_ref: tuple[float, float, float] | None = None
         self._last_sample_t = 0.0
         self._pending: list[ImuReading] = []
+        #: Samples short of a full tick left by process_arrays (not yet fed to the filter).
+        self._pending_arrays: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
         self._gyro_check: GyroCheck | None = GyroCheck()
         self._gyro_signs: tuple[float, float, float] | None = None
         self.gyro_mismatch: GyroscopeMismatch | None = None
@@ -264,6 +289,8 @@ class PostureEngine:
         events: list[EngineEvent] = []
         if not readings:
             return events
+        if self._pending_arrays is not None:
+            self._pending = self._pending_readings() + self._pending
         if self._first_t is None:
             self._first_t = readings[0].t_s
             self.has_gyro = readings[0].gyro_dps is not None
@@ -371,6 +398,266 @@ class PostureEngine:
         self._sums = [sa, sx, sy, sz, n]
         return events
 
+    # -- data as arrays -------------------------------------------------------------
+
+    def process_arrays(
+        self, t_s: np.ndarray, accel_g: np.ndarray, gyro_dps: np.ndarray | None = None
+    ) -> list[EngineEvent]:
+        """Feed a chunk of samples as arrays: times in seconds (n,), acceleration in g
+        (n, 3), angular rate in deg/s (n, 3) or None without a gyroscope.
+
+        The same ticks and events as :meth:`process` given the same samples as
+        readings, in any chunking, without an object per sample: the per-sample loop
+        is the bare filter loop, the tick sums come from numpy, and the decisions of
+        the ticks where nothing can change are taken for the whole run at once."""
+        t = np.asarray(t_s, dtype=float).reshape(-1)
+        accel = np.asarray(accel_g, dtype=float)
+        gyro = None if gyro_dps is None else np.asarray(gyro_dps, dtype=float)
+        if accel.shape != (len(t), 3) or (gyro is not None and gyro.shape != (len(t), 3)):
+            raise ValueError(
+                f"expected times (n,), acceleration (n, 3) and angular rate (n, 3) or None; got {t.shape}, "
+                f"{accel.shape}, {None if gyro is None else gyro.shape}"
+            )
+        events: list[EngineEvent] = []
+        if not len(t):
+            return events
+        if self._first_t is None:
+            self._first_t = float(t[0])
+            self.has_gyro = gyro is not None
+            self._last_sample_t = float(t[0])
+            if not self.has_gyro:
+                self._gyro_check = None  # nothing to check
+        if self._pending:
+            self._pending_arrays = self._join(self._pending_arrays, _arrays(self._pending))
+            self._pending = []
+        if self._pending_arrays is not None:
+            t, accel, gyro = self._join(self._pending_arrays, (t, accel, gyro))
+            self._pending_arrays = None
+        steps = np.diff(t, prepend=self._last_sample_t)
+        stops = np.flatnonzero(steps > self.settings.gap_s).tolist() + [len(t)]
+        start = 0
+        for stop in stops:
+            while start < stop:  # a gyroscope verdict restarts the run with the corrected rates
+                start = self._run(t, accel, gyro, start, stop, events)
+            if stop < len(t):
+                self._gap(float(t[stop - 1]) if stop else self._last_sample_t, float(t[stop]), events)
+                self._last_sample_t = float(t[stop])
+        return events
+
+    @staticmethod
+    def _join(
+        first: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None,
+        second: tuple[np.ndarray, np.ndarray, np.ndarray | None],
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        if first is None:
+            return second
+        # A chunk without angular rates after one with them: no rates for either.
+        gyro = None if first[2] is None or second[2] is None else np.concatenate((first[2], second[2]))
+        return np.concatenate((first[0], second[0])), np.concatenate((first[1], second[1])), gyro
+
+    def _pending_readings(self) -> list[ImuReading]:
+        """Samples left short of a tick by process_arrays, as readings for process()."""
+        assert self._pending_arrays is not None
+        t, accel, gyro = self._pending_arrays
+        self._pending_arrays = None
+        rates = gyro.tolist() if gyro is not None else [None] * len(t)
+        return [
+            ImuReading(ti, (a[0], a[1], a[2]), None if g is None else (g[0], g[1], g[2]), -1)
+            for ti, a, g in zip(t.tolist(), accel.tolist(), rates)
+        ]
+
+    def _run(
+        self,
+        t: np.ndarray,
+        accel: np.ndarray,
+        gyro: np.ndarray | None,
+        start: int,
+        stop: int,
+        events: list[EngineEvent],
+    ) -> int:
+        """Samples start..stop (no gap inside) through the filter and the ticks they
+        complete. Returns where it stopped: ``stop``, or the sample after a tick whose
+        gyroscope verdict changes what the filter is fed."""
+        per = self._samples_per_tick
+        carried = self._sums[4]  # a tick begun by process() on its checked path, already fed
+        ends = np.arange(per - carried, stop - start + 1, per)
+        a = accel[start:stop]
+        signs = self._gyro_signs
+        use_gyro = gyro is not None and self.has_gyro
+        if not use_gyro:
+            rates = None
+        elif signs is not None:
+            rates = gyro[start:stop] * np.array(signs)
+        else:
+            rates = gyro[start:stop]
+        if len(ends):
+            cut = a[: ends[-1]]
+            starts = np.concatenate(([0], ends[:-1]))
+            means = np.add.reduceat(cut, starts, axis=0)
+            square_means = np.add.reduceat(np.einsum("ij,ij->i", cut, cut), starts)
+            if carried:
+                means[0] += self._sums[1:4]
+                square_means[0] += self._sums[0]
+                self._sums = [0.0, 0.0, 0.0, 0.0, 0]
+            means /= per
+            square_means /= per
+        times = t[start:stop]
+        # Rows of float32 arrays: what the filter computes in, so it takes them as they
+        # are (the same values it would round Python floats to, without the conversion).
+        accel32 = a.astype(np.float32)
+        rows = zip(rates.astype(np.float32), accel32) if rates is not None else None
+        update, bias_update = self._ahrs.update_no_magnetometer, self._bias.update
+        get_q, get_g, get_states = self._ahrs.get_quaternion, self._ahrs.get_gravity, self._ahrs.get_internal_states
+        block: TickBlock | None = None
+        pos = 0
+        for i, end in enumerate(ends.tolist()):
+            if rows is None:
+                for x in accel32[pos:end]:
+                    update(_ZERO32, x)
+            else:
+                for g, x in islice(rows, end - pos):
+                    update(bias_update(g), x)
+            pos = end
+            if block is not None or (self._calibration is None and self._gyro_check is None):
+                # Nothing decides between ticks from here on: note the filter's output.
+                if block is None:
+                    block = TickBlock()
+                block.ends.append(i)
+                block.quaternions.append(get_q())
+                block.gravities.append(get_g())
+                block.errors.append(get_states().acceleration_error)
+                continue
+            check = self._gyro_check
+            if check is not None and use_gyro:
+                assert gyro is not None
+                x0, y0, z0 = gyro[start + pos - per : start + pos].sum(axis=0).tolist()
+                check.add_rates(x0, y0, z0, per)
+            mx, my, mz = means[i].tolist()
+            self._tick(float(times[end - 1]), float(square_means[i]), (mx, my, mz), events)
+            if self._gyro_signs is not signs or (use_gyro and not self.has_gyro):
+                self._last_sample_t = float(times[end - 1])
+                return start + end
+        if block is not None:
+            picked = np.array(block.ends)
+            self._decide(
+                times[ends[picked] - 1],
+                square_means[picked],
+                means[picked],
+                np.array(block.quaternions, dtype=float),
+                np.array(block.gravities, dtype=float),
+                np.array(block.errors, dtype=float),
+                events,
+            )
+        if pos:
+            self._last_sample_t = float(times[pos - 1])
+        if stop == len(t):
+            if pos < len(times):
+                self._pending_arrays = (times[pos:], a[pos:], None if gyro is None else gyro[start + pos : stop])
+        else:
+            # The tick a gap cuts short: its samples reach the filter, but make no tick.
+            if rows is None:
+                for x in accel32[pos:]:
+                    update(_ZERO32, x)
+            else:
+                for g, x in rows:
+                    update(bias_update(g), x)
+        return stop
+
+    def _decide(
+        self,
+        times: np.ndarray,
+        square_means: np.ndarray,
+        means: np.ndarray,
+        quaternions: np.ndarray,
+        gravities: np.ndarray,
+        errors: np.ndarray,
+        events: list[EngineEvent],
+    ) -> None:
+        """What :meth:`_tick` does, for consecutive ticks with no calibration and no
+        gyroscope self-check under way."""
+        assert self._first_t is not None
+        listener = self.tick_listener
+        warming = int(np.searchsorted(times - self._first_t >= STARTUP_S, True))
+        if warming:
+            # The filter's start-up (see _tick): the orientation is only remembered.
+            self._quaternion = tuple(quaternions[warming - 1].tolist())
+            self._last_tick_t = float(times[warming - 1])
+            for t_s in times[:warming].tolist():
+                self._publish(t_s, None, None, Activity.STILL)
+            if warming == len(times):
+                return
+            times, square_means, means = times[warming:], square_means[warming:], means[warming:]
+            quaternions, gravities, errors = quaternions[warming:], gravities[warming:], errors[warming:]
+        previous = np.vstack((np.array([self._quaternion]), quaternions[:-1]))
+        before = np.concatenate(([np.nan if self._last_tick_t is None else self._last_tick_t], times[:-1]))
+        turns = turn_rates_dps(quaternions, previous, times, before, TICK_S)
+        spread = spreads(square_means, means)
+        codes = self._gate.update_many(turns, spread)
+        still = codes == STILL_CODE
+        gravity = np.where(still[:, None], means, gravities)
+        self.gravity = gravity[-1].copy()
+        self._quaternion = tuple(quaternions[-1].tolist())
+        self._last_tick_t = float(times[-1])
+        ts = times.tolist()
+        activities = [ACTIVITIES[c] for c in codes.tolist()]
+        frame = self.frame
+        if frame is None:
+            if listener is not None:
+                for t_s, activity in zip(ts, activities):
+                    self._gate.activity = activity
+                    self._publish(t_s, None, None, activity)
+                self._gate.activity = activities[-1]
+            self._latest = (ts[-1], None, None, activities[-1])
+            return
+        flexion, lateral = frame.angles_deg_many(gravity)
+        s = self.settings
+        calm = still & (flexion <= s.threshold_deg) & (np.abs(lateral) < s.lateral_threshold_deg)
+        restless = np.flatnonzero(~calm)  # ticks the detector must see even when idle
+        suspect = np.flatnonzero(still & (errors > SLIP_ERROR_DEG))  # ticks the slip check must see
+        still_rows = np.flatnonzero(still)
+        judge_row = int(np.searchsorted(times, self._judge_from_s, side="left"))
+        unit = directions(means)
+        fl, la = flexion.tolist(), lateral.tolist()
+        detector = self.detector
+        count = len(ts)
+        i = 0
+        while i < count:
+            slip_on = self.has_gyro and not self._needs_recalibration and self._calibration is None
+            judging = not (self._needs_recalibration or self._paused) and i >= judge_row
+            if not judging or detector.idle:
+                stop = count
+                if slip_on:
+                    stop = _next(suspect, i, stop)
+                if judging:
+                    stop = _next(restless, i, stop)
+                elif not (self._needs_recalibration or self._paused) and i < judge_row:
+                    stop = min(stop, judge_row)
+                if stop > i:
+                    # Ticks where nothing can change: only the slip check's reference moves.
+                    if slip_on:
+                        self._slip_ticks = 0
+                        last_still = _last_before(still_rows, i, stop)
+                        if last_still is not None:
+                            self._still_ref = tuple(unit[last_still].tolist())
+                    if listener is not None:
+                        gate = self._gate
+                        for j in range(i, stop):
+                            gate.activity = activities[j]
+                            self._publish(ts[j], fl[j], la[j], activities[j])
+                    self._latest = (ts[stop - 1], fl[stop - 1], la[stop - 1], activities[stop - 1])
+                    i = stop
+                    continue
+            t_s, activity = ts[i], activities[i]
+            self._gate.activity = activity
+            if slip_on:
+                mx, my, mz = means[i].tolist()
+                events += self._check_slip(t_s, activity, (mx, my, mz), float(errors[i]))
+            if not (self._needs_recalibration or self._paused) and t_s >= self._judge_from_s:
+                events += detector.update(t_s, fl[i], la[i], activity)
+            self._publish(t_s, fl[i], la[i], activity)
+            i += 1
+        self._gate.activity = activities[-1]
+
     def _gap(self, last_s: float, next_s: float, events: list[EngineEvent]) -> None:
         """Silence in sample time: end any episode at the last sample, count the gap as
         not worn, and start the filter and the hold timers afresh."""
@@ -445,13 +732,16 @@ class PostureEngine:
                 and not self._needs_recalibration
                 and self._calibration is None
             ):
-                events += self._check_slip(t_s, activity, accel_mean)
+                error = self._ahrs.get_internal_states().acceleration_error
+                events += self._check_slip(t_s, activity, accel_mean, error)
             judging = not (self._needs_recalibration or self._paused or self._calibration is not None)
             if judging and t_s >= self._judge_from_s:
                 events += self.detector.update(t_s, flexion, lateral, activity)
         self._publish(t_s, flexion, lateral, activity)
 
-    def _check_slip(self, t_s: float, activity: Activity, accel_mean: tuple[float, float, float]) -> list[EngineEvent]:
+    def _check_slip(
+        self, t_s: float, activity: Activity, accel_mean: tuple[float, float, float], error: float
+    ) -> list[EngineEvent]:
         """Gravity jumped while the wearer sat still and the gyroscope saw no turn:
         the sensor moved on the back. Ask for recalibration instead of alerting.
 
@@ -463,7 +753,6 @@ class PostureEngine:
         if activity is not Activity.STILL:
             self._slip_ticks = 0
             return []
-        error = self._ahrs.get_internal_states().acceleration_error
         ax, ay, az = accel_mean
         norm = math.sqrt(ax * ax + ay * ay + az * az) or 1e-9
         direction = (ax / norm, ay / norm, az / norm)
@@ -488,7 +777,7 @@ class PostureEngine:
 
     # -- snapshot -----------------------------------------------------------------
 
-    def _state(self) -> EngineState:
+    def _state(self, activity: Activity | None = None) -> EngineState:
         if self._calibration is not None:
             return EngineState.CALIBRATING
         if self.frame is None:
@@ -501,7 +790,7 @@ class PostureEngine:
             return EngineState.ALERTED
         if self.detector.onset_s is not None:
             return EngineState.SLOUCHING
-        if self._gate.activity in (Activity.WALKING, Activity.TRANSITION):
+        if (activity or self._gate.activity) in (Activity.WALKING, Activity.TRANSITION):
             return EngineState.MOVING
         return EngineState.UPRIGHT
 

@@ -104,6 +104,11 @@ class SlouchDetector:
     def alerted(self) -> bool:
         return self.state is _ALERTED
 
+    @property
+    def idle(self) -> bool:
+        """Nothing under way: a still tick inside both thresholds changes nothing."""
+        return self.state is _UPRIGHT and self.lean_state is _CENTRED and self._walking_since is None
+
     def held_s(self, t_s: float) -> float:
         return 0.0 if self.onset_s is None else t_s - self.onset_s
 
