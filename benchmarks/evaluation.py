@@ -92,7 +92,7 @@ def run_wearer(wearer: SimulatedWearer, settings: EngineSettings = EngineSetting
     """Replay the whole script through a fresh engine that calibrates at the start."""
     engine = PostureEngine(settings, rate_hz=rate_hz)
     engine.start_calibration()
-    run = replay(engine, wearer_readings(wearer, rate_hz))
+    run = replay(engine, wearer_arrays(wearer, rate_hz))
     times = [t.t_s for t in run.ticks]
     flexion = [t.flexion_deg for t in run.ticks]
     lateral = [t.lateral_deg for t in run.ticks]
@@ -314,10 +314,7 @@ def seated_trials(root, settings: EngineSettings | None = None) -> list[SeatedTr
                     continue
                 rows = data[path]
                 engine = PostureEngine(settings, rate_hz=50.0, frame=frame)
-                readings = [
-                    ImuReading(r[0], (r[1], r[2], r[3]), (r[4], r[5], r[6]), i) for i, r in enumerate(rows.tolist())
-                ]
-                run = replay(engine, readings)
+                run = replay(engine, SampleArrays(rows[:, 0], rows[:, 1:4], rows[:, 4:7]))
                 events = run.events
                 flexions = [t.flexion_deg for t in run.ticks]
                 laterals = [t.lateral_deg for t in run.ticks]
