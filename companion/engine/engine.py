@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import enum
 import math
-from itertools import islice
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import islice
 
 import imufusion
 import numpy as np
@@ -434,7 +434,7 @@ class PostureEngine:
             t, accel, gyro = self._join(self._pending_arrays, (t, accel, gyro))
             self._pending_arrays = None
         steps = np.diff(t, prepend=self._last_sample_t)
-        stops = np.flatnonzero(steps > self.settings.gap_s).tolist() + [len(t)]
+        stops = [*np.flatnonzero(steps > self.settings.gap_s).tolist(), len(t)]
         start = 0
         for stop in stops:
             while start < stop:  # a gyroscope verdict restarts the run with the corrected rates

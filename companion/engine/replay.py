@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, cast
 
 import numpy as np
 
@@ -111,12 +111,13 @@ def replay(
     of ``batch``, sample arrays a chunk at a time. ``ticks=False`` skips keeping
     the per-tick view (for throughput measurements)."""
     result = Replay()
-    chunks = (
-        [readings]
-        if isinstance(readings, Sequence) and (not readings or isinstance(readings[0], ImuReading))
-        or hasattr(readings, "accel_g")
-        else readings
-    )
+    chunks: Iterable[Sequence[ImuReading] | Samples]
+    if hasattr(readings, "accel_g"):
+        chunks = [cast(Samples, readings)]
+    elif isinstance(readings, Sequence) and (not readings or isinstance(readings[0], ImuReading)):
+        chunks = [cast(Sequence[ImuReading], readings)]
+    else:
+        chunks = cast(Iterable[Sequence[ImuReading] | Samples], readings)
     previous = engine.tick_listener
     if ticks:
         keep = result.ticks.append

@@ -40,7 +40,7 @@ def directions(vectors: np.ndarray) -> np.ndarray:
 class TickBlock:
     """The filter's state noted at the end of each tick of a run of samples."""
 
-    __slots__ = ("ends", "quaternions", "gravities", "errors")
+    __slots__ = ("ends", "errors", "gravities", "quaternions")
 
     def __init__(self) -> None:
         self.ends: list[int] = []
