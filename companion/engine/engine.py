@@ -618,8 +618,10 @@ class PostureEngine:
         judge_row = int(np.searchsorted(times, self._judge_from_s, side="left"))
         unit = directions(means)
         fl, la = flexion.tolist(), lateral.tolist()
+        is_still, is_suspect = still.tolist(), (still & (errors > SLIP_ERROR_DEG)).tolist()
         detector = self.detector
         count = len(ts)
+        ref_row: int | None = None  # the latest still tick the slip check takes as its reference
         i = 0
         while i < count:
             slip_on = self.has_gyro and not self._needs_recalibration and self._calibration is None
@@ -638,25 +640,36 @@ class PostureEngine:
                         self._slip_ticks = 0
                         last_still = _last_before(still_rows, i, stop)
                         if last_still is not None:
-                            self._still_ref = tuple(unit[last_still].tolist())
+                            ref_row = last_still
                     if listener is not None:
                         gate = self._gate
                         for j in range(i, stop):
                             gate.activity = activities[j]
                             self._publish(ts[j], fl[j], la[j], activities[j])
-                    self._latest = (ts[stop - 1], fl[stop - 1], la[stop - 1], activities[stop - 1])
                     i = stop
                     continue
             t_s, activity = ts[i], activities[i]
-            self._gate.activity = activity
             if slip_on:
-                mx, my, mz = means[i].tolist()
-                events += self._check_slip(t_s, activity, (mx, my, mz), float(errors[i]))
+                if is_suspect[i]:
+                    if ref_row is not None:
+                        self._still_ref = tuple(unit[ref_row].tolist())
+                        ref_row = None
+                    mx, my, mz = means[i].tolist()
+                    events += self._check_slip(t_s, activity, (mx, my, mz), float(errors[i]))
+                else:  # what _check_slip does when gravity agrees with the filter
+                    self._slip_ticks = 0
+                    if is_still[i]:
+                        ref_row = i
             if not (self._needs_recalibration or self._paused) and t_s >= self._judge_from_s:
                 events += detector.update(t_s, fl[i], la[i], activity)
-            self._publish(t_s, fl[i], la[i], activity)
+            if listener is not None:
+                self._gate.activity = activity
+                self._publish(t_s, fl[i], la[i], activity)
             i += 1
+        if ref_row is not None:
+            self._still_ref = tuple(unit[ref_row].tolist())
         self._gate.activity = activities[-1]
+        self._latest = (ts[-1], fl[-1], la[-1], activities[-1])
 
     def _gap(self, last_s: float, next_s: float, events: list[EngineEvent]) -> None:
         """Silence in sample time: end any episode at the last sample, count the gap as
