@@ -31,7 +31,7 @@ from .events import (
 from .gyrocheck import GyroCheck
 from .settings import EngineSettings
 from .slouch import SlouchDetector
-from .ticks import TickBlock, directions, spreads, turn_rates_dps
+from .ticks import directions, spreads, turn_rates_dps
 
 TICK_S = 0.25
 STARTUP_S = 3.0  # the filter's own start-up while its gain ramps down (3 s in Fusion)
@@ -508,9 +508,13 @@ class PostureEngine:
         rows = zip(rates.astype(np.float32), accel32) if rates is not None else None
         update, bias_update = self._ahrs.update_no_magnetometer, self._bias.update
         get_q, get_g, get_states = self._ahrs.get_quaternion, self._ahrs.get_gravity, self._ahrs.get_internal_states
-        block: TickBlock | None = None
+        tick_ends = ends.tolist()
         pos = 0
-        for i, end in enumerate(ends.tolist()):
+        first_noted = len(tick_ends)
+        for i, end in enumerate(tick_ends):
+            if self._calibration is None and self._gyro_check is None:
+                first_noted = i
+                break
             if rows is None:
                 for x in accel32[pos:end]:
                     update(_ZERO32, x)
@@ -518,15 +522,7 @@ class PostureEngine:
                 for g, x in islice(rows, end - pos):
                     update(bias_update(g), x)
             pos = end
-            if block is not None or (self._calibration is None and self._gyro_check is None):
-                # Nothing decides between ticks from here on: note the filter's output.
-                if block is None:
-                    block = TickBlock()
-                block.ends.append(i)
-                block.quaternions.append(get_q())
-                block.gravities.append(get_g())
-                block.errors.append(get_states().acceleration_error)
-                continue
+            # A calibration or the gyroscope self-check is under way: decide this tick now.
             check = self._gyro_check
             if check is not None and use_gyro:
                 assert gyro is not None
@@ -537,15 +533,31 @@ class PostureEngine:
             if self._gyro_signs is not signs or (use_gyro and not self.has_gyro):
                 self._last_sample_t = float(times[end - 1])
                 return start + end
-        if block is not None:
-            picked = np.array(block.ends)
+        if first_noted < len(tick_ends):
+            # Nothing decides between ticks from here on: note the filter's output at
+            # each tick's end and decide the ticks together.
+            quaternions: list[np.ndarray] = []
+            gravities: list[np.ndarray] = []
+            errors: list[float] = []
+            note_q, note_g, note_e = quaternions.append, gravities.append, errors.append
+            for end in tick_ends[first_noted:]:
+                if rows is None:
+                    for x in accel32[pos:end]:
+                        update(_ZERO32, x)
+                else:
+                    for g, x in islice(rows, end - pos):
+                        update(bias_update(g), x)
+                pos = end
+                note_q(get_q())
+                note_g(get_g())
+                note_e(get_states().acceleration_error)
             self._decide(
-                times[ends[picked] - 1],
-                square_means[picked],
-                means[picked],
-                np.array(block.quaternions, dtype=float),
-                np.array(block.gravities, dtype=float),
-                np.array(block.errors, dtype=float),
+                times[ends[first_noted:] - 1],
+                square_means[first_noted:],
+                means[first_noted:],
+                np.array(quaternions, dtype=float),
+                np.array(gravities, dtype=float),
+                np.array(errors, dtype=float),
                 events,
             )
         if pos:

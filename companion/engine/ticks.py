@@ -35,15 +35,3 @@ def directions(vectors: np.ndarray) -> np.ndarray:
     norms = np.sqrt(np.einsum("ij,ij->i", vectors, vectors))
     norms[norms == 0.0] = 1e-9
     return vectors / norms[:, None]
-
-
-class TickBlock:
-    """The filter's state noted at the end of each tick of a run of samples."""
-
-    __slots__ = ("ends", "errors", "gravities", "quaternions")
-
-    def __init__(self) -> None:
-        self.ends: list[int] = []
-        self.quaternions: list[np.ndarray] = []
-        self.gravities: list[np.ndarray] = []
-        self.errors: list[float] = []
