@@ -20,6 +20,7 @@ from synthetic import MOUNTINGS, Schedule, signals, upright_frame, write
 from benchmarks.evaluation import wearer_arrays
 from companion.analysis import _per_second, analyze
 from companion.engine import (
+    Activity,
     BodyFrame,
     CalibrationCompleted,
     DataGap,
@@ -30,6 +31,7 @@ from companion.engine import (
     RecalibrationNeeded,
     SlouchAlerted,
     SlouchEnded,
+    SlouchReminded,
     SlouchStarted,
 )
 from companion.engine.replay import SampleArrays, replay
@@ -129,6 +131,27 @@ def test_the_gyroscope_self_check_and_its_correction_match(mounting, gyro_signs,
     for size in (5, 333, len(t)):
         assert_same(expected, replay(_engine(frame), _chunks(t, accel, gyro, size)))
     assert [e.action for e in expected.events if isinstance(e, GyroscopeMismatch)] == ([action] if action else [])
+
+
+def test_a_long_slouch_with_reminders_fidgets_and_a_transition_matches():
+    """Held past two reminders, with fidgeting, a quick turn and a side lean inside it."""
+    schedule = (
+        Schedule()
+        .hold(20)
+        .hold(300, flexion=25)
+        .hold(3, flexion=28, rotation=30, ramp_s=0.5)  # a quick turn: a transition
+        .hold(100, flexion=25, ramp_s=0.5)
+        .hold(90, flexion=24, lateral=16)
+        .hold(320, flexion=26)
+        .hold(20)
+    )
+    t, accel, gyro = signals(schedule, MOUNTINGS["tilted"], noise_g=0.02, seed=12)
+    frame = BodyFrame.from_dict(upright_frame(MOUNTINGS["tilted"]))
+    expected = replay(_engine(frame), _readings(t, accel, gyro))
+    for size in (9, 2500, len(t)):
+        assert_same(expected, replay(_engine(frame), _chunks(t, accel, gyro, size)))
+    assert sum(isinstance(e, SlouchReminded) for e in expected.events) == 2
+    assert {t.activity for t in expected.ticks} >= {Activity.STILL, Activity.FIDGETING, Activity.TRANSITION}
 
 
 def test_accelerometer_only_samples_match():

@@ -18,7 +18,7 @@ import imufusion
 import numpy as np
 
 from ..readings import ImuReading
-from .activity import ACTIVITIES, STILL_CODE, Activity, ActivityGate
+from .activity import ACTIVITIES, FIDGETING_CODE, STILL_CODE, Activity, ActivityGate
 from .calibration import BodyFrame, CalibrationError
 from .events import (
     CalibrationCompleted,
@@ -625,6 +625,9 @@ class PostureEngine:
         s = self.settings
         calm = still & (flexion <= s.threshold_deg) & (np.abs(lateral) < s.lateral_threshold_deg)
         restless = np.flatnonzero(~calm)  # ticks the detector must see even when idle
+        # Ticks that only add to a slouch under way: not moving, above the threshold, no side lean.
+        steady = (codes <= FIDGETING_CODE) & (flexion > s.threshold_deg) & (np.abs(lateral) < s.lateral_threshold_deg)
+        unsteady = np.flatnonzero(~steady)
         suspect = np.flatnonzero(still & (errors > SLIP_ERROR_DEG))  # ticks the slip check must see
         still_rows = np.flatnonzero(still)
         judge_row = int(np.searchsorted(times, self._judge_from_s, side="left"))
@@ -634,6 +637,23 @@ class PostureEngine:
         detector = self.detector
         count = len(ts)
         ref_row: int | None = None  # the latest still tick the slip check takes as its reference
+
+        def skip(i: int, stop: int, slip_on: bool) -> int:
+            """Ticks i..stop-1 where the slip check sees gravity agree with the filter
+            and the detector has nothing to decide: publish them, move the reference."""
+            nonlocal ref_row
+            if slip_on:
+                self._slip_ticks = 0
+                last_still = _last_before(still_rows, i, stop)
+                if last_still is not None:
+                    ref_row = last_still
+            if listener is not None:
+                gate = self._gate
+                for j in range(i, stop):
+                    gate.activity = activities[j]
+                    self._publish(ts[j], fl[j], la[j], activities[j])
+            return stop
+
         i = 0
         while i < count:
             slip_on = self.has_gyro and not self._needs_recalibration and self._calibration is None
@@ -648,17 +668,21 @@ class PostureEngine:
                     stop = min(stop, judge_row)
                 if stop > i:
                     # Ticks where nothing can change: only the slip check's reference moves.
-                    if slip_on:
-                        self._slip_ticks = 0
-                        last_still = _last_before(still_rows, i, stop)
-                        if last_still is not None:
-                            ref_row = last_still
-                    if listener is not None:
-                        gate = self._gate
-                        for j in range(i, stop):
-                            gate.activity = activities[j]
-                            self._publish(ts[j], fl[j], la[j], activities[j])
-                    i = stop
+                    i = skip(i, stop, slip_on)
+                    continue
+            limit = detector.steady_limit(ts[i]) if judging else None
+            if limit is not None:
+                stop = _next(unsteady, i, count)
+                if slip_on:
+                    stop = _next(suspect, i, stop)
+                onset, held = limit
+                due = np.flatnonzero(times[i:stop] - onset >= held)
+                if len(due):
+                    stop = i + int(due[0])
+                if stop > i:
+                    # A slouch held still: the episode's statistics grow, nothing else moves.
+                    detector.hold_steady(fl[i:stop])
+                    i = skip(i, stop, slip_on)
                     continue
             t_s, activity = ts[i], activities[i]
             if slip_on:
