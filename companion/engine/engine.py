@@ -1,9 +1,12 @@
 """The posture engine: fusion per sample, decisions per tick (every 0.25 s of samples).
 
 Per sample only the orientation filter runs (x-io Fusion through imufusion, with
-its gyroscope bias estimator) plus running sums of the acceleration.
-Everything else runs four times a second, which keeps the whole engine within a
-small factor of the bare fusion loop.
+its gyroscope bias estimator); everything else runs four times a second. Two entry
+points give the same ticks and events: ``process`` takes readings (the live path,
+a notification at a time: running sums per sample, ``_tick`` per tick) and
+``process_arrays`` takes numpy arrays (recordings, simulations: tick sums by numpy,
+and runs of ticks decided together, ``_decide``), which keeps the whole engine
+close to the bare fusion loop's cost.
 """
 
 from __future__ import annotations
