@@ -13,61 +13,48 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import islice
 
 import imufusion
 import numpy as np
 
 from ..readings import ImuReading
-from .activity import ACTIVITIES, FIDGETING_CODE, STILL_CODE, Activity, ActivityGate
-from .calibration import BodyFrame, CalibrationError
+from . import arrays
+from .activity import Activity, ActivityGate
+from .calibration import BodyFrame
 from .events import (
     CalibrationCompleted,
-    CalibrationProgress,
     DataGap,
     EngineEvent,
     GyroscopeMismatch,
     RecalibrationNeeded,
 )
+from .guided import LEAN_HOLD_S, LEAN_MIN_DEG, UPRIGHT_HOLD_S, GuidedCalibration
 from .gyrocheck import GyroCheck
 from .settings import EngineSettings
 from .slouch import SlouchDetector
-from .ticks import directions, spreads, turn_rates_dps
+from .ticks import SLIP_ERROR_DEG, STARTUP_S, TICK_S
 
-TICK_S = 0.25
-STARTUP_S = 3.0  # the filter's own start-up while its gain ramps down (3 s in Fusion)
-SLIP_ERROR_DEG = 10.0
+__all__ = [
+    "CALIBRATION_GRACE_S",
+    "LEAN_HOLD_S",
+    "LEAN_MIN_DEG",
+    "SLIP_ERROR_DEG",
+    "SLIP_TICKS",
+    "STARTUP_S",
+    "TICK_S",
+    "UPRIGHT_HOLD_S",
+    "EngineState",
+    "PostureEngine",
+    "PostureSnapshot",
+]
+
 SLIP_TICKS = 4
-UPRIGHT_HOLD_S = 4.0
-LEAN_MIN_DEG = 12.0
-LEAN_HOLD_S = 1.0
-CALIBRATION_GRACE_S = 5.0
+CALIBRATION_GRACE_S = 5.0  # time to sit back up after the guided lean
 RECOVERY_S = 5.0  # the filter's rejection timeout
-_SLIP_COS = math.cos(math.radians(SLIP_ERROR_DEG))  # time to sit back up after the guided lean
+_SLIP_COS = math.cos(math.radians(SLIP_ERROR_DEG))
 _ZERO = (0.0, 0.0, 0.0)
-_ZERO32 = np.zeros(3, dtype=np.float32)
-
-
-def _arrays(readings: Sequence[ImuReading]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    t = np.array([r.t_s for r in readings], dtype=float)
-    accel = np.array([r.accel_g for r in readings], dtype=float).reshape(-1, 3)
-    if any(r.gyro_dps is None for r in readings):
-        return t, accel, None
-    return t, accel, np.array([r.gyro_dps for r in readings], dtype=float).reshape(-1, 3)
-
-
-def _next(rows: np.ndarray, start: int, default: int) -> int:
-    """The first of the sorted ``rows`` at or after ``start``, or ``default``."""
-    k = int(np.searchsorted(rows, start))
-    return min(default, int(rows[k])) if k < len(rows) else default
-
-
-def _last_before(rows: np.ndarray, start: int, stop: int) -> int | None:
-    """The last of the sorted ``rows`` in start..stop-1, or None."""
-    k = int(np.searchsorted(rows, stop)) - 1
-    return int(rows[k]) if k >= 0 and rows[k] >= start else None
 
 
 class EngineState(enum.Enum):
@@ -94,80 +81,6 @@ class PostureSnapshot:
     delay_s: float
 
 
-class _GuidedCalibration:
-    """Upright (still for 3 s), then a forward lean (>= 12 deg, held 1 s)."""
-
-    def __init__(self, t_s: float) -> None:
-        self.phase = "upright"
-        self.up: np.ndarray | None = None
-        self._since: float | None = None
-        self._sum = np.zeros(3)
-        self._moving_reported = False
-        self.started_s = t_s
-
-    @property
-    def hold_started_s(self) -> float | None:
-        return self._since
-
-    def tick(self, t_s: float, gravity: np.ndarray, activity: Activity) -> list[EngineEvent]:
-        if self.phase == "upright":
-            return self._upright(t_s, gravity, activity)
-        return self._lean(t_s, gravity, activity)
-
-    def _restart_hold(self) -> None:
-        self._since = None
-        self._sum = np.zeros(3)
-
-    def _upright(self, t_s: float, gravity: np.ndarray, activity: Activity) -> list[EngineEvent]:
-        if activity is not Activity.STILL:
-            self._restart_hold()
-            if not self._moving_reported:
-                self._moving_reported = True
-                return [
-                    CalibrationProgress(
-                        t_s, "upright", f"Hold still: the sensor feels you {activity.value}.", moving=True
-                    )
-                ]
-            return []
-        events: list[EngineEvent] = []
-        if self._moving_reported:
-            self._moving_reported = False
-            events.append(CalibrationProgress(t_s, "upright", "Good, hold still and sit upright."))
-        if self._since is None:
-            self._since = t_s
-        self._sum += gravity
-        if t_s - self._since >= UPRIGHT_HOLD_S:
-            self.up = self._sum / np.linalg.norm(self._sum)
-            self.phase = "lean"
-            self._restart_hold()
-            events.append(
-                CalibrationProgress(
-                    t_s, "lean", "Upright captured. Now lean forward slowly, about 20 degrees, and hold."
-                )
-            )
-        return events
-
-    def _lean(self, t_s: float, gravity: np.ndarray, activity: Activity) -> list[EngineEvent]:
-        assert self.up is not None
-        g = gravity / np.linalg.norm(gravity)
-        angle = math.degrees(math.acos(max(-1.0, min(1.0, float(g @ self.up)))))
-        if angle < LEAN_MIN_DEG or activity in (Activity.WALKING, Activity.TRANSITION):
-            self._restart_hold()
-            return []
-        if self._since is None:
-            self._since = t_s
-        self._sum += g
-        if t_s - self._since < LEAN_HOLD_S:
-            return []
-        try:
-            frame = BodyFrame.from_lean(self.up, self._sum)
-        except CalibrationError as exc:
-            self._restart_hold()
-            return [CalibrationProgress(t_s, "lean", str(exc))]
-        self.phase = "done"
-        return [CalibrationCompleted(t_s, frame)]
-
-
 class PostureEngine:
     """Readings in, posture events out. Sample time only; no I/O."""
 
@@ -188,7 +101,7 @@ class PostureEngine:
         self._gate = ActivityGate()
         self.detector = SlouchDetector(settings)
         self.frame = frame
-        self._calibration: _GuidedCalibration | None = None
+        self._calibration: GuidedCalibration | None = None
         self._needs_recalibration = False
         self._paused = False
         self._slip_ticks = 0
@@ -201,12 +114,12 @@ class PostureEngine:
         self._gyro_signs: tuple[float, float, float] | None = None
         self.gyro_mismatch: GyroscopeMismatch | None = None
         #: Called with (t_s, flexion, lateral, activity, state) after every tick, if set.
-        self.tick_listener = None
+        self.tick_listener: Callable[[float, float | None, float | None, Activity, EngineState], None] | None = None
         self._first_t: float | None = None
         self.has_gyro = True
-        self._judge_from_s = float("-inf")
+        self._judge_from_s: float = float("-inf")
         self._samples_per_tick = max(1, round(TICK_S * rate_hz))
-        self._sums = [0.0, 0.0, 0.0, 0.0, 0]
+        self._sums: list[float] = [0.0, 0.0, 0.0, 0.0, 0]
         self._quaternion = (1.0, 0.0, 0.0, 0.0)
         self._last_tick_t: float | None = None
         self.gravity = np.array([0.0, 0.0, 1.0])
@@ -247,7 +160,7 @@ class PostureEngine:
 
     def start_calibration(self) -> None:
         """Begin the guided calibration; progress arrives as events."""
-        self._calibration = _GuidedCalibration(self._latest[0])
+        self._calibration = GuidedCalibration(self._latest[0])
         self.detector.reset()
 
     def calibration_status(self) -> tuple[str, float, float] | None:
@@ -293,7 +206,7 @@ class PostureEngine:
         if not readings:
             return events
         if self._pending_arrays is not None:
-            self._pending = self._pending_readings() + self._pending
+            self._pending = arrays.pending_readings(self) + self._pending
         if self._first_t is None:
             self._first_t = readings[0].t_s
             self.has_gyro = readings[0].gyro_dps is not None
@@ -351,6 +264,16 @@ class PostureEngine:
         self._last_sample_t = last
         return events
 
+    def process_arrays(
+        self, t_s: np.ndarray, accel_g: np.ndarray, gyro_dps: np.ndarray | None = None
+    ) -> list[EngineEvent]:
+        """Feed a chunk of samples as arrays: times in seconds (n,), acceleration in g
+        (n, 3), angular rate in deg/s (n, 3) or None without a gyroscope.
+
+        The same ticks and events as :meth:`process` given the same samples as
+        readings, in any chunking, without an object per sample (engine/arrays.py)."""
+        return arrays.process_arrays(self, t_s, accel_g, gyro_dps)
+
     def _flush_to_checked(self, readings: Sequence[ImuReading], events: list[EngineEvent]) -> list[EngineEvent]:
         if self._pending:
             readings = self._pending + list(readings)
@@ -400,315 +323,6 @@ class PostureEngine:
         self._last_sample_t = last
         self._sums = [sa, sx, sy, sz, n]
         return events
-
-    # -- data as arrays -------------------------------------------------------------
-
-    def process_arrays(
-        self, t_s: np.ndarray, accel_g: np.ndarray, gyro_dps: np.ndarray | None = None
-    ) -> list[EngineEvent]:
-        """Feed a chunk of samples as arrays: times in seconds (n,), acceleration in g
-        (n, 3), angular rate in deg/s (n, 3) or None without a gyroscope.
-
-        The same ticks and events as :meth:`process` given the same samples as
-        readings, in any chunking, without an object per sample: the per-sample loop
-        is the bare filter loop, the tick sums come from numpy, and the decisions of
-        the ticks where nothing can change are taken for the whole run at once."""
-        t = np.asarray(t_s, dtype=float).reshape(-1)
-        accel = np.asarray(accel_g, dtype=float)
-        gyro = None if gyro_dps is None else np.asarray(gyro_dps, dtype=float)
-        if accel.shape != (len(t), 3) or (gyro is not None and gyro.shape != (len(t), 3)):
-            raise ValueError(
-                f"expected times (n,), acceleration (n, 3) and angular rate (n, 3) or None; got {t.shape}, "
-                f"{accel.shape}, {None if gyro is None else gyro.shape}"
-            )
-        events: list[EngineEvent] = []
-        if not len(t):
-            return events
-        if self._first_t is None:
-            self._first_t = float(t[0])
-            self.has_gyro = gyro is not None
-            self._last_sample_t = float(t[0])
-            if not self.has_gyro:
-                self._gyro_check = None  # nothing to check
-        if self._pending:
-            self._pending_arrays = self._join(self._pending_arrays, _arrays(self._pending))
-            self._pending = []
-        if self._pending_arrays is not None:
-            t, accel, gyro = self._join(self._pending_arrays, (t, accel, gyro))
-            self._pending_arrays = None
-        steps = np.diff(t, prepend=self._last_sample_t)
-        stops = [*np.flatnonzero(steps > self.settings.gap_s).tolist(), len(t)]
-        start = 0
-        for stop in stops:
-            while start < stop:  # a gyroscope verdict restarts the run with the corrected rates
-                start = self._run(t, accel, gyro, start, stop, events)
-            if stop < len(t):
-                self._gap(float(t[stop - 1]) if stop else self._last_sample_t, float(t[stop]), events)
-                self._last_sample_t = float(t[stop])
-        return events
-
-    @staticmethod
-    def _join(
-        first: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None,
-        second: tuple[np.ndarray, np.ndarray, np.ndarray | None],
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        if first is None:
-            return second
-        # A chunk without angular rates after one with them: no rates for either.
-        gyro = None if first[2] is None or second[2] is None else np.concatenate((first[2], second[2]))
-        return np.concatenate((first[0], second[0])), np.concatenate((first[1], second[1])), gyro
-
-    def _pending_readings(self) -> list[ImuReading]:
-        """Samples left short of a tick by process_arrays, as readings for process()."""
-        assert self._pending_arrays is not None
-        t, accel, gyro = self._pending_arrays
-        self._pending_arrays = None
-        rates = gyro.tolist() if gyro is not None else [None] * len(t)
-        return [
-            ImuReading(ti, (a[0], a[1], a[2]), None if g is None else (g[0], g[1], g[2]), -1)
-            for ti, a, g in zip(t.tolist(), accel.tolist(), rates)
-        ]
-
-    def _run(
-        self,
-        t: np.ndarray,
-        accel: np.ndarray,
-        gyro: np.ndarray | None,
-        start: int,
-        stop: int,
-        events: list[EngineEvent],
-    ) -> int:
-        """Samples start..stop (no gap inside) through the filter and the ticks they
-        complete. Returns where it stopped: ``stop``, or the sample after a tick whose
-        gyroscope verdict changes what the filter is fed."""
-        per = self._samples_per_tick
-        carried = self._sums[4]  # a tick begun by process() on its checked path, already fed
-        ends = np.arange(per - carried, stop - start + 1, per)
-        a = accel[start:stop]
-        signs = self._gyro_signs
-        use_gyro = gyro is not None and self.has_gyro
-        if not use_gyro:
-            rates = None
-        elif signs is not None:
-            rates = gyro[start:stop] * np.array(signs)
-        else:
-            rates = gyro[start:stop]
-        if len(ends):
-            cut = a[: ends[-1]]
-            starts = np.concatenate(([0], ends[:-1]))
-            means = np.add.reduceat(cut, starts, axis=0)
-            square_means = np.add.reduceat(np.einsum("ij,ij->i", cut, cut), starts)
-            if carried:
-                means[0] += self._sums[1:4]
-                square_means[0] += self._sums[0]
-                self._sums = [0.0, 0.0, 0.0, 0.0, 0]
-            means /= per
-            square_means /= per
-        times = t[start:stop]
-        # Rows of float32 arrays: what the filter computes in, so it takes them as they
-        # are (the same values it would round Python floats to, without the conversion).
-        accel32 = a.astype(np.float32)
-        rows = zip(rates.astype(np.float32), accel32) if rates is not None else None
-        update, bias_update = self._ahrs.update_no_magnetometer, self._bias.update
-        get_q, get_g, get_states = self._ahrs.get_quaternion, self._ahrs.get_gravity, self._ahrs.get_internal_states
-        tick_ends = ends.tolist()
-        pos = 0
-        first_noted = len(tick_ends)
-        for i, end in enumerate(tick_ends):
-            if self._calibration is None and self._gyro_check is None:
-                first_noted = i
-                break
-            if rows is None:
-                for x in accel32[pos:end]:
-                    update(_ZERO32, x)
-            else:
-                for g, x in islice(rows, end - pos):
-                    update(bias_update(g), x)
-            pos = end
-            # A calibration or the gyroscope self-check is under way: decide this tick now.
-            check = self._gyro_check
-            if check is not None and use_gyro:
-                assert gyro is not None
-                x0, y0, z0 = gyro[start + pos - per : start + pos].sum(axis=0).tolist()
-                check.add_rates(x0, y0, z0, per)
-            mx, my, mz = means[i].tolist()
-            self._tick(float(times[end - 1]), float(square_means[i]), (mx, my, mz), events)
-            if self._gyro_signs is not signs or (use_gyro and not self.has_gyro):
-                self._last_sample_t = float(times[end - 1])
-                return start + end
-        if first_noted < len(tick_ends):
-            # Nothing decides between ticks from here on: note the filter's output at
-            # each tick's end and decide the ticks together.
-            quaternions: list[np.ndarray] = []
-            gravities: list[np.ndarray] = []
-            errors: list[float] = []
-            note_q, note_g, note_e = quaternions.append, gravities.append, errors.append
-            for end in tick_ends[first_noted:]:
-                if rows is None:
-                    for x in accel32[pos:end]:
-                        update(_ZERO32, x)
-                else:
-                    for g, x in islice(rows, end - pos):
-                        update(bias_update(g), x)
-                pos = end
-                note_q(get_q())
-                note_g(get_g())
-                note_e(get_states().acceleration_error)
-            self._decide(
-                times[ends[first_noted:] - 1],
-                square_means[first_noted:],
-                means[first_noted:],
-                np.array(quaternions, dtype=float),
-                np.array(gravities, dtype=float),
-                np.array(errors, dtype=float),
-                events,
-            )
-        if pos:
-            self._last_sample_t = float(times[pos - 1])
-        if stop == len(t):
-            if pos < len(times):
-                self._pending_arrays = (times[pos:], a[pos:], None if gyro is None else gyro[start + pos : stop])
-        else:
-            # The tick a gap cuts short: its samples reach the filter, but make no tick.
-            if rows is None:
-                for x in accel32[pos:]:
-                    update(_ZERO32, x)
-            else:
-                for g, x in rows:
-                    update(bias_update(g), x)
-        return stop
-
-    def _decide(
-        self,
-        times: np.ndarray,
-        square_means: np.ndarray,
-        means: np.ndarray,
-        quaternions: np.ndarray,
-        gravities: np.ndarray,
-        errors: np.ndarray,
-        events: list[EngineEvent],
-    ) -> None:
-        """What :meth:`_tick` does, for consecutive ticks with no calibration and no
-        gyroscope self-check under way."""
-        assert self._first_t is not None
-        listener = self.tick_listener
-        warming = int(np.searchsorted(times - self._first_t >= STARTUP_S, True))
-        if warming:
-            # The filter's start-up (see _tick): the orientation is only remembered.
-            self._quaternion = tuple(quaternions[warming - 1].tolist())
-            self._last_tick_t = float(times[warming - 1])
-            for t_s in times[:warming].tolist():
-                self._publish(t_s, None, None, Activity.STILL)
-            if warming == len(times):
-                return
-            times, square_means, means = times[warming:], square_means[warming:], means[warming:]
-            quaternions, gravities, errors = quaternions[warming:], gravities[warming:], errors[warming:]
-        previous = np.vstack((np.array([self._quaternion]), quaternions[:-1]))
-        before = np.concatenate(([np.nan if self._last_tick_t is None else self._last_tick_t], times[:-1]))
-        turns = turn_rates_dps(quaternions, previous, times, before, TICK_S)
-        spread = spreads(square_means, means)
-        codes = self._gate.update_many(turns, spread)
-        still = codes == STILL_CODE
-        gravity = np.where(still[:, None], means, gravities)
-        self.gravity = gravity[-1].copy()
-        self._quaternion = tuple(quaternions[-1].tolist())
-        self._last_tick_t = float(times[-1])
-        ts = times.tolist()
-        activities = [ACTIVITIES[c] for c in codes.tolist()]
-        frame = self.frame
-        if frame is None:
-            if listener is not None:
-                for t_s, activity in zip(ts, activities):
-                    self._gate.activity = activity
-                    self._publish(t_s, None, None, activity)
-                self._gate.activity = activities[-1]
-            self._latest = (ts[-1], None, None, activities[-1])
-            return
-        flexion, lateral = frame.angles_deg_many(gravity)
-        s = self.settings
-        calm = still & (flexion <= s.threshold_deg) & (np.abs(lateral) < s.lateral_threshold_deg)
-        restless = np.flatnonzero(~calm)  # ticks the detector must see even when idle
-        # Ticks that only add to a slouch under way: not moving, above the threshold, no side lean.
-        steady = (codes <= FIDGETING_CODE) & (flexion > s.threshold_deg) & (np.abs(lateral) < s.lateral_threshold_deg)
-        unsteady = np.flatnonzero(~steady)
-        suspect = np.flatnonzero(still & (errors > SLIP_ERROR_DEG))  # ticks the slip check must see
-        still_rows = np.flatnonzero(still)
-        judge_row = int(np.searchsorted(times, self._judge_from_s, side="left"))
-        unit = directions(means)
-        fl, la = flexion.tolist(), lateral.tolist()
-        is_still, is_suspect = still.tolist(), (still & (errors > SLIP_ERROR_DEG)).tolist()
-        detector = self.detector
-        count = len(ts)
-        ref_row: int | None = None  # the latest still tick the slip check takes as its reference
-
-        def skip(i: int, stop: int, slip_on: bool) -> int:
-            """Ticks i..stop-1 where the slip check sees gravity agree with the filter
-            and the detector has nothing to decide: publish them, move the reference."""
-            nonlocal ref_row
-            if slip_on:
-                self._slip_ticks = 0
-                last_still = _last_before(still_rows, i, stop)
-                if last_still is not None:
-                    ref_row = last_still
-            if listener is not None:
-                gate = self._gate
-                for j in range(i, stop):
-                    gate.activity = activities[j]
-                    self._publish(ts[j], fl[j], la[j], activities[j])
-            return stop
-
-        i = 0
-        while i < count:
-            slip_on = self.has_gyro and not self._needs_recalibration and self._calibration is None
-            judging = not (self._needs_recalibration or self._paused) and i >= judge_row
-            if not judging or detector.idle:
-                stop = count
-                if slip_on:
-                    stop = _next(suspect, i, stop)
-                if judging:
-                    stop = _next(restless, i, stop)
-                elif not (self._needs_recalibration or self._paused) and i < judge_row:
-                    stop = min(stop, judge_row)
-                if stop > i:
-                    # Ticks where nothing can change: only the slip check's reference moves.
-                    i = skip(i, stop, slip_on)
-                    continue
-            limit = detector.steady_limit(ts[i]) if judging else None
-            if limit is not None:
-                stop = _next(unsteady, i, count)
-                if slip_on:
-                    stop = _next(suspect, i, stop)
-                onset, held = limit
-                due = np.flatnonzero(times[i:stop] - onset >= held)
-                if len(due):
-                    stop = i + int(due[0])
-                if stop > i:
-                    # A slouch held still: the episode's statistics grow, nothing else moves.
-                    detector.hold_steady(fl[i:stop])
-                    i = skip(i, stop, slip_on)
-                    continue
-            t_s, activity = ts[i], activities[i]
-            if slip_on:
-                if is_suspect[i]:
-                    if ref_row is not None:
-                        self._still_ref = tuple(unit[ref_row].tolist())
-                        ref_row = None
-                    mx, my, mz = means[i].tolist()
-                    events += self._check_slip(t_s, activity, (mx, my, mz), float(errors[i]))
-                else:  # what _check_slip does when gravity agrees with the filter
-                    self._slip_ticks = 0
-                    if is_still[i]:
-                        ref_row = i
-            if not (self._needs_recalibration or self._paused) and t_s >= self._judge_from_s:
-                events += detector.update(t_s, fl[i], la[i], activity)
-            if listener is not None:
-                self._gate.activity = activity
-                self._publish(t_s, fl[i], la[i], activity)
-            i += 1
-        if ref_row is not None:
-            self._still_ref = tuple(unit[ref_row].tolist())
-        self._gate.activity = activities[-1]
-        self._latest = (ts[-1], fl[-1], la[-1], activities[-1])
 
     def _gap(self, last_s: float, next_s: float, events: list[EngineEvent]) -> None:
         """Silence in sample time: end any episode at the last sample, count the gap as

@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
+TICK_S = 0.25
+STARTUP_S = 3.0  # the filter's own start-up while its gain ramps down (3 s in Fusion)
+SLIP_ERROR_DEG = 10.0
+
 
 def turn_rates_dps(
     quaternions: np.ndarray, previous: np.ndarray, times_s: np.ndarray, previous_s: np.ndarray, default_s: float
