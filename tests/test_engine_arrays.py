@@ -7,6 +7,7 @@ of gravity with the matching gyroscope, tests/synthetic.py) and on a simulated d
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import sys
 from pathlib import Path
@@ -209,6 +210,20 @@ def test_readings_and_arrays_can_follow_each_other():
     mixed = [rs[:1005], SampleArrays(t[1005:5003], accel[1005:5003], gyro[1005:5003]), rs[5003:9001]]
     mixed.append(SampleArrays(t[9001:], accel[9001:], gyro[9001:]))
     assert_same(expected, replay(_engine(frame), mixed))
+
+
+def test_a_tick_begun_on_the_readings_checked_path_is_finished_by_arrays():
+    """Without a gyroscope, process() feeds each sample at once and keeps the tick's
+    partial sums; process_arrays carries them on (and the other way round)."""
+    t, accel, _ = signals(_day_schedule(), MOUNTINGS["tilted"], seed=13)
+    rs = _readings(t, accel, None)
+    frame = BodyFrame.from_dict(upright_frame(MOUNTINGS["tilted"]))
+    expected = replay(_engine(frame), rs)
+    cuts = [0, 1005, 5003, 5010, 9001, len(t)]
+    mixed: list = []
+    for k, (a, b) in enumerate(itertools.pairwise(cuts)):
+        mixed.append(rs[a:b] if k % 2 == 0 else SampleArrays(t[a:b], accel[a:b], None))
+    assert_same(expected, replay(_engine(frame), mixed, batch=7))
 
 
 def test_a_simulated_day_matches():

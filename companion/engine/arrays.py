@@ -174,7 +174,7 @@ def _run(
             for g, x in islice(rows, end - pos):
                 update(bias_update(g), x)
         pos = end
-        # A calibration or the gyroscope engine-check is under way: decide this tick now.
+        # A calibration or the gyroscope self-check is under way: decide this tick now.
         check = engine._gyro_check
         if check is not None and use_gyro:
             assert gyro is not None
@@ -240,7 +240,7 @@ def _decide(
     events: list[EngineEvent],
 ) -> None:
     """What ``PostureEngine._tick`` does, for consecutive ticks with no calibration and no
-    gyroscope engine-check under way."""
+    gyroscope self-check under way."""
     assert engine._first_t is not None
     listener = engine.tick_listener
     warming = int(np.searchsorted(times - engine._first_t >= STARTUP_S, True))
