@@ -9,9 +9,10 @@ from pathlib import Path
 import imufusion
 import numpy as np
 
-from benchmarks.evaluation import gate_by_label, run_wearer, score, tilt_errors, wearer_readings
+from benchmarks.evaluation import gate_by_label, run_wearer, score, tilt_errors, wearer_arrays
 from companion.engine import EngineSettings, LeanAlerted, PostureEngine
-from companion.engine.replay import replay
+from companion.engine.replay import SampleArrays, replay
+from companion.readings import ImuReading
 from companion.sim.wearer import SimulatedWearer, workday
 
 from . import Metric
@@ -33,12 +34,44 @@ def _bare_fusion(readings) -> float:
     return time.perf_counter() - started
 
 
-def _engine(readings) -> float:
+def _bare_fusion_float32(chunks: list[SampleArrays]) -> float:
+    """The plain loop fed as the engine's array path feeds it: float32 rows, cast
+    inside the timed part. Shows what the engine adds beyond its input trick."""
+    ahrs, bias = imufusion.Ahrs(), imufusion.Bias()
+    settings = imufusion.AhrsSettings()
+    settings.sample_rate = 50.0
+    ahrs.set_settings(settings)
+    update, bias_update = ahrs.update_no_magnetometer, bias.update
+    started = time.perf_counter()
+    for c in chunks:
+        assert c.gyro_dps is not None
+        for g, a in zip(c.gyro_dps.astype(np.float32), c.accel_g.astype(np.float32)):
+            update(bias_update(g), a)
+    return time.perf_counter() - started
+
+
+def _engine(chunks) -> float:
+    """Seconds for the whole engine over the same samples, as a recording or the
+    simulated wearer hands them over: numpy arrays, a minute a chunk, converted to
+    whatever the filter's loop needs inside the timed part."""
     engine = PostureEngine(EngineSettings())
     engine.start_calibration()
     started = time.perf_counter()
-    replay(engine, readings, ticks=False)
+    replay(engine, chunks, ticks=False)
     return time.perf_counter() - started
+
+
+def _readings(chunks: list[SampleArrays]) -> list[ImuReading]:
+    """The same samples as readings, for the bare loop and the live (readings) path."""
+    readings: list[ImuReading] = []
+    for c in chunks:
+        assert c.gyro_dps is not None
+        start = len(readings)
+        readings += [
+            ImuReading(t, (a[0], a[1], a[2]), (g[0], g[1], g[2]), start + i)
+            for i, (t, a, g) in enumerate(zip(c.t.tolist(), c.accel_g.tolist(), c.gyro_dps.tolist()))
+        ]
+    return readings
 
 
 def run() -> Iterator[Metric]:
@@ -83,14 +116,31 @@ def run() -> Iterator[Metric]:
         yield Metric("gate_real_transitions_not_still", changes, "ratio", note)
 
     wearer = SimulatedWearer(workday(9, 1.0), seed=9)
-    readings = [r for chunk in wearer_readings(wearer) for r in chunk]
-    bare = min(_bare_fusion(readings) for _ in range(3))
-    full = min(_engine(readings) for _ in range(3))
-    yield Metric("engine_throughput", len(readings) / full, "samples/s")
+    chunks = list(wearer_arrays(wearer))
+    readings = _readings(chunks)
+    bare = bare32 = full = live = float("inf")
+    for _ in range(3):  # interleaved, best of three: the machine's load shifts
+        bare = min(bare, _bare_fusion(readings))
+        bare32 = min(bare32, _bare_fusion_float32(chunks))
+        full = min(full, _engine(chunks))
+        live = min(live, _engine(readings))
+    yield Metric("engine_throughput", len(readings) / full, "samples/s", "samples as arrays (process_arrays)")
     yield Metric(
         "fusion_only_throughput", len(readings) / bare, "samples/s", "imufusion bias + AHRS loop, same readings"
     )
     yield Metric("engine_vs_fusion_ratio", bare / full, "ratio", "goal >= 0.8")
+    yield Metric(
+        "engine_vs_fusion_float32_ratio",
+        bare32 / full,
+        "ratio",
+        "the bare loop fed float32 rows as the engine feeds it: the engine's own decisions",
+    )
+    yield Metric(
+        "engine_readings_vs_fusion_ratio",
+        bare / live,
+        "ratio",
+        "the live path: ImuReading batches of 10 through process()",
+    )
     yield from _analyze_hour(readings, bare)
 
 

@@ -25,7 +25,7 @@ from companion.engine import (
 )
 from companion.engine.activity import Activity
 from companion.engine.events import EngineEvent
-from companion.engine.replay import replay
+from companion.engine.replay import SampleArrays, replay
 from companion.readings import ImuReading
 from companion.sim.wearer import Activity as WearerActivity
 from companion.sim.wearer import Episode, Pose, Script, SimulatedWearer
@@ -57,6 +57,27 @@ def wearer_readings(
         index = stop
 
 
+def wearer_arrays(
+    wearer: SimulatedWearer,
+    rate_hz: float = 50.0,
+    *,
+    start_s: float = 0.0,
+    end_s: float | None = None,
+    chunk_s: float = CHUNK_S,
+) -> Iterator[SampleArrays]:
+    """The same samples as :func:`wearer_readings`, as arrays a chunk at a time."""
+    end_s = wearer.duration_s if end_s is None else end_s
+    index = round(start_s * rate_hz)
+    last = int(end_s * rate_hz)
+    per_chunk = int(chunk_s * rate_hz)
+    while index < last:
+        stop = min(last, index + per_chunk)
+        t = np.arange(index, stop) / rate_hz
+        accel, gyro = wearer.sample(t)
+        yield SampleArrays(t, accel, gyro)
+        index = stop
+
+
 @dataclass
 class DayRun:
     events: list[EngineEvent]
@@ -71,7 +92,7 @@ def run_wearer(wearer: SimulatedWearer, settings: EngineSettings = EngineSetting
     """Replay the whole script through a fresh engine that calibrates at the start."""
     engine = PostureEngine(settings, rate_hz=rate_hz)
     engine.start_calibration()
-    run = replay(engine, wearer_readings(wearer, rate_hz))
+    run = replay(engine, wearer_arrays(wearer, rate_hz))
     times = [t.t_s for t in run.ticks]
     flexion = [t.flexion_deg for t in run.ticks]
     lateral = [t.lateral_deg for t in run.ticks]
@@ -293,10 +314,7 @@ def seated_trials(root, settings: EngineSettings | None = None) -> list[SeatedTr
                     continue
                 rows = data[path]
                 engine = PostureEngine(settings, rate_hz=50.0, frame=frame)
-                readings = [
-                    ImuReading(r[0], (r[1], r[2], r[3]), (r[4], r[5], r[6]), i) for i, r in enumerate(rows.tolist())
-                ]
-                run = replay(engine, readings)
+                run = replay(engine, SampleArrays(rows[:, 0], rows[:, 1:4], rows[:, 4:7]))
                 events = run.events
                 flexions = [t.flexion_deg for t in run.ticks]
                 laterals = [t.lateral_deg for t in run.ticks]

@@ -341,7 +341,6 @@ def analyze(
     calibration: tuple[float, float] | None = None,
     lean: tuple[float, float] | None = None,
     metadata: dict[str, object] | None = None,
-    batch: int = 10,
 ) -> Analysis:
     """Replay a recording (readings, or a file path: streamed in chunks) through the engine.
 
@@ -363,7 +362,7 @@ def analyze(
     result = Analysis(rate, (round(window[0], 3), round(window[1], 3)), frame, forward_from)
     result.samples = seconds.samples
     result.duration_s = seconds.t_end - seconds.t0
-    run = replay(engine, _readings(chunks), batch=batch)
+    run = replay(engine, chunks())
     result.events = run.events
     result.frames = _per_second(run.ticks, seconds.t0)
     result.episodes = [_episode_json(e) for e in run.episodes]
@@ -385,14 +384,6 @@ def _episode_json(e: Episode) -> dict[str, object]:
         "mean_deg": _rounded(e.mean_deg),
         "alerted": e.alerted,
     }
-
-
-def _readings(chunks: Callable[[], Iterator[Chunk]]) -> Iterator[list[ImuReading]]:
-    seq = 0
-    for chunk in chunks():
-        readings = chunk.readings(seq)
-        seq += len(readings)
-        yield readings
 
 
 def _per_second(ticks: Sequence[Tick], t0: float) -> list[dict[str, object]]:

@@ -11,12 +11,19 @@ import enum
 from collections import deque
 from dataclasses import dataclass
 
+import numpy as np
+
 
 class Activity(enum.Enum):
     STILL = "still"
     FIDGETING = "fidgeting"
     WALKING = "walking"
     TRANSITION = "transition"
+
+
+#: The activities by code, as :meth:`ActivityGate.update_many` returns them.
+ACTIVITIES = tuple(Activity)
+STILL_CODE, FIDGETING_CODE, WALKING_CODE, TRANSITION_CODE = range(4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,3 +58,21 @@ class ActivityGate:
             activity = Activity.STILL
         self.activity = activity
         return activity
+
+    def update_many(self, turn_rates_dps: np.ndarray, accel_spreads: np.ndarray) -> np.ndarray:
+        """:meth:`update` for consecutive ticks at once; the codes index ACTIVITIES."""
+        s = self.settings
+        window = s.walking_window
+        bouncy = accel_spreads > s.walking_accel
+        seq = np.concatenate((np.fromiter(self._bouncy, bool, window), bouncy)).astype(np.int64)
+        total = np.concatenate(([0], np.cumsum(seq)))
+        # Bouncy ticks among the last ``window`` up to and including each tick.
+        counts = total[window + 1 :] - total[1 : len(bouncy) + 1]
+        still = (turn_rates_dps <= s.still_gyro_dps) & (accel_spreads <= s.fidget_accel)
+        codes = np.where(still, STILL_CODE, FIDGETING_CODE)
+        codes[turn_rates_dps > s.transition_gyro_dps] = TRANSITION_CODE
+        codes[counts >= s.walking_share * window] = WALKING_CODE
+        self._bouncy.extend(bouncy[-window:].tolist())
+        self._bouncy_count = int(counts[-1])
+        self.activity = ACTIVITIES[int(codes[-1])]
+        return codes

@@ -69,6 +69,13 @@ class BodyFrame:
         z = gx * up[0] + gy * up[1] + gz * up[2]
         return math.degrees(math.atan2(-x, math.hypot(y, z))), math.degrees(math.atan2(y, math.hypot(x, z)))
 
+    def angles_deg_many(self, gravity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`angles_deg` for an (n, 3) array of gravity readings."""
+        x = gravity @ np.array(self.forward)
+        y = gravity @ np.array(self.left)
+        z = gravity @ np.array(self.up)
+        return np.degrees(np.arctan2(-x, np.hypot(y, z))), np.degrees(np.arctan2(y, np.hypot(x, z)))
+
     def as_dict(self) -> dict[str, list[float]]:
         return {"up": list(self.up), "forward": list(self.forward)}
 

@@ -1,46 +1,59 @@
 """The posture engine: fusion per sample, decisions per tick (every 0.25 s of samples).
 
 Per sample only the orientation filter runs (x-io Fusion through imufusion, with
-its gyroscope bias estimator) plus running sums of the acceleration.
-Everything else runs four times a second, which keeps the whole engine within a
-small factor of the bare fusion loop.
+its gyroscope bias estimator); everything else runs four times a second. Two entry
+points give the same ticks and events: ``process`` takes readings (the live path,
+a notification at a time: running sums per sample, ``_tick`` per tick) and
+``process_arrays`` takes numpy arrays (recordings, simulations: tick sums by numpy,
+and runs of ticks decided together, ``_decide``), which keeps the whole engine
+close to the bare fusion loop's cost.
 """
 
 from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import imufusion
 import numpy as np
 
 from ..readings import ImuReading
+from . import arrays
 from .activity import Activity, ActivityGate
-from .calibration import BodyFrame, CalibrationError
+from .calibration import BodyFrame
 from .events import (
     CalibrationCompleted,
-    CalibrationProgress,
     DataGap,
     EngineEvent,
     GyroscopeMismatch,
     RecalibrationNeeded,
 )
+from .guided import LEAN_HOLD_S, LEAN_MIN_DEG, UPRIGHT_HOLD_S, GuidedCalibration
 from .gyrocheck import GyroCheck
 from .settings import EngineSettings
 from .slouch import SlouchDetector
+from .ticks import SLIP_ERROR_DEG, STARTUP_S, TICK_S
 
-TICK_S = 0.25
-STARTUP_S = 3.0  # the filter's own start-up while its gain ramps down (3 s in Fusion)
-SLIP_ERROR_DEG = 10.0
+__all__ = [
+    "CALIBRATION_GRACE_S",
+    "LEAN_HOLD_S",
+    "LEAN_MIN_DEG",
+    "SLIP_ERROR_DEG",
+    "SLIP_TICKS",
+    "STARTUP_S",
+    "TICK_S",
+    "UPRIGHT_HOLD_S",
+    "EngineState",
+    "PostureEngine",
+    "PostureSnapshot",
+]
+
 SLIP_TICKS = 4
-UPRIGHT_HOLD_S = 4.0
-LEAN_MIN_DEG = 12.0
-LEAN_HOLD_S = 1.0
-CALIBRATION_GRACE_S = 5.0
+CALIBRATION_GRACE_S = 5.0  # time to sit back up after the guided lean
 RECOVERY_S = 5.0  # the filter's rejection timeout
-_SLIP_COS = math.cos(math.radians(SLIP_ERROR_DEG))  # time to sit back up after the guided lean
+_SLIP_COS = math.cos(math.radians(SLIP_ERROR_DEG))
 _ZERO = (0.0, 0.0, 0.0)
 
 
@@ -68,80 +81,6 @@ class PostureSnapshot:
     delay_s: float
 
 
-class _GuidedCalibration:
-    """Upright (still for 3 s), then a forward lean (>= 12 deg, held 1 s)."""
-
-    def __init__(self, t_s: float) -> None:
-        self.phase = "upright"
-        self.up: np.ndarray | None = None
-        self._since: float | None = None
-        self._sum = np.zeros(3)
-        self._moving_reported = False
-        self.started_s = t_s
-
-    @property
-    def hold_started_s(self) -> float | None:
-        return self._since
-
-    def tick(self, t_s: float, gravity: np.ndarray, activity: Activity) -> list[EngineEvent]:
-        if self.phase == "upright":
-            return self._upright(t_s, gravity, activity)
-        return self._lean(t_s, gravity, activity)
-
-    def _restart_hold(self) -> None:
-        self._since = None
-        self._sum = np.zeros(3)
-
-    def _upright(self, t_s: float, gravity: np.ndarray, activity: Activity) -> list[EngineEvent]:
-        if activity is not Activity.STILL:
-            self._restart_hold()
-            if not self._moving_reported:
-                self._moving_reported = True
-                return [
-                    CalibrationProgress(
-                        t_s, "upright", f"Hold still: the sensor feels you {activity.value}.", moving=True
-                    )
-                ]
-            return []
-        events: list[EngineEvent] = []
-        if self._moving_reported:
-            self._moving_reported = False
-            events.append(CalibrationProgress(t_s, "upright", "Good, hold still and sit upright."))
-        if self._since is None:
-            self._since = t_s
-        self._sum += gravity
-        if t_s - self._since >= UPRIGHT_HOLD_S:
-            self.up = self._sum / np.linalg.norm(self._sum)
-            self.phase = "lean"
-            self._restart_hold()
-            events.append(
-                CalibrationProgress(
-                    t_s, "lean", "Upright captured. Now lean forward slowly, about 20 degrees, and hold."
-                )
-            )
-        return events
-
-    def _lean(self, t_s: float, gravity: np.ndarray, activity: Activity) -> list[EngineEvent]:
-        assert self.up is not None
-        g = gravity / np.linalg.norm(gravity)
-        angle = math.degrees(math.acos(max(-1.0, min(1.0, float(g @ self.up)))))
-        if angle < LEAN_MIN_DEG or activity in (Activity.WALKING, Activity.TRANSITION):
-            self._restart_hold()
-            return []
-        if self._since is None:
-            self._since = t_s
-        self._sum += g
-        if t_s - self._since < LEAN_HOLD_S:
-            return []
-        try:
-            frame = BodyFrame.from_lean(self.up, self._sum)
-        except CalibrationError as exc:
-            self._restart_hold()
-            return [CalibrationProgress(t_s, "lean", str(exc))]
-        self.phase = "done"
-        return [CalibrationCompleted(t_s, frame)]
-
-
 class PostureEngine:
     """Readings in, posture events out. Sample time only; no I/O."""
 
@@ -162,23 +101,25 @@ class PostureEngine:
         self._gate = ActivityGate()
         self.detector = SlouchDetector(settings)
         self.frame = frame
-        self._calibration: _GuidedCalibration | None = None
+        self._calibration: GuidedCalibration | None = None
         self._needs_recalibration = False
         self._paused = False
         self._slip_ticks = 0
         self._still_ref: tuple[float, float, float] | None = None
         self._last_sample_t = 0.0
         self._pending: list[ImuReading] = []
+        #: Samples short of a full tick left by process_arrays (not yet fed to the filter).
+        self._pending_arrays: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
         self._gyro_check: GyroCheck | None = GyroCheck()
         self._gyro_signs: tuple[float, float, float] | None = None
         self.gyro_mismatch: GyroscopeMismatch | None = None
         #: Called with (t_s, flexion, lateral, activity, state) after every tick, if set.
-        self.tick_listener = None
+        self.tick_listener: Callable[[float, float | None, float | None, Activity, EngineState], None] | None = None
         self._first_t: float | None = None
         self.has_gyro = True
-        self._judge_from_s = float("-inf")
+        self._judge_from_s: float = float("-inf")
         self._samples_per_tick = max(1, round(TICK_S * rate_hz))
-        self._sums = [0.0, 0.0, 0.0, 0.0, 0]
+        self._sums: list[float] = [0.0, 0.0, 0.0, 0.0, 0]
         self._quaternion = (1.0, 0.0, 0.0, 0.0)
         self._last_tick_t: float | None = None
         self.gravity = np.array([0.0, 0.0, 1.0])
@@ -219,7 +160,7 @@ class PostureEngine:
 
     def start_calibration(self) -> None:
         """Begin the guided calibration; progress arrives as events."""
-        self._calibration = _GuidedCalibration(self._latest[0])
+        self._calibration = GuidedCalibration(self._latest[0])
         self.detector.reset()
 
     def calibration_status(self) -> tuple[str, float, float] | None:
@@ -264,6 +205,8 @@ class PostureEngine:
         events: list[EngineEvent] = []
         if not readings:
             return events
+        if self._pending_arrays is not None:
+            self._pending = arrays.pending_readings(self) + self._pending
         if self._first_t is None:
             self._first_t = readings[0].t_s
             self.has_gyro = readings[0].gyro_dps is not None
@@ -320,6 +263,16 @@ class PostureEngine:
         self._pending = list(buf[i:])
         self._last_sample_t = last
         return events
+
+    def process_arrays(
+        self, t_s: np.ndarray, accel_g: np.ndarray, gyro_dps: np.ndarray | None = None
+    ) -> list[EngineEvent]:
+        """Feed a chunk of samples as arrays: times in seconds (n,), acceleration in g
+        (n, 3), angular rate in deg/s (n, 3) or None without a gyroscope.
+
+        The same ticks and events as :meth:`process` given the same samples as
+        readings, in any chunking, without an object per sample (engine/arrays.py)."""
+        return arrays.process_arrays(self, t_s, accel_g, gyro_dps)
 
     def _flush_to_checked(self, readings: Sequence[ImuReading], events: list[EngineEvent]) -> list[EngineEvent]:
         if self._pending:
@@ -445,13 +398,16 @@ class PostureEngine:
                 and not self._needs_recalibration
                 and self._calibration is None
             ):
-                events += self._check_slip(t_s, activity, accel_mean)
+                error = self._ahrs.get_internal_states().acceleration_error
+                events += self._check_slip(t_s, activity, accel_mean, error)
             judging = not (self._needs_recalibration or self._paused or self._calibration is not None)
             if judging and t_s >= self._judge_from_s:
                 events += self.detector.update(t_s, flexion, lateral, activity)
         self._publish(t_s, flexion, lateral, activity)
 
-    def _check_slip(self, t_s: float, activity: Activity, accel_mean: tuple[float, float, float]) -> list[EngineEvent]:
+    def _check_slip(
+        self, t_s: float, activity: Activity, accel_mean: tuple[float, float, float], error: float
+    ) -> list[EngineEvent]:
         """Gravity jumped while the wearer sat still and the gyroscope saw no turn:
         the sensor moved on the back. Ask for recalibration instead of alerting.
 
@@ -463,7 +419,6 @@ class PostureEngine:
         if activity is not Activity.STILL:
             self._slip_ticks = 0
             return []
-        error = self._ahrs.get_internal_states().acceleration_error
         ax, ay, az = accel_mean
         norm = math.sqrt(ax * ax + ay * ay + az * az) or 1e-9
         direction = (ax / norm, ay / norm, az / norm)
@@ -488,7 +443,7 @@ class PostureEngine:
 
     # -- snapshot -----------------------------------------------------------------
 
-    def _state(self) -> EngineState:
+    def _state(self, activity: Activity | None = None) -> EngineState:
         if self._calibration is not None:
             return EngineState.CALIBRATING
         if self.frame is None:
@@ -501,7 +456,7 @@ class PostureEngine:
             return EngineState.ALERTED
         if self.detector.onset_s is not None:
             return EngineState.SLOUCHING
-        if self._gate.activity in (Activity.WALKING, Activity.TRANSITION):
+        if (activity or self._gate.activity) in (Activity.WALKING, Activity.TRANSITION):
             return EngineState.MOVING
         return EngineState.UPRIGHT
 

@@ -50,8 +50,11 @@ class GyroCheck:
         self._rate = [0.0, 0.0, 0.0, 0]
         self._prev: tuple[float, np.ndarray] | None = None
         self._started: float | None = None
-        self._s = np.zeros(len(SIGNS))
-        self._p = np.zeros(len(SIGNS))
+        # Sums over the selected ticks, from which the eight patterns' sums follow
+        # (see _sums): a prediction is linear in the signs, its square quadratic.
+        self._linear = [0.0, 0.0, 0.0]
+        self._square = 0.0
+        self._pairs = [0.0, 0.0, 0.0]
         self._d = 0.0
         self._evidence_deg = 0.0
 
@@ -82,11 +85,11 @@ class GyroCheck:
             self._started = t_s
         sx, sy, sz, n = self._rate
         self._rate = [0.0, 0.0, 0.0, 0]
-        u = np.array(accel_mean, float)
-        norm = float(np.linalg.norm(u))
+        ax, ay, az = accel_mean
+        norm = math.sqrt(ax * ax + ay * ay + az * az)
         if norm < 1e-6 or n == 0:
             return None
-        u /= norm
+        u = (ax / norm, ay / norm, az / norm)
         prev = self._prev
         self._prev = (t_s, u)
         # Only quasi-static ticks: there the mean acceleration is gravity. Walking,
@@ -95,30 +98,56 @@ class GyroCheck:
         if prev is None or walking or not quasi_static:
             return self._verdict(t_s) if t_s - self._started >= GIVE_UP_S else None
         dt = t_s - prev[0]
-        dg = u - prev[1]
-        moved = math.degrees(float(np.linalg.norm(dg)))
-        w = np.radians(np.array((sx, sy, sz)) / n)
-        mid = u + prev[1]
-        mid /= float(np.linalg.norm(mid))
-        predicted = np.cross(mid, SIGNS * w) * dt
+        p = prev[1]
+        dx, dy, dz = u[0] - p[0], u[1] - p[1], u[2] - p[2]
+        moved = math.degrees(math.sqrt(dx * dx + dy * dy + dz * dz))
+        wx, wy, wz = math.radians(sx / n), math.radians(sy / n), math.radians(sz / n)
+        mx, my, mz = u[0] + p[0], u[1] + p[1], u[2] + p[2]
+        mid = math.sqrt(mx * mx + my * my + mz * mz)
+        mx, my, mz = mx / mid, my / mid, mz / mid
+        # The predicted change mid x (signs * w) * dt, for signs (sx, sy, sz), is
+        # (sz a - sy b, sx c - sz d, sy e - sx f) with these six products.
+        a, b, c = my * wz * dt, mz * wy * dt, mz * wx * dt
+        d, e, f = mx * wz * dt, mx * wy * dt, my * wx * dt
+        own = math.degrees(math.sqrt((a - b) ** 2 + (c - d) ** 2 + (e - f) ** 2))
         # Select on both the measured and the predicted change, so that neither's
         # noise alone picks the ticks (that would bias the scale).
-        size = max(moved, math.degrees(float(np.linalg.norm(predicted[0]))))
+        size = max(moved, own)
         if size >= MOVE_DEG and moved <= JUMP_DEG and dt > 0:
-            self._s += predicted @ dg
-            self._p += np.einsum("ij,ij->i", predicted, predicted)
-            self._d += float(dg @ dg)
+            linear, pairs = self._linear, self._pairs
+            linear[0] += c * dy - f * dz
+            linear[1] += e * dz - b * dx
+            linear[2] += a * dx - d * dy
+            self._square += a * a + b * b + c * c + d * d + e * e + f * f
+            pairs[0] += b * a  # with sy * sz
+            pairs[1] += c * d  # with sx * sz
+            pairs[2] += e * f  # with sx * sy
+            self._d += dx * dx + dy * dy + dz * dz
             self._evidence_deg += moved
         if self._evidence_deg >= EVIDENCE_DEG or t_s - self._started >= GIVE_UP_S:
             return self._verdict(t_s)
         return None
 
+    @property
+    def _s(self) -> np.ndarray:
+        """Per sign pattern: the summed dot product of prediction and measurement."""
+        return SIGNS @ np.array(self._linear)
+
+    @property
+    def _p(self) -> np.ndarray:
+        """Per sign pattern: the summed squared prediction."""
+        cross = SIGNS[:, [1, 0, 0]] * SIGNS[:, [2, 2, 1]]  # sy sz, sx sz, sx sy
+        return self._square - 2.0 * (cross @ np.array(self._pairs))
+
     def trusted_so_far(self) -> bool:
         """No reason yet to doubt the gyroscope: too little movement to tell, or the
         movement so far agrees."""
-        if self._evidence_deg < DOUBT_EVIDENCE_DEG or self._d <= 0 or self._p[0] <= 0:
+        if self._evidence_deg < DOUBT_EVIDENCE_DEG or self._d <= 0:
             return True
-        return float(self._s[0] / math.sqrt(self._p[0] * self._d)) >= GOOD_CORRELATION
+        own_p = self._square - 2.0 * sum(self._pairs)  # the sensor's own signs: all +1
+        if own_p <= 0:
+            return True
+        return sum(self._linear) / math.sqrt(own_p * self._d) >= GOOD_CORRELATION
 
     def _verdict(self, t_s: float) -> GyroscopeMismatch | None:
         """A verdict, or None to keep gathering evidence (until GIVE_UP_S)."""
@@ -129,12 +158,13 @@ class GyroCheck:
                 if final
                 else None
             )
-        correlation = self._s / np.sqrt(np.maximum(self._p, 1e-12) * self._d)
+        sums, squares = self._s, self._p
+        correlation = sums / np.sqrt(np.maximum(squares, 1e-12) * self._d)
         order = np.argsort(-correlation)
         best, second = int(order[0]), int(order[1])
         own = float(correlation[0])
         top = float(correlation[best])
-        scale = float(self._s[0] / self._p[0]) if self._p[0] > 0 else 0.0
+        scale = float(sums[0] / squares[0]) if squares[0] > 0 else 0.0
         # Flipping the axis that stays along gravity changes no prediction, so patterns
         # can tie: the sensor's own signs win any tie.
         if own >= top - TIE:

@@ -4,13 +4,19 @@
 way, through :func:`replay`, so what they measure is what the live session does:
 readings are fed in batches (as notifications arrive), every engine tick is kept,
 and the events are folded into slouch episodes and alerts.
+
+Samples that arrive as arrays (a recording read by numpy, a simulated wearer)
+are fed as :class:`Samples` chunks through :meth:`PostureEngine.process_arrays`,
+whole: no object per sample, and the same ticks and events as readings give.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, Protocol, cast
+
+import numpy as np
 
 from ..readings import ImuReading
 from .activity import Activity
@@ -28,6 +34,28 @@ from .events import (
 
 #: Readings per ``process`` call: about a notification's worth at 50 Hz.
 BATCH = 10
+
+
+class Samples(Protocol):
+    """Consecutive samples as arrays (``companion.recording.Chunk`` is one)."""
+
+    @property
+    def t(self) -> np.ndarray: ...  # seconds, (n,)
+
+    @property
+    def accel_g(self) -> np.ndarray: ...  # (n, 3)
+
+    @property
+    def gyro_dps(self) -> np.ndarray | None: ...  # (n, 3), or None without a gyroscope
+
+
+@dataclass(frozen=True, slots=True)
+class SampleArrays:
+    """A :class:`Samples` chunk made from arrays."""
+
+    t: np.ndarray
+    accel_g: np.ndarray
+    gyro_dps: np.ndarray | None
 
 
 class Tick(NamedTuple):
@@ -73,20 +101,23 @@ class Replay:
 
 def replay(
     engine: PostureEngine,
-    readings: Iterable[Sequence[ImuReading]] | Sequence[ImuReading],
+    readings: Iterable[Sequence[ImuReading] | Samples] | Sequence[ImuReading] | Samples,
     *,
     batch: int = BATCH,
     ticks: bool = True,
 ) -> Replay:
-    """Feed ``readings`` (one sequence, or an iterable of chunks of them) to ``engine``
-    in batches of ``batch`` and collect what came out. ``ticks=False`` skips keeping
+    """Feed ``readings`` (one sequence, or an iterable of chunks of readings or of
+    :class:`Samples`) to ``engine`` and collect what came out: readings in batches
+    of ``batch``, sample arrays a chunk at a time. ``ticks=False`` skips keeping
     the per-tick view (for throughput measurements)."""
     result = Replay()
-    chunks = (
-        [readings]
-        if isinstance(readings, Sequence) and (not readings or isinstance(readings[0], ImuReading))
-        else readings
-    )
+    chunks: Iterable[Sequence[ImuReading] | Samples]
+    if hasattr(readings, "accel_g"):
+        chunks = [cast(Samples, readings)]
+    elif isinstance(readings, Sequence) and (not readings or isinstance(readings[0], ImuReading)):
+        chunks = [cast(Sequence[ImuReading], readings)]
+    else:
+        chunks = cast(Iterable[Sequence[ImuReading] | Samples], readings)
     previous = engine.tick_listener
     if ticks:
         keep = result.ticks.append
@@ -98,12 +129,16 @@ def replay(
                 keep(Tick(t_s, flexion, lateral or 0.0, activity, state))
 
         engine.tick_listener = on_tick
-    process, events = engine.process, result.events
+    process, process_arrays, events = engine.process, engine.process_arrays, result.events
     try:
         for chunk in chunks:
-            for i in range(0, len(chunk), batch):
-                events += process(chunk[i : i + batch])
-            result.samples += len(chunk)
+            if isinstance(chunk, Sequence):
+                for i in range(0, len(chunk), batch):
+                    events += process(chunk[i : i + batch])
+                result.samples += len(chunk)
+            else:
+                events += process_arrays(chunk.t, chunk.accel_g, chunk.gyro_dps)
+                result.samples += len(chunk.t)
     finally:
         engine.tick_listener = previous
     _fold(result, engine)

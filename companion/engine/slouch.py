@@ -104,6 +104,36 @@ class SlouchDetector:
     def alerted(self) -> bool:
         return self.state is _ALERTED
 
+    @property
+    def idle(self) -> bool:
+        """Nothing under way: a still tick inside both thresholds changes nothing."""
+        return self.state is _UPRIGHT and self.lean_state is _CENTRED and self._walking_since is None
+
+    def steady_limit(self, t_s: float) -> tuple[float, float] | None:
+        """For an episode under way at ``t_s`` (no side lean, no walking, no quiet
+        period): (onset, held) such that every tick before ``held`` seconds from
+        onset that is not moving (still or fidgeting), above the threshold and inside
+        the side-lean threshold only adds to the episode's statistics, as
+        :meth:`hold_steady` does. None in any other state."""
+        if self.lean_state is not _CENTRED or self._walking_since is not None or t_s < self._quiet_until:
+            return None
+        s = self.settings
+        if self.state is _EPISODE:
+            return self._onset(), s.delay_s
+        if self.state is _ALERTED:
+            return self._onset(), s.delay_s + (self._reminders + 1) * s.renudge_s
+        return None
+
+    def hold_steady(self, flexions_deg: list[float]) -> None:
+        """What :meth:`update` does for ticks within :meth:`steady_limit`."""
+        self._below_since = None
+        peak, total = self._peak, self._sum
+        for flexion in flexions_deg:
+            peak = max(peak, flexion)
+            total += flexion
+        self._peak, self._sum = peak, total
+        self._count += len(flexions_deg)
+
     def held_s(self, t_s: float) -> float:
         return 0.0 if self.onset_s is None else t_s - self.onset_s
 
