@@ -360,24 +360,33 @@ def seated_scores(trials: list[SeatedTrial], threshold_deg: float = REFERENCE_TH
     return out
 
 
-def slips_in_recordings(paths) -> tuple[int, float]:
+def slips_in_recordings(paths, step_s: float = 10.0) -> tuple[int, float]:
     """Slip detections (RecalibrationNeeded) over whole real recordings, and their
     total hours. Slips do not depend on the body frame, so any frame serves; after a
-    detection the engine is given its frame again, as a wearer recalibrating would."""
+    detection the engine is given its frame again, as a wearer recalibrating would,
+    within ``step_s`` of sample time (the samples go in as arrays, that much at a time)."""
     from companion.engine.events import RecalibrationNeeded
-    from companion.recording import read_readings
+    from companion.recording import read_chunks
 
     slips, seconds = 0, 0.0
     frame = BodyFrame((0.0, 0.0, 1.0), (1.0, 0.0, 0.0))
     for path in paths:
-        readings = list(read_readings(path))
-        if len(readings) < 2:
+        chunks = list(read_chunks(path))
+        first, last = chunks[0].t[0], chunks[-1].t[-1]
+        if last <= first:
             continue
-        seconds += readings[-1].t_s - readings[0].t_s
+        seconds += float(last - first)
         engine = PostureEngine(frame=frame)
-        for i in range(0, len(readings), 10):
-            for event in engine.process(readings[i : i + 10]):
-                if isinstance(event, RecalibrationNeeded):
-                    slips += 1
-                    engine.set_frame(frame)
+        for chunk in chunks:
+            bounds = np.searchsorted(chunk.t, np.arange(chunk.t[0], chunk.t[-1] + step_s, step_s), side="right")
+            start = 0
+            for stop in [*bounds.tolist(), len(chunk.t)]:
+                if stop <= start:
+                    continue
+                gyro = None if chunk.gyro_dps is None else chunk.gyro_dps[start:stop]
+                for event in engine.process_arrays(chunk.t[start:stop], chunk.accel_g[start:stop], gyro):
+                    if isinstance(event, RecalibrationNeeded):
+                        slips += 1
+                        engine.set_frame(frame)
+                start = stop
     return slips, seconds / 3600.0

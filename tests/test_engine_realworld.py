@@ -236,13 +236,13 @@ def test_slips_stay_under_one_per_eight_hours_on_real_continuous_wear(shared_dat
 
 
 def test_real_sound_gyroscopes_are_not_flagged(shared_data):
-    from companion.recording import read_readings
+    from companion.recording import read_chunks
 
     for folder in ("upper-back-trunk-movements", "waist-activities"):
         for path in sorted((shared_data / folder).glob("*.csv")):
             if "index" in path.name:
                 continue
-            _, events = run(list(read_readings(path)), BodyFrame((0.0, 0.0, 1.0), (1.0, 0.0, 0.0)))
+            _, events = run(read_chunks(path), BodyFrame((0.0, 0.0, 1.0), (1.0, 0.0, 0.0)))
             assert not kinds(events, GyroscopeMismatch), path.name
 
 
