@@ -152,25 +152,50 @@ def test_track_without_a_sensor_says_what_to_do(capsys):
     assert "no sensor remembered" in err and "--simulate" in err
 
 
+class WearerOnCue:
+    """A person at the desk: sits still until asked to calibrate, then follows the
+    guided calibration (sit upright, lean forward, sit up) from that moment."""
+
+    def __init__(self) -> None:
+        from companion.sim.wearer import Script, SimulatedWearer
+
+        self.wearer = SimulatedWearer(Script().sit(2).calibration().sit(600), seed=3)
+        self.cue_s: float | None = None  # sensor time of the request
+
+    def sample(self, times_s):
+        import numpy as np
+
+        t = np.asarray(times_s, float)
+        script_t = np.full_like(t, 1.0) if self.cue_s is None else 2.0 + np.maximum(0.0, t - self.cue_s)
+        return self.wearer.sample(script_t)
+
+
 def test_calibrate_is_guided_in_the_terminal(capsys):
-    """The guided calibration against a tracker whose wearer follows the script."""
-    from companion.sim.wearer import Script, SimulatedWearer
+    """The guided calibration against a tracker whose wearer follows it. The tracker
+    runs on the virtual clock in its own thread (the blocking CLI talks to it over
+    the socket from the test's thread), and the wearer starts when asked."""
+    from companion.sim.clock import run_virtual
 
     done = threading.Event()
     holder: dict = {}
+    person = WearerOnCue()
 
     def run() -> None:
         async def go() -> None:
-            from companion.sim.clock import VirtualClockLoop  # noqa: F401
-
-            wearer = SimulatedWearer(Script().sit(2).calibration().sit(600), seed=3)
-            async with simulated_radio(lambda radio: ReferenceSensor(radio, motion=wearer)) as (radio, _):
+            async with simulated_radio(lambda radio: ReferenceSensor(radio, motion=person)) as (radio, [sensor]):
                 transport = BleTransport.virtual(radio)
                 [found] = await scan(transport, 0.3)
-                holder["loop"] = asyncio.get_running_loop()
+                loop = holder["loop"] = asyncio.get_running_loop()
                 holder["tracker"] = tracker = Tracker(
                     Settings(), transport, found, notifier=DesktopNotifications(enabled=False)
                 )
+                calibrate = tracker.calibrate
+
+                def asked() -> None:
+                    person.cue_s = loop.time() - sensor.boot_s
+                    calibrate()
+
+                tracker.calibrate = asked  # type: ignore[method-assign]
                 task = asyncio.create_task(tracker.run())
                 await tracker.ready.wait()
                 while tracker.link_state.value != "streaming":  # noqa: ASYNC110 - the tracker exposes no event for streaming
@@ -178,7 +203,7 @@ def test_calibrate_is_guided_in_the_terminal(capsys):
                 done.set()
                 await task
 
-        asyncio.run(go())
+        run_virtual(go())
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
@@ -192,6 +217,7 @@ def test_calibrate_is_guided_in_the_terminal(capsys):
     assert out.startswith("Sit upright and still")
     assert "lean forward" in out and out.rstrip().endswith("Calibrated: this is your upright.")
     assert holder["tracker"].session.engine.calibrated
+    assert person.cue_s is not None
 
 
 def _remember(address="AA:BB:CC:DD:EE:FF", kind="reference"):
@@ -257,6 +283,23 @@ def _wait_status(env, deadline_s: float = 10.0) -> dict:
         time.sleep(0.2)
 
 
+def _wait_for_a_committed_bin(path, deadline_s: float = 20.0) -> None:
+    """Until the tracker has committed a 5 s bin of the session to its history."""
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if path.exists():
+            db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            try:
+                if db.execute("SELECT COUNT(*) FROM bins").fetchone()[0]:
+                    return
+            except sqlite3.OperationalError:
+                pass  # the schema is not written yet
+            finally:
+                db.close()
+        time.sleep(0.2)
+    raise AssertionError(f"no bin committed to {path} within {deadline_s:g} s")
+
+
 def test_track_in_a_process_survives_kill_9_and_stops_cleanly_on_sigterm(posture_home):
     env = {**os.environ, "POSTURE_HOME": str(posture_home)}
     first = subprocess.Popen(
@@ -265,7 +308,7 @@ def test_track_in_a_process_survives_kill_9_and_stops_cleanly_on_sigterm(posture
     try:
         status = _wait_status(env)
         assert status["pid"] == first.pid
-        time.sleep(7.0)  # more than one 5 s bin committed
+        _wait_for_a_committed_bin(posture_home / "data" / "demo" / "history.sqlite3")
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait(10)
