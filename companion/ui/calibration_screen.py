@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Label, ProgressBar, Static
+from textual.widgets import Footer, Header, Label, ProgressBar, Static
 
 from ..engine import CalibrationCompleted, CalibrationProgress
 from ..engine.events import EngineEvent
@@ -27,6 +27,10 @@ class CalibrationScreen(ModalScreen[bool]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
     def compose(self) -> ComposeResult:
+        # A screen of its own while it lasts (opaque, posture.tcss): the app's title
+        # and this screen's keys stay in view.
+        yield Header()
+        yield Footer()
         with Vertical(id="calibration"):
             yield Label("Calibration", classes="panel-title")
             yield Static(STEPS["upright"], id="step")

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Label, OptionList, ProgressBar, Static
+from textual.widgets import Footer, Header, Label, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
 from ..coach.stretches import BALANCE_PLAN, CATALOGUE, NOT_MEDICAL, GuidedStretch, StretchPlan, StretchResult
@@ -33,6 +33,10 @@ class StretchScreen(ModalScreen[StretchResult | None]):
         self.result: StretchResult | None = None
 
     def compose(self) -> ComposeResult:
+        # A screen of its own while it lasts (opaque, posture.tcss): the app's title
+        # and this screen's keys stay in view.
+        yield Header()
+        yield Footer()
         with Vertical(id="stretch"):
             yield Label("Stretch", id="stretch-title", classes="panel-title")
             yield OptionList(
@@ -44,8 +48,13 @@ class StretchScreen(ModalScreen[StretchResult | None]):
             yield Static("", id="stretch-measure")
             yield Static(NOT_MEDICAL, classes="caption")
 
+    _STEP_PARTS = ("#stretch-step", "#stretch-variant", "#stretch-measure")
+
     def on_mount(self) -> None:
+        # While choosing, only the choice: the step's parts are empty until it starts.
         self.query_one(ProgressBar).display = False
+        for part in self._STEP_PARTS:
+            self.query_one(part).display = False
         if self.kind is not None:
             self._start(self.kind)
         self.set_interval(0.25, self._refresh)
@@ -63,6 +72,8 @@ class StretchScreen(ModalScreen[StretchResult | None]):
         self.guided = guided
         self.query_one(OptionList).display = False
         self.query_one(ProgressBar).display = True
+        for part in self._STEP_PARTS:
+            self.query_one(part).display = True
         self.query_one("#stretch-title", Label).update(plan.title)
         self.query_one("#stretch-variant", Static).update(plan.tender_variant)
 
