@@ -150,6 +150,28 @@ async def test_the_calibration_lean_is_not_plotted():
         assert values == [2.0, 2.0, 2.0]
 
 
+async def test_a_flexion_just_below_zero_reads_0_not_minus_0():
+    from textual.app import App
+    from textual.widgets import Digits
+
+    from companion.ui.live_screen import LiveScreen
+
+    class Host(App):
+        def on_mount(self) -> None:
+            self.push_screen(LiveScreen())
+
+    app = Host()
+    async with app.run_test(size=(100, 30)) as pilot:
+        live = app.screen
+        shown = []
+        for second, flexion in enumerate((-0.3, -0.6, 0.4)):
+            snap = PostureSnapshot(float(second), flexion, 0.0, Activity.STILL, EngineState.UPRIGHT, 0.0, 30.0)
+            live.show_snapshot(snap, DayTally(), at_s=1000.0 + second)
+            await pilot.pause()
+            shown.append(live.query_one("#flexion", Digits).value)
+        assert shown == ["0°", "-1°", "0°"]
+
+
 async def test_a_closed_terminal_writes_the_open_episode_and_ends_the_session():
     calibrate_demo_sensor()
     app = demo_app(delay_s=5)

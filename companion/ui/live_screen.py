@@ -124,7 +124,8 @@ class LiveScreen(Screen):
 
     def _paint_snapshot(self, snapshot: PostureSnapshot, tally: DayTally, at: float, chart: bool) -> None:
         flexion = snapshot.flexion_deg
-        self.query_one("#flexion", Digits).update("--" if flexion is None else f"{flexion:.0f}°")
+        # round() + 0.0: a flexion of -0.3 deg reads 0, never "-0".
+        self.query_one("#flexion", Digits).update("--" if flexion is None else f"{round(flexion) + 0.0:.0f}°")
         lateral = snapshot.lateral_deg
         side = "" if lateral is None or abs(lateral) < 1 else (" right" if lateral > 0 else " left")
         self.query_one("#lateral", Static).update(
