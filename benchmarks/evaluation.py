@@ -42,17 +42,15 @@ def wearer_readings(
     chunk_s: float = CHUNK_S,
 ) -> Iterator[list[ImuReading]]:
     """The wearer's sensor samples as readings, a chunk at a time."""
-    end_s = wearer.duration_s if end_s is None else end_s
     index = round(start_s * rate_hz)
-    last = int(end_s * rate_hz)
-    per_chunk = int(chunk_s * rate_hz)
-    while index < last:
-        stop = min(last, index + per_chunk)
-        t = np.arange(index, stop) / rate_hz
-        accel, gyro = wearer.sample(t)
+    for chunk in wearer_arrays(wearer, rate_hz, start_s=start_s, end_s=end_s, chunk_s=chunk_s):
+        assert chunk.gyro_dps is not None
+        stop = index + len(chunk.t)
         yield [
             ImuReading(ti, (a[0], a[1], a[2]), (g[0], g[1], g[2]), seq)
-            for ti, a, g, seq in zip(t.tolist(), accel.tolist(), gyro.tolist(), range(index, stop))
+            for ti, a, g, seq in zip(
+                chunk.t.tolist(), chunk.accel_g.tolist(), chunk.gyro_dps.tolist(), range(index, stop)
+            )
         ]
         index = stop
 

@@ -161,18 +161,23 @@ def _run(
     update, bias_update = engine._ahrs.update_no_magnetometer, engine._bias.update
     get_q, get_g, get_states = engine._ahrs.get_quaternion, engine._ahrs.get_gravity, engine._ahrs.get_internal_states
     tick_ends = ends.tolist()
-    pos = 0
-    first_noted = len(tick_ends)
-    for i, end in enumerate(tick_ends):
-        if engine._calibration is None and engine._gyro_check is None:
-            first_noted = i
-            break
+
+    def feed(pos: int, end: int) -> None:
+        """The filter over this tick's samples: the bare loop."""
         if rows is None:
             for x in accel32[pos:end]:
                 update(_ZERO32, x)
         else:
             for g, x in islice(rows, end - pos):
                 update(bias_update(g), x)
+
+    pos = 0
+    first_noted = len(tick_ends)
+    for i, end in enumerate(tick_ends):
+        if engine._calibration is None and engine._gyro_check is None:
+            first_noted = i
+            break
+        feed(pos, end)
         pos = end
         # A calibration or the gyroscope self-check is under way: decide this tick now.
         check = engine._gyro_check
@@ -193,12 +198,7 @@ def _run(
         errors: list[float] = []
         note_q, note_g, note_e = quaternions.append, gravities.append, errors.append
         for end in tick_ends[first_noted:]:
-            if rows is None:
-                for x in accel32[pos:end]:
-                    update(_ZERO32, x)
-            else:
-                for g, x in islice(rows, end - pos):
-                    update(bias_update(g), x)
+            feed(pos, end)
             pos = end
             note_q(get_q())
             note_g(get_g())
