@@ -183,3 +183,30 @@ async def test_a_demo_command_from_the_palette_moves_the_simulated_wearer():
         await pilot.pause(0.3)
         await pilot.press("enter")
         await wait_for(lambda: app.demo_world.wearer.current is WearerActivity.SLUMPING, timeout_s=5)
+
+
+async def test_screen_keys_open_from_the_live_screen_and_a_screen_shows_its_own_keys():
+    """At 80 columns the footer of a screen holds that screen's keys, not the app's
+    (which were cut off mid-word), and a screen's key does not stack it twice."""
+    from textual.widgets._footer import FooterKey
+
+    from companion.ui.history_screen import HistoryScreen
+
+    app = StillLifeApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("h")
+        await pilot.pause()
+        history = app.screen
+        assert isinstance(history, HistoryScreen)
+        shown = [key.description for key in history.query(FooterKey)]
+        assert "Note" in shown and "Back" in shown and "Quit" in shown
+        assert "Calibrate" not in shown and "Sensors" not in shown
+        await pilot.press("h", "n", "c")
+        await pilot.pause()
+        assert app.screen is history and app.screen_stack[-2] is app.live
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.live
+        await pilot.press("n")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "SensorScreen"

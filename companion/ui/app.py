@@ -244,6 +244,16 @@ class PostureApp(LinkMixin, HistoryMixin, SessionActionsMixin, App):
 
     # -- actions --------------------------------------------------------------------
 
+    # Keys that open a screen of their own work from the live screen. Elsewhere Esc
+    # leads back first: no second history on top of the history, and each screen's
+    # footer shows its own keys instead of the app's, cut off at 80 columns.
+    OPENED_FROM_LIVE = frozenset({"calibrate", "stretch", "history", "sensors", "settings", "snooze"})
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.OPENED_FROM_LIVE and self.screen is not self.live:
+            return False
+        return True
+
     def action_calibrate(self) -> None:
         if not isinstance(self.screen, CalibrationScreen):
             self.push_screen(CalibrationScreen())
