@@ -250,9 +250,7 @@ class PostureApp(LinkMixin, HistoryMixin, SessionActionsMixin, App):
     OPENED_FROM_LIVE = frozenset({"calibrate", "stretch", "history", "sensors", "settings", "snooze"})
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in self.OPENED_FROM_LIVE and self.screen is not self.live:
-            return False
-        return True
+        return not (action in self.OPENED_FROM_LIVE and self.screen is not self.live)
 
     def action_calibrate(self) -> None:
         if not isinstance(self.screen, CalibrationScreen):
