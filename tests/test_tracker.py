@@ -375,3 +375,45 @@ async def test_an_in_process_app_refuses_a_home_another_process_records():
         async with app.run_test(size=(100, 30)):
             pass
     assert app.return_code == 1 and app.history is None
+
+
+def test_a_calibration_whose_guide_hangs_up_is_cancelled():
+    """Ctrl-C on `posture calibrate` (a subscribed peer that asked for the calibration)
+    leaves no tracker stuck calibrating; a one-shot request keeps its calibration."""
+
+    async def main():
+        async with running_tracker() as (tracker, _sensor):
+            guide = await Viewer.attach(4)
+            await guide.client.send("calibrate")  # as the viewer app sends it
+            await until(lambda: tracker.session.engine.calibration_status() is not None, 5)
+            await guide.close()  # the terminal went away mid-calibration
+            await until(lambda: tracker.session.engine.calibration_status() is None, 5)
+            state = (await ask("status"))["status"]["state"]
+            await ask("calibrate")  # nobody watching: it runs to its end
+            await asyncio.sleep(1.0)
+            return state, tracker.session.engine.calibration_status()
+
+    state, still = run_virtual(main())
+    assert state != "calibrating"
+    assert still is not None
+
+
+def test_the_simulated_person_of_track_simulate_follows_the_guided_calibration():
+    """`posture track --simulate` then `posture calibrate`: the simulated wearer sits up
+    and leans when asked, as the demo's does, so the calibration completes."""
+    from companion.sim.world import TrackedWearer
+
+    person = TrackedWearer()
+
+    async def main():
+        async with running_tracker(person, simulated_wearer=person) as (tracker, _sensor):
+            await asyncio.sleep(30)  # into the day, past its own opening calibration
+            await ask("calibrate")
+            await until(lambda: tracker.session.engine.calibrated, 60)
+            flexions = []  # ...and then the day goes on: it moves again
+            for _ in range(120):
+                await asyncio.sleep(1.0)
+                flexions.append(tracker.session.engine.snapshot.flexion_deg or 0.0)
+            return max(flexions) - min(flexions)
+
+    assert run_virtual(main()) > 8

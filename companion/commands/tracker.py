@@ -35,7 +35,7 @@ def _simulated_factory(kind: str):
     from ..sim.microbit import MicrobitSensor
     from ..sim.upright import UprightGoSensor
     from ..sim.witmotion import WitMotionSensor
-    from ..sim.world import demo_wearer
+    from ..sim.world import TrackedWearer
 
     classes = {
         "reference": ReferenceSensor,
@@ -43,7 +43,8 @@ def _simulated_factory(kind: str):
         "upright_go": UprightGoSensor,
         "microbit": MicrobitSensor,
     }
-    return lambda radio: classes[kind](radio, motion=demo_wearer())
+    wearer = TrackedWearer()
+    return lambda radio: classes[kind](radio, motion=wearer), wearer
 
 
 @contextlib.asynccontextmanager
@@ -54,12 +55,13 @@ async def _sensor_and_transport(args: argparse.Namespace, settings):
     if args.simulate:
         from ..sim.world import simulated_radio
 
-        async with simulated_radio(_simulated_factory(args.kind or "reference")) as (radio, _sensors):
+        factory, wearer = _simulated_factory(args.kind or "reference")
+        async with simulated_radio(factory) as (radio, _sensors):
             transport = BleTransport.virtual(radio)
             found = await scan(transport, 1.0)
             if not found:
                 raise CliError("the simulated sensor did not advertise")
-            yield found[0], transport
+            yield found[0], transport, wearer
         return
     remembered = settings.sensor
     address = args.address or (remembered.address if remembered else None)
@@ -77,9 +79,9 @@ async def _sensor_and_transport(args: argparse.Namespace, settings):
         found = [s for s in await scan(transport, 5.0) if s.address.lower() == address.lower()]
         if not found:
             raise CliError(f"sensor {address} is not in range and --kind is not given")
-        yield found[0], transport
+        yield found[0], transport, None
         return
-    yield FoundSensor(name, address, kind, 0), transport
+    yield FoundSensor(name, address, kind, 0), transport, None
 
 
 def _log_to_stderr(verbose: bool) -> None:
@@ -107,8 +109,8 @@ async def cmd_track(args: argparse.Namespace, out: Output) -> int:
         from ..paths import data_dir
 
         history_path = data_dir() / "demo" / "history.sqlite3"
-    async with _sensor_and_transport(args, settings) as (sensor, transport):
-        tracker = Tracker(settings, transport, sensor, history_path=history_path)
+    async with _sensor_and_transport(args, settings) as (sensor, transport, wearer):
+        tracker = Tracker(settings, transport, sensor, history_path=history_path, simulated_wearer=wearer)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, tracker.stop)

@@ -377,8 +377,10 @@ class InteractiveWearer(SimulatedWearer):
     def slouch(self) -> None:
         self.perform(Segment(Activity.SLUMPING, 8.0, Pose(22.0), 8.0, slouch=True))
 
+    SIT_UP = (Segment(Activity.SITTING, 1.5, Pose(), 1.5),)
+
     def sit_up(self) -> None:
-        self.perform(Segment(Activity.SITTING, 1.5, Pose(), 1.5))
+        self.perform(*self.SIT_UP)
 
     def lean_back(self) -> None:
         self.perform(Segment(Activity.LEAN_BACK, 2.0, Pose(-15.0), 2.0))
@@ -416,12 +418,15 @@ class InteractiveWearer(SimulatedWearer):
             return
         start = t0
         pose = self._pose_at(np.array([t0]))[0]
+        # A new movement replaces whatever was still queued after t0; of the past only
+        # the last few entries are kept (a sample's jitter may reach just before t0).
+        past = [entry for entry in self._timeline if entry[0] <= t0]
+        self._timeline = past[-4:]
         for segment in self._pending:
             self._timeline.append((start, pose, segment))
             pose = np.array([segment.pose.flexion_deg, segment.pose.lateral_deg, segment.pose.twist_deg])
             start += segment.duration_s
         self._pending = []
-        del self._timeline[: max(0, len(self._timeline) - 16)]  # the past is never sampled again
 
     def _entries(self, t: np.ndarray) -> np.ndarray:
         starts = np.array([entry[0] for entry in self._timeline])

@@ -49,6 +49,20 @@ def demo_wearer(seed: int = 0) -> SimulatedWearer:
     return SimulatedWearer(script, seed=seed, loop=True)
 
 
+class TrackedWearer(InteractiveWearer):
+    """The simulated person of ``posture track --simulate``: works through a scripted
+    day, follows the guided calibration when ``posture calibrate`` asks (sits up,
+    leans forward, sits up), then starts the day again."""
+
+    def __init__(self, seed: int = 0, hours: float = 8.0) -> None:
+        super().__init__(seed=seed)
+        self._day = list(workday(seed, hours=hours).segments)
+        self.perform(*self._day)
+
+    def calibrated(self) -> None:
+        self.perform(*InteractiveWearer.SIT_UP, *self._day)
+
+
 @contextlib.asynccontextmanager
 async def all_kinds_radio(*, wearer: bool = False) -> AsyncIterator[VirtualRadio]:
     """A virtual radio with one simulated sensor of every kind, worn by a scripted

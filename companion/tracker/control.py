@@ -36,6 +36,10 @@ class Controlled(Protocol):
 
     def control_calibrate(self) -> None: ...
 
+    def control_calibration_abandoned(self) -> None:
+        """The peer that asked for the calibration hung up: cancel it if it still runs."""
+        ...
+
     def control_stretch(self, name: str) -> str:
         """Start the named stretch; its title."""
         ...
@@ -61,6 +65,11 @@ async def dispatch(owner: Controlled, request: Request, client: Client) -> dict[
             owner.control_snooze(request.minutes or 0)
         elif cmd == "calibrate":
             owner.control_calibrate()
+            if client.rate_hz is not None:
+                # A watching peer guides the person (`posture calibrate`, a viewer): once
+                # it is gone (Ctrl-C, a closed terminal) nobody says what to do next, so
+                # the calibration must not hang on. A one-shot request is not a guide.
+                client.on_hang_up.append(owner.control_calibration_abandoned)
         elif cmd == "stretch":
             extra["stretch"] = owner.control_stretch(request.name or "")
         elif cmd == "reload":

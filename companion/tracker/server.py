@@ -47,6 +47,7 @@ class Client:
         self.rate_hz: float | None = None
         self.last_sent = float("-inf")
         self.closed = False
+        self.on_hang_up: list[Callable[[], None]] = []  # called once the peer is gone
 
     def send(self, message: dict[str, Any]) -> bool:
         """Queue a message; False (and hung up) when the peer stopped reading."""
@@ -131,6 +132,11 @@ class ControlServer:
         finally:
             self.clients.discard(client)
             client.close()
+            for callback in client.on_hang_up:
+                try:
+                    callback()
+                except Exception:  # noqa: BLE001 - one peer's clean-up must not stop the tracker
+                    _log.exception("clean-up after a viewer hung up failed")
 
     async def _requests(self, reader: asyncio.StreamReader, client: Client) -> None:
         skipping = False  # inside a line that was too long: discard up to its end

@@ -79,8 +79,11 @@ class Tracker:
         notifier: DesktopNotifications | None = None,
         socket_file: Path | None = None,
         lock_file: Path | None = None,
+        simulated_wearer: Any = None,
     ) -> None:
         self.settings = settings
+        # With --simulate: the simulated person, who follows the guided calibration.
+        self.simulated_wearer = simulated_wearer
         self.transport = transport
         self.sensor = sensor
         self.history_path = history_path or default_history_path()
@@ -235,6 +238,8 @@ class Tracker:
 
     def _on_calibration(self, event: CalibrationProgress | CalibrationCompleted) -> None:
         if isinstance(event, CalibrationCompleted):
+            self._follow("calibrated")
+            _log.info("calibrated")
             message = "Calibrated: this is your upright."
             # The history writer stores it with the session's sensor (body_frames.py).
             if self.history is None:
@@ -242,6 +247,8 @@ class Tracker:
                 _log.error("calibration not saved: the history is not being saved")
             self._send_all({"event": "calibration", "phase": "done", "message": message, "done": True})
         else:
+            if event.phase == "lean":
+                self._follow("lean_forward")
             self._send_all(
                 {"event": "calibration", "phase": event.phase, "message": event.message, "moving": event.moving}
             )
@@ -339,8 +346,16 @@ class Tracker:
         _log.info("nudges snoozed until %s", f"{until:%H:%M}")
         return until
 
+    def _follow(self, movement: str) -> None:
+        """The simulated person (``--simulate``) does what the calibration asks."""
+        act = getattr(self.simulated_wearer, movement, None)
+        if act is not None:
+            act()
+
     def calibrate(self) -> None:
+        _log.info("calibration started")
         self.session.engine.start_calibration()
+        self._follow("sit_up")
         step = getattr(self.link.driver, "calibrate_step", None) if self.link is not None else None
         if step is not None and self.link is not None:
             self._spawn(self.link.client_write(step()))
@@ -410,6 +425,13 @@ class Tracker:
     def control_calibrate(self) -> None:
         self._refuse_while_paused()
         self.calibrate()
+
+    def control_calibration_abandoned(self) -> None:
+        if self.session.engine.calibration_status() is not None:
+            _log.info("calibration cancelled: the terminal guiding it went away")
+            self.session.engine.cancel_calibration()
+            self._follow("sit_up")
+            self._broadcast_status(force=True)
 
     def control_stretch(self, name: str) -> str:
         self._refuse_while_paused()

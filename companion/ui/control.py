@@ -130,6 +130,9 @@ class WindowControl:
     def control_calibrate(self) -> None:
         _refuse_on(self.owner.calibrate_from_viewer())
 
+    def control_calibration_abandoned(self) -> None:
+        """Nothing: the window shows the calibration it runs, and Esc cancels it there."""
+
     def control_stretch(self, name: str) -> str:
         plan = STRETCHES.get(name)
         if plan is None:
