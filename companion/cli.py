@@ -15,12 +15,13 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing import cast
 
 from . import __version__
+from .cliparse import OneLineParser
 from .commands.output import EXIT_NO_SENSOR, EXIT_OK, EXIT_USAGE, CliError, Output, ReaderGone
 from .errors import EXIT_INTERRUPTED, PostureError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="posture",
         description="Posture companion: a BLE motion sensor on your upper back, "
         "live posture feedback in the terminal, local history. Not a medical device.",

@@ -199,3 +199,28 @@ def test_help_lists_every_command(capsys):
     assert code == 0
     for command in ("demo", "app", "scan", "stream", "record", "analyze", "report", "export"):
         assert command in out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["stop"], ["--bogus"], ["analyze", "--lean", "abc", "x.csv"], ["report", "--days", "0"], ["pause", "-5"]],
+)
+def test_bad_arguments_get_one_line_and_status_2(argv, capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "usage:" not in err
+    assert err.startswith("posture") and "--help" in err
+
+
+def test_bad_status_arguments_get_one_line_too(capsys):
+    from companion.entry import main as entry
+
+    with pytest.raises(SystemExit) as exited:
+        entry(["status", "--bogus"])
+    assert exited.value.code == 2
+    assert (
+        capsys.readouterr().err.strip()
+        == "posture status: unrecognized arguments: --bogus (see `posture status --help`)"
+    )

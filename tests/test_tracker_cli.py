@@ -137,6 +137,9 @@ def test_status_formats_for_each_state():
     assert render({**base, "state": "lost"}) == "sensor lost"
     assert render({**base, "state": "upright", "snoozed_until": 1.0}) == "upright 4° · 82% today · snoozed"
     assert render({**base, "state": "upright"}, "{flexion}° {episodes}/{alerts}") == "4° 2/1"
+    # Just after a resume no reading has come yet; just below zero is zero.
+    assert render({**base, "state": "upright", "flexion_deg": None}) == "upright · 82% today"
+    assert render({**base, "state": "upright", "flexion_deg": -0.3}) == "upright 0° · 82% today"
 
 
 def test_track_refuses_a_second_instance_naming_the_pid(capsys):

@@ -189,7 +189,10 @@ def cmd_export(args: argparse.Namespace, out: Output) -> int:
         except OSError as exc:
             raise CliError(f"cannot write {path}: {exc.strerror or exc}", EXIT_USAGE) from exc
         rows = len(data[name]) if name in data else sum(len(v) for v in data.values())
-        out.message(f"wrote {rows} {name if name != 'all' else 'rows'} to {path}")
+        noun = name if name != "all" else "rows"
+        if rows == 1:  # "1 episode", "1 stretch"
+            noun = noun[:-2] if noun.endswith("ches") else noun[:-1]
+        out.message(f"wrote {rows} {noun} to {path}")
     return EXIT_OK
 
 

@@ -48,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(prog="posture status", description=HELP)
+    from ..cliparse import OneLineParser
+
+    parser = OneLineParser(prog="posture status", description=HELP)
     add_arguments(parser)
     return run(parser.parse_args(argv))

@@ -28,7 +28,8 @@ class TemplateError(UsageError):
 
 
 def _deg(value: float | None) -> str:
-    return "-" if value is None else f"{value:.0f}"
+    # round() + 0.0: -0.3 deg reads 0, never "-0".
+    return "-" if value is None else f"{round(value) + 0.0:.0f}"
 
 
 def _clock(seconds: float) -> str:
@@ -67,6 +68,8 @@ def default_line(status: dict[str, Any], values: dict[str, str]) -> str:
         line = f"sensor {state}"
     elif state in ("slouching", "alerted"):
         line = f"SLOUCH {values['flexion']}° {values['held']}"
+    elif state == "upright" and status.get("flexion_deg") is None:
+        line = f"upright · {share}"  # the first reading after a pause is still to come
     elif state == "upright":
         line = f"upright {values['flexion']}° · {share}"
     elif state == "uncalibrated":
