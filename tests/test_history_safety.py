@@ -227,6 +227,21 @@ def test_a_foreign_sqlite_database_is_refused_untouched(db_path, capsys):
     assert "not a posture history" in capsys.readouterr().err
 
 
+def test_a_file_that_is_no_history_is_renamed_aside_only_when_asked(db_path, capsys):
+    private_dir(db_path.parent)
+    junk = bytes(range(256)) * 8
+    db_path.write_bytes(junk)
+    assert cli.main(["check-history"]) == 1
+    err = capsys.readouterr().err
+    assert "not a readable posture history" in err and "--set-aside" in err
+    assert db_path.read_bytes() == junk
+    assert cli.main(["check-history", "--set-aside"]) == 0
+    out = capsys.readouterr()
+    [kept] = [p for p in db_path.parent.iterdir() if ".damaged-" in p.name]
+    assert kept.read_bytes() == junk and "is not a posture history" in out.err and str(kept) in out.err
+    assert not db_path.exists()
+
+
 def test_our_store_carries_the_application_id(db_path):
     HistoryStore(db_path).close()
     db = sqlite3.connect(db_path)

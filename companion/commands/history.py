@@ -198,7 +198,7 @@ def cmd_export(args: argparse.Namespace, out: Output) -> int:
 
 def cmd_check_history(args: argparse.Namespace, out: Output) -> int:
     from ..history import HistoryCorrupt, HistoryError
-    from ..history.store import default_path, inspect, set_aside
+    from ..history.store import HistoryForeign, default_path, inspect, set_aside
 
     path = default_path()
     if not path.exists():
@@ -206,14 +206,16 @@ def cmd_check_history(args: argparse.Namespace, out: Output) -> int:
         return EXIT_OK
     try:
         version = inspect(path)
-    except HistoryCorrupt as exc:
+    except (HistoryCorrupt, HistoryForeign) as exc:
+        # Asked for, a damaged or unrecognised file is renamed, never deleted: nothing is lost.
         if not args.set_aside:
             raise CliError(str(exc)) from exc
         try:
             moved = set_aside(path)
         except OSError as os_exc:
             raise CliError(f"cannot move {path} aside: {os_exc.strerror or os_exc}") from os_exc
-        out.message(f"{path} was damaged; kept as {moved}. A new history starts with the next run.")
+        what = "was damaged" if isinstance(exc, HistoryCorrupt) else "is not a posture history"
+        out.message(f"{path} {what}; kept as {moved}. A new history starts with the next run.")
         return EXIT_OK
     except HistoryError as exc:
         raise CliError(str(exc)) from exc

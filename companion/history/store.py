@@ -208,7 +208,8 @@ def inspect(path: Path, *, check: bool = True) -> int:
     if header and header != SQLITE_HEADER:
         raise HistoryForeign(
             f"{path} is not a readable posture history (it is not an SQLite database). "
-            "It was left untouched; move it away, or set POSTURE_HOME to use another folder.",
+            "It was left untouched; `posture check-history --set-aside` moves it aside (nothing is deleted), "
+            "or set POSTURE_HOME to use another folder.",
             path,
         )
     try:
@@ -237,7 +238,8 @@ def inspect(path: Path, *, check: bool = True) -> int:
             other = ", ".join(sorted(tables - OUR_TABLES)[:5]) or "none of the posture tables"
             raise HistoryForeign(
                 f"{path} is not a posture history (another program's SQLite database: {other}). "
-                "It was left untouched; move it away, or set POSTURE_HOME to use another folder.",
+                "It was left untouched; `posture check-history --set-aside` moves it aside (nothing is deleted), "
+                "or set POSTURE_HOME to use another folder.",
                 path,
             )
         if version > SCHEMA_VERSION:
