@@ -70,3 +70,26 @@ async def test_the_viewer_starts_a_stretch_on_the_tracker():
             await pilot.press("enter")
             await until(lambda: tracker.stretch is not None)
             assert tracker.stretch.plan.kind.value == "trunk_rotation"
+
+
+async def test_the_viewer_draws_the_settings_threshold_and_opens_help():
+    from companion.settings import Settings
+    from companion.ui.help_screen import HelpScreen
+    from companion.ui.widgets import TiltGauge
+
+    base = Settings()
+    save(replace(base, posture=replace(base.posture, threshold_deg=15.0)))
+    async with running_tracker() as (_tracker, _sensor):
+        viewer = ViewerApp()
+        async with viewer.run_test(size=(80, 24)) as pilot:
+            await until(lambda: viewer.status is not None)
+            gauge = viewer.live.query_one(TiltGauge)
+            assert gauge.threshold_deg == 15.0 and gauge.clear_deg == 12.0
+            assert len(viewer.sub_title) < 40  # the title fits 80 columns
+            await pilot.press("question_mark")
+            await until(lambda: isinstance(viewer.screen, HelpScreen))
+            from tests.test_ui_help import help_text
+
+            text = help_text(viewer)
+            assert "Pause/resume" in text and "Quit (tracking goes on)" in text
+            assert "Ctrl+P" not in text  # the viewer has no command palette

@@ -64,7 +64,7 @@ async def test_a_tracking_window_answers_status_and_takes_a_viewer(tmp_path):
             viewer = ViewerApp()
             async with viewer.run_test(size=(100, 30)) as pilot:
                 await until(lambda: viewer.status is not None and viewer.status["t_s"] > 0)
-                assert "closing this window leaves tracking running" in viewer.sub_title
+                assert "viewing the tracker (pid" in viewer.sub_title
                 await pilot.press("ctrl+q")
             assert app.is_running  # the viewer closed, the tracking window goes on
         # The window closed: the socket is gone with it.

@@ -34,8 +34,12 @@ def sections(app) -> list[tuple[str, list[BindingType]]]:
     from .settings_screen import SettingsScreen
     from .snooze_screen import SnoozeScreen
     from .stretch_screen import StretchScreen
+    from .viewer import ViewerApp
 
-    found: list[tuple[str, list[BindingType]]] = [("Live screen", list(PostureApp.BINDINGS))]
+    if isinstance(app, ViewerApp):  # a viewer of the tracker: its own keys, then the screens it opens
+        found: list[tuple[str, list[BindingType]]] = [("Viewer", list(ViewerApp.BINDINGS))]
+    else:
+        found = [("Live screen", list(PostureApp.BINDINGS))]
     if getattr(app, "demo", False):
         found.append(("Demo: the simulated wearer", list(PostureApp.DEMO_BINDINGS)))
     found += [
@@ -73,11 +77,12 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help"):
             yield Static(Text("Keys", style="bold"), classes="panel-title")
-            yield Static(
-                "Ctrl+P opens the command palette: type a few letters of what you want "
-                "(calibrate, stretch, snooze, ...).",
-                classes="caption",
-            )
+            if self.app.ENABLE_COMMAND_PALETTE:
+                yield Static(
+                    "Ctrl+P opens the command palette: type a few letters of what you want "
+                    "(calibrate, stretch, snooze, ...).",
+                    classes="caption",
+                )
             for title, bindings in sections(self.app):
                 table = Table.grid(padding=(0, 2))
                 table.add_column(width=16, style="bold")

@@ -79,6 +79,8 @@ class ViewerApp(App):
         Binding("r", "stretch", "Stretch"),
         Binding("h", "history", "History"),
         Binding("comma", "settings", "Settings"),
+        Binding("question_mark", "help", "Help"),
+        Binding("f1", "help", "Help", show=False),
         Binding("ctrl+q", "quit", "Quit (tracking goes on)", priority=True),
     ]
     ENABLE_COMMAND_PALETTE = False
@@ -96,8 +98,19 @@ class ViewerApp(App):
 
     async def on_mount(self) -> None:
         await self.push_screen(self.live)
+        self._show_thresholds()
         self.sub_title = "attaching to the tracker..."
         self._follow()
+
+    def _show_thresholds(self) -> None:
+        """The gauge's bands from the settings the tracker reads (the same file)."""
+        self.live.set_thresholds(self.settings.posture.threshold_deg, self.settings.posture.clear_deg)
+
+    def action_help(self) -> None:
+        from .help_screen import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
 
     @work(exclusive=True, group="tracker", exit_on_error=False)
     async def _follow(self) -> None:
@@ -113,7 +126,8 @@ class ViewerApp(App):
             self.history_path = Path(client.hello["history"])
         self._refresh_habit()
         self.set_interval(HABIT_REFRESH_S, self._refresh_habit)
-        self.sub_title = f"viewing tracker pid {client.hello.get('pid')}: closing this window leaves tracking running"
+        # Short enough for 80 columns; Ctrl+Q says that tracking goes on.
+        self.sub_title = f"viewing the tracker (pid {client.hello.get('pid')})"
         async for message in client.messages():
             self._on_tracker_message(message)
         self.attached = False
@@ -220,6 +234,7 @@ class ViewerApp(App):
 
     def apply_settings(self, settings: Settings) -> None:
         self.settings = settings
+        self._show_thresholds()
         self.run_worker(self._command("reload"), group="tracker-command")
 
     def start_calibration(self) -> None:
