@@ -150,7 +150,9 @@ def _tracker_commands(add: Callable[[str, str, str], argparse.ArgumentParser]) -
     p = add(
         "track",
         "tracker.cmd_track",
-        "Track in the background without a UI: link, engine, nudges, history (logs to stderr).",
+        "Track in the background without a UI: link, engine, nudges, history (logs to stderr). "
+        "Ctrl-C or SIGTERM stops it cleanly; `posture status` and the app attach to it. With --simulate "
+        "its history is kept apart (data/demo/), never mixed with yours.",
     )
     p.add_argument("--simulate", action="store_true", help="track a simulated wearer on a virtual radio")
     p.add_argument("--kind", choices=kinds, help="sensor kind (default: the remembered sensor's)")
@@ -160,16 +162,19 @@ def _tracker_commands(add: Callable[[str, str, str], argparse.ArgumentParser]) -
     status_command.add_arguments(add("status", "tracker.cmd_status", status_command.HELP))
 
     p = add(
-        "pause", "tracker.cmd_pause", "Pause tracking (nothing is recorded), for MINUTES or until `posture resume`."
+        "pause",
+        "tracker.cmd_pause",
+        "Pause the running tracker (nothing is recorded), for MINUTES or until `posture resume`.",
     )
-    p.add_argument("minutes", type=_minutes, nargs="?", metavar="MINUTES")
-    add("resume", "tracker.cmd_resume", "Resume tracking and nudges.")
-    p = add("snooze", "tracker.cmd_snooze", "Hold nudges for MINUTES; tracking goes on.")
-    p.add_argument("minutes", type=_minutes, metavar="MINUTES")
+    p.add_argument("minutes", type=_minutes, nargs="?", metavar="MINUTES", help="1 to 1440 (default: until resumed)")
+    add("resume", "tracker.cmd_resume", "Resume the running tracker's tracking and nudges.")
+    p = add("snooze", "tracker.cmd_snooze", "Hold the running tracker's nudges for MINUTES; tracking goes on.")
+    p.add_argument("minutes", type=_minutes, metavar="MINUTES", help="1 to 1440")
     add(
         "calibrate",
         "tracker.cmd_calibrate",
-        "Guided calibration in the terminal: sit upright and still, then lean forward.",
+        "Guided calibration against the running tracker, in the terminal: sit upright and still, then lean "
+        "forward. Ctrl-C cancels it.",
     )
 
     p = add(

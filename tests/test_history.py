@@ -301,6 +301,11 @@ def test_history_screen_shows_a_day_and_takes_a_note(tmp_path, virtual_time):
             await until(pilot, lambda: screen.view.day == TODAY - timedelta(days=1))
             await pilot.press("right")
             await until(pilot, lambda: screen.view.day == TODAY)
+            screen.day = date.today()  # on today, the next day is refused: nothing is recorded tomorrow
+            await pilot.press("right")
+            await pilot.pause()
+            assert screen.day == date.today()
+            screen.day = TODAY
             await pilot.press("a")
             await pilot.pause()
             await pilot.press(*"tired")

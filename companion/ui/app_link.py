@@ -77,6 +77,9 @@ class LinkMixin(_AppState):
         return self.session.engine.snapshot.t_s
 
     def forget_sensor(self) -> None:
+        if self.settings.sensor is None:
+            self.notify("No sensor is remembered: nothing to forget.")
+            return
         self._save(self._with_sensor(None))
         self.notify("Forgot the remembered sensor.")
 

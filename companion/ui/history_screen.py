@@ -262,7 +262,11 @@ class HistoryScreen(Screen):
         self.query_one("#hour-chart", Sparkline).data = [share or 0.0 for share in view.slouch_by_hour]
 
     def action_day(self, step: int) -> None:
-        self.day += timedelta(days=step)
+        day = self.day + timedelta(days=step)
+        if day > date.today():  # nothing is recorded tomorrow
+            self.notify("That is today: there is no later day yet.")
+            return
+        self.day = day
         self._load()
 
     def action_today(self) -> None:
