@@ -213,3 +213,13 @@ def test_plan_text_says_when_the_goal_grows_and_when_it_is_the_last():
     assert "Step            1 of 12; next: 30 min a day from tomorrow" in plan_text(growing)
     last = habit_status(plan, list(days_of([600] * 60).values()), TODAY)
     assert "Step            12 of 12, the last one" in plan_text(last)
+
+
+def test_plan_text_names_the_mode_as_the_nudges_are_set():
+    from companion.coach.habit import TRACKING
+    from companion.commands.plan import plan_text
+
+    status = habit_status(builtin_plan(), [], TODAY, TRACKING)
+    assert "records quietly" in plan_text(status, quiet=True)[0]
+    nudging = plan_text(status, quiet=False)[0]
+    assert "nudges" in nudging and "quietly" not in nudging  # the default nudges

@@ -45,14 +45,21 @@ def habit_from_history(plan: Plan, today: date, mode: str) -> HabitStatus:
         store.close()
 
 
-def plan_text(status: HabitStatus) -> list[str]:
+def plan_text(status: HabitStatus, *, quiet: bool | None = None) -> list[str]:
+    """``quiet``: whether nudges are off (`nudges.tracking_mode`); None reads the settings.
+    The plan counts the default as tracking (docs/habit.md), but the default nudges."""
     from ..coach.habit import TRAINING
 
-    mode = (
-        "training: every sustained slouch is nudged"
-        if status.mode == TRAINING
-        else "tracking: records quietly, shows the day"
-    )
+    if quiet is None:
+        from ..settings import load as load_settings
+
+        quiet = load_settings().nudges.tracking_mode
+    if status.mode == TRAINING:
+        mode = "training: every sustained slouch is nudged"
+    elif quiet:
+        mode = "tracking: records quietly, shows the day"
+    else:
+        mode = "tracking: nudges within the alert budget, shows the day"
     lines = [f"Mode            {mode}"]
     done = "met" if status.goal_met_today else f"{status.progress:.0%}"
     lines.append(f"Today's goal    wear it {_minutes(status.goal_s)}: {_minutes(status.worn_today_s)} so far ({done})")
