@@ -84,6 +84,7 @@ class LiveScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one("#demo-title").display = False
+        self.query_one("#nudge-status").display = False
         self.query_one("#notice").display = False
         self.query_one("#goal").display = False
         self.query_one("#goal-bar").display = False
@@ -250,4 +251,6 @@ class LiveScreen(Screen):
             self._paint_nudge_status(text)
 
     def _paint_nudge_status(self, text: str) -> None:
-        self.query_one("#nudge-status", Static).update(text)
+        status = self.query_one("#nudge-status", Static)
+        status.update(text)
+        status.display = bool(text)  # no blank row in the side panel while nudges are on
