@@ -155,11 +155,13 @@ def test_sensor_screen_lists_connects_and_remembers(virtual_time):
             await pilot.press("n")
             await wait_for(lambda: isinstance(app.screen, SensorScreen) and app.screen.found, timeout_s=10)
             assert app.screen.found[0].address == DEMO_ADDRESS
+            link = app.link
             await pilot.press("enter")
             await wait_for(lambda: not isinstance(app.screen, SensorScreen))
             # A simulated sensor is connected but never remembered (tests/test_ui_daily.py).
             assert not settings_path().exists()
             await wait_for(lambda: app.link_state is LinkState.STREAMING)
+            assert app.link is link  # the sensor already connected: the link was kept, not dropped
 
     virtual_time(scenario())
 

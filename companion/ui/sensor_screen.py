@@ -98,7 +98,14 @@ class SensorScreen(Screen):
             self.notify("Nothing to connect to yet.", severity="warning")
             return
         sensor = self.found[table.cursor_row]
-        services_of(self.app).connect_sensor(sensor, remember=True)
+        services = services_of(self.app)
+        current = services.current_sensor()
+        if current is not None and current.address == sensor.address:
+            # Connecting again would drop a working link and start the session afresh.
+            self.notify(f"Already connected to {sensor.name}.")
+            self.dismiss()
+            return
+        services.connect_sensor(sensor, remember=True)
         self.dismiss()
 
     def action_forget(self) -> None:
