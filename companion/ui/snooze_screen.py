@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Label, OptionList
+from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ..coach.nudges import SNOOZE_CHOICES_MIN
@@ -27,6 +27,7 @@ class SnoozeScreen(ModalScreen[str | None]):
         with Vertical(id="snooze"):
             yield Label("Snooze nudges", classes="panel-title")
             yield OptionList(*[Option(text, id=key) for key, text in CHOICES])
+            yield Static("↑↓ pick · Enter chooses · Esc cancels", classes="caption")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)

@@ -42,6 +42,7 @@ class StretchScreen(ModalScreen[StretchResult | None]):
             yield OptionList(
                 *[Option(f"{plan.title}: {plan.summary}", id=key) for key, plan in PLANS.items()], id="stretch-choice"
             )
+            yield Static("↑↓ pick · Enter starts · Esc closes", id="stretch-hint", classes="caption")
             yield Static("", id="stretch-step")
             yield Static("", id="stretch-variant", classes="caption")
             yield ProgressBar(total=100, show_eta=False, id="stretch-progress")
@@ -71,6 +72,7 @@ class StretchScreen(ModalScreen[StretchResult | None]):
             return
         self.guided = guided
         self.query_one(OptionList).display = False
+        self.query_one("#stretch-hint").display = False
         self.query_one(ProgressBar).display = True
         for part in self._STEP_PARTS:
             self.query_one(part).display = True
