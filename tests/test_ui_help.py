@@ -137,6 +137,9 @@ async def test_a_bad_value_is_named_by_its_label_next_to_its_field_and_nothing_i
         [toast] = [n for n in app._notifications if n.severity == "error"]
         assert toast.message.startswith("Stretch prompt after sitting for: 500")
         assert not settings_path().exists()
+        field.value = "45"  # fixed: the error about 500 goes
+        await pilot.pause()
+        assert not error.display
 
 
 async def test_escape_with_unsaved_edits_asks_first():

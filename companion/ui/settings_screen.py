@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, ClassVar
 
 from rich.markup import escape
@@ -9,6 +10,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static, Switch
 
@@ -133,6 +135,14 @@ class SettingsScreen(Screen):
         first = self.query_one(f"#{_widget_id(FIELDS[0][0])}", Input)
         first.focus()
         first.selection = type(first.selection)(0, len(first.value))  # typing replaces the value
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """An edited field drops the error shown under it: it described the old value."""
+        if event.input.id:
+            with contextlib.suppress(NoMatches):
+                field_error = self.query_one(f"#{event.input.id}-error", Static)
+                field_error.update("")
+                field_error.display = False
 
     def on_switch_changed(self, event: Switch.Changed) -> None:
         if event.switch.id:
