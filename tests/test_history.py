@@ -306,6 +306,13 @@ def test_history_screen_shows_a_day_and_takes_a_note(tmp_path, virtual_time):
             await pilot.pause()
             assert screen.day == date.today()
             screen.day = TODAY
+            side = screen.query_one("#history-side")
+            await pilot.press("end")  # the side column's lower parts, below the fold at this size
+            await pilot.pause()
+            assert side.max_scroll_y > 0 and side.scroll_y == side.max_scroll_y
+            await pilot.press("home")
+            await pilot.pause()
+            assert side.scroll_y == 0
             await pilot.press("a")
             await pilot.pause()
             await pilot.press(*"tired")

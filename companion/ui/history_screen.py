@@ -161,7 +161,26 @@ class HistoryScreen(Screen):
         Binding("t", "today", "Today"),
         Binding("a", "annotate", "Note"),
         Binding("escape", "back", "Back"),
+        # The side column (charts, stretches, balance) scrolls on its own while the
+        # journal keeps the arrow keys: at 80x24 its lower parts are below the fold.
+        Binding("pagedown", "side(1)", "Scroll the side column", show=False, priority=True),
+        Binding("pageup", "side(-1)", "Scroll the side column back", show=False, priority=True),
+        Binding("end", "side_end", "The side column's end", show=False, priority=True),
+        Binding("home", "side_home", "The side column's top", show=False, priority=True),
     ]
+
+    def action_side(self, pages: int) -> None:
+        side = self.query_one("#history-side", VerticalScroll)
+        if pages > 0:
+            side.scroll_page_down(animate=False)
+        else:
+            side.scroll_page_up(animate=False)
+
+    def action_side_end(self) -> None:
+        self.query_one("#history-side", VerticalScroll).scroll_end(animate=False)
+
+    def action_side_home(self) -> None:
+        self.query_one("#history-side", VerticalScroll).scroll_home(animate=False)
 
     def __init__(self, path: Path, day: date | None = None) -> None:
         super().__init__()
