@@ -35,6 +35,7 @@ def test_screens_do_not_reach_into_app_attributes():
         "bell",
         "call_after_refresh",
         "call_from_thread",
+        "ENABLE_COMMAND_PALETTE",
     }
     for path in sorted(UI.glob("*_screen.py")):
         used = set(re.findall(r"self\.app\.(\w+)", path.read_text()))
