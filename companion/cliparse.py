@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from typing import NoReturn
 
-EXIT_USAGE = 2
+from .errors import EXIT_USAGE
 
 
 class OneLineParser(argparse.ArgumentParser):

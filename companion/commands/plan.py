@@ -45,15 +45,11 @@ def habit_from_history(plan: Plan, today: date, mode: str) -> HabitStatus:
         store.close()
 
 
-def plan_text(status: HabitStatus, *, quiet: bool | None = None) -> list[str]:
-    """``quiet``: whether nudges are off (`nudges.tracking_mode`); None reads the settings.
-    The plan counts the default as tracking (docs/habit.md), but the default nudges."""
+def plan_text(status: HabitStatus, *, quiet: bool = False) -> list[str]:
+    """``quiet``: whether nudges are off (`nudges.tracking_mode`). The plan counts the
+    default as tracking (docs/habit.md), but the default nudges."""
     from ..coach.habit import TRAINING
 
-    if quiet is None:
-        from ..settings import load as load_settings
-
-        quiet = load_settings().nudges.tracking_mode
     if status.mode == TRAINING:
         mode = "training: every sustained slouch is nudged"
     elif quiet:
@@ -86,23 +82,24 @@ def plan_text(status: HabitStatus, *, quiet: bool | None = None) -> list[str]:
     return lines
 
 
-def plan_and_mode() -> tuple[Plan, str, str]:
+def plan_and_mode() -> tuple[Plan, str, bool, str]:
     """The plan in force (the user's file, else the built-in one), the habit mode from
-    the settings, and a warning naming a plan file that could not be used."""
+    the settings, whether nudges are off, and a warning naming a plan file that could
+    not be used."""
     from ..coach.habit import TRACKING, TRAINING
     from ..plan_file import load_plan
     from ..settings import load as load_settings
 
     plan, warning = load_plan()
-    mode = TRAINING if load_settings().nudges.training_mode else TRACKING
-    return plan, mode, warning
+    nudges = load_settings().nudges
+    return plan, TRAINING if nudges.training_mode else TRACKING, nudges.tracking_mode, warning
 
 
 def cmd_plan(args: argparse.Namespace, out) -> int:
     from ..history import HistoryError
     from .output import CliError
 
-    plan, mode, warning = plan_and_mode()
+    plan, mode, quiet, warning = plan_and_mode()
     if warning:
         out.message(f"posture: {warning}")
     today = local_today()
@@ -116,7 +113,7 @@ def cmd_plan(args: argparse.Namespace, out) -> int:
         data["week"] = [d.as_json() for d in status.last(7)]
         out.result(json.dumps(data))
     else:
-        for line in plan_text(status):
+        for line in plan_text(status, quiet=quiet):
             out.result(line)
     return EXIT_OK
 
