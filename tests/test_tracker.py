@@ -391,11 +391,23 @@ def test_a_calibration_whose_guide_hangs_up_is_cancelled():
             state = (await ask("status"))["status"]["state"]
             await ask("calibrate")  # nobody watching: it runs to its end
             await asyncio.sleep(1.0)
-            return state, tracker.session.engine.calibration_status()
+            one_shot = tracker.session.engine.calibration_status()
+            # A viewer that asked long ago and leaves later does not cancel the
+            # calibration somebody else started since.
+            tracker.session.engine.cancel_calibration()
+            early = await Viewer.attach(4)
+            await early.client.send("calibrate")
+            await until(lambda: tracker.session.engine.calibration_status() is not None, 5)
+            tracker.session.engine.cancel_calibration()
+            await ask("calibrate")
+            await early.close()
+            await asyncio.sleep(1.0)
+            return state, one_shot, tracker.session.engine.calibration_status()
 
-    state, still = run_virtual(main())
+    state, one_shot, others = run_virtual(main())
     assert state != "calibrating"
-    assert still is not None
+    assert one_shot is not None
+    assert others is not None
 
 
 def test_the_simulated_person_of_track_simulate_follows_the_guided_calibration():

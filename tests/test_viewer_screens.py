@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 
-from test_tracker import running_tracker
+from test_tracker import running_tracker, until
 
 from companion.engine import BodyFrame
 from companion.settings import load, save
 from companion.tracker.client import AsyncTrackerClient, CommandFailed
 from companion.ui.settings_screen import SettingsScreen
 from companion.ui.viewer import StretchChoiceScreen, ViewerApp
-
-
-async def until(predicate, timeout_s: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while not predicate():
-        assert loop.time() < deadline, "timed out"
-        await asyncio.sleep(0.05)
 
 
 async def test_settings_saved_in_a_viewer_reach_the_tracker():

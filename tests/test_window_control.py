@@ -3,7 +3,7 @@ socket: `posture status` answers, and a second window attaches as a viewer."""
 
 from __future__ import annotations
 
-import asyncio
+from test_tracker import ask, until
 
 from companion.ble.transport import BleTransport
 from companion.link import scan
@@ -13,25 +13,9 @@ from companion.sim import ReferenceSensor
 from companion.sim.wearer import Script, SimulatedWearer
 from companion.sim.world import simulated_radio
 from companion.tracker import socket_path
-from companion.tracker.client import AsyncTrackerClient, CommandFailed, NoTracker
+from companion.tracker.client import CommandFailed, NoTracker
 from companion.ui.app import make_app
 from companion.ui.viewer import ViewerApp
-
-
-async def ask(cmd: str, **fields) -> dict:
-    client = await AsyncTrackerClient.connect()
-    try:
-        return await client.request(cmd, **fields)
-    finally:
-        await client.close()
-
-
-async def until(predicate, timeout_s: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while not predicate():
-        assert loop.time() < deadline, "timed out"
-        await asyncio.sleep(0.05)
 
 
 async def test_a_tracking_window_answers_status_and_takes_a_viewer(tmp_path):

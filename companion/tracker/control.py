@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 from typing import Any, Protocol
 
 from ..errors import UsageError
@@ -34,10 +35,13 @@ class Controlled(Protocol):
 
     def control_snooze(self, minutes: float) -> None: ...
 
-    def control_calibrate(self) -> None: ...
+    def control_calibrate(self) -> int:
+        """Start the guided calibration; a number naming this one."""
+        ...
 
-    def control_calibration_abandoned(self) -> None:
-        """The peer that asked for the calibration hung up: cancel it if it still runs."""
+    def control_calibration_abandoned(self, calibration: int) -> None:
+        """The peer that asked for calibration number ``calibration`` hung up: cancel
+        it if it still runs (not one started since by someone else)."""
         ...
 
     def control_stretch(self, name: str) -> str:
@@ -64,12 +68,12 @@ async def dispatch(owner: Controlled, request: Request, client: Client) -> dict[
         elif cmd == "snooze":
             owner.control_snooze(request.minutes or 0)
         elif cmd == "calibrate":
-            owner.control_calibrate()
+            started = owner.control_calibrate()
             if client.rate_hz is not None:
                 # A watching peer guides the person (`posture calibrate`, a viewer): once
                 # it is gone (Ctrl-C, a closed terminal) nobody says what to do next, so
                 # the calibration must not hang on. A one-shot request is not a guide.
-                client.on_hang_up.append(owner.control_calibration_abandoned)
+                client.on_hang_up.append(partial(owner.control_calibration_abandoned, started))
         elif cmd == "stretch":
             extra["stretch"] = owner.control_stretch(request.name or "")
         elif cmd == "reload":

@@ -84,6 +84,7 @@ class Tracker:
         self.settings = settings
         # With --simulate: the simulated person, who follows the guided calibration.
         self.simulated_wearer = simulated_wearer
+        self._calibrations = 0  # how many calibrations were started
         self.transport = transport
         self.sensor = sensor
         self.history_path = history_path or default_history_path()
@@ -353,6 +354,7 @@ class Tracker:
             act()
 
     def calibrate(self) -> None:
+        self._calibrations += 1  # names this calibration (control_calibration_abandoned)
         _log.info("calibration started")
         self.session.engine.start_calibration()
         self._follow("sit_up")
@@ -422,12 +424,13 @@ class Tracker:
     def control_snooze(self, minutes: float) -> None:
         self.snooze_for(minutes)
 
-    def control_calibrate(self) -> None:
+    def control_calibrate(self) -> int:
         self._refuse_while_paused()
         self.calibrate()
+        return self._calibrations
 
-    def control_calibration_abandoned(self) -> None:
-        if self.session.engine.calibration_status() is not None:
+    def control_calibration_abandoned(self, calibration: int) -> None:
+        if calibration == self._calibrations and self.session.engine.calibration_status() is not None:
             _log.info("calibration cancelled: the terminal guiding it went away")
             self.session.engine.cancel_calibration()
             self._follow("sit_up")

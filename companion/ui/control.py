@@ -127,10 +127,11 @@ class WindowControl:
     def control_snooze(self, minutes: float) -> None:
         self.owner.snooze_nudges(max(1, round(minutes)))
 
-    def control_calibrate(self) -> None:
+    def control_calibrate(self) -> int:
         _refuse_on(self.owner.calibrate_from_viewer())
+        return 0
 
-    def control_calibration_abandoned(self) -> None:
+    def control_calibration_abandoned(self, calibration: int) -> None:
         """Nothing: the window shows the calibration it runs, and Esc cancels it there."""
 
     def control_stretch(self, name: str) -> str:
