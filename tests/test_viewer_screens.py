@@ -76,11 +76,14 @@ async def test_the_viewer_draws_the_settings_threshold_and_opens_help():
             await until(lambda: viewer.status is not None)
             gauge = viewer.live.query_one(TiltGauge)
             assert gauge.threshold_deg == 15.0 and gauge.clear_deg == 12.0
-            assert len(viewer.sub_title) < 40  # the title fits 80 columns
+            assert len(f"posture — {viewer.sub_title}") < 76  # the title fits 80 columns
+            keys = list(viewer.screen.query("FooterKey"))
+            assert "Help" in [key.description for key in keys]  # type: ignore[attr-defined]
+            assert max(key.region.right for key in keys) <= 80  # and so do the keys
             await pilot.press("question_mark")
             await until(lambda: isinstance(viewer.screen, HelpScreen))
             from tests.test_ui_help import help_text
 
             text = help_text(viewer)
-            assert "Pause/resume" in text and "Quit (tracking goes on)" in text
+            assert "Pause tracking, or resume it" in text and "tracking goes on" in text
             assert "Ctrl+P" not in text  # the viewer has no command palette

@@ -74,14 +74,14 @@ class ViewerApp(App):
     TITLE = "posture"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "calibrate", "Calibrate"),
-        Binding("p", "pause", "Pause/resume"),
-        Binding("z", "snooze", f"Snooze {SNOOZE_MIN} min"),
+        Binding("p", "pause", "Pause", tooltip="Pause tracking, or resume it"),
+        Binding("z", "snooze", "Snooze", tooltip=f"Snooze nudges for {SNOOZE_MIN} minutes"),
         Binding("r", "stretch", "Stretch"),
         Binding("h", "history", "History"),
         Binding("comma", "settings", "Settings"),
         Binding("question_mark", "help", "Help"),
         Binding("f1", "help", "Help", show=False),
-        Binding("ctrl+q", "quit", "Quit (tracking goes on)", priority=True),
+        Binding("ctrl+q", "quit", "Quit", priority=True, tooltip="Close this window; tracking goes on"),
     ]
     ENABLE_COMMAND_PALETTE = False
 
@@ -126,8 +126,8 @@ class ViewerApp(App):
             self.history_path = Path(client.hello["history"])
         self._refresh_habit()
         self.set_interval(HABIT_REFRESH_S, self._refresh_habit)
-        # Short enough for 80 columns; Ctrl+Q says that tracking goes on.
-        self.sub_title = f"viewing the tracker (pid {client.hello.get('pid')})"
+        # Short enough for 80 columns, with the footer's keys short too.
+        self.sub_title = f"viewing the tracker (pid {client.hello.get('pid')}): quitting leaves it running"
         async for message in client.messages():
             self._on_tracker_message(message)
         self.attached = False
