@@ -126,8 +126,8 @@ class ViewerApp(App):
             self.history_path = Path(client.hello["history"])
         self._refresh_habit()
         self.set_interval(HABIT_REFRESH_S, self._refresh_habit)
-        # Short enough for 80 columns, with the footer's keys short too.
-        self.sub_title = f"viewing the tracker (pid {client.hello.get('pid')}): quitting leaves it running"
+        # Short enough for the header at 80 columns; help says quitting leaves it running.
+        self.sub_title = f"viewing the tracker (pid {client.hello.get('pid')})"
         async for message in client.messages():
             self._on_tracker_message(message)
         self.attached = False
