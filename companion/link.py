@@ -192,8 +192,9 @@ async def scan(
 
     try:
         async with BleakScanner(detection_callback=heard, **transport.scanner_kwargs):
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(wanted.wait(), timeout_s)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout_s):  # never drops a cancellation (wait_for can, on 3.11)
+                    await wanted.wait()
     except (BleakError, OSError) as exc:  # no adapter, switched off, no permission
         raise BluetoothUnavailable(str(exc) or type(exc).__name__) from exc
     return sorted(found.values(), key=lambda s: (-s.rssi, s.name, s.address))
@@ -491,8 +492,9 @@ class SensorLink:
                 waiter.cancel()
 
     async def _sleep_unless_stopped(self, seconds: float) -> None:
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), seconds)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):  # never drops a cancellation (wait_for can, on 3.11)
+                await self._stopping.wait()
 
     async def _close_client(self) -> None:
         client, self._client = self._client, None

@@ -43,6 +43,17 @@ def _run_with(monkeypatch, before):
     monkeypatch.setattr(asyncio, "run", lambda main: run_virtual(wrapped(main)))
 
 
+@pytest.fixture(autouse=True)
+def ctrl_c_reaches_python():
+    """A suite started as a background job of a shell without job control inherits
+    SIGINT ignored (POSIX), and then a raised SIGINT never arrived: the stream ran on
+    for good. A person's Ctrl-C reaches posture, so these tests give SIGINT Python's
+    own handler, and put back what was there."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 def ctrl_c_after(monkeypatch, seconds: float) -> None:
     """Deliver a real SIGINT after ``seconds`` of virtual time, as Ctrl-C would."""
     _run_with(monkeypatch, lambda loop: loop.call_later(seconds, signal.raise_signal, signal.SIGINT))
@@ -120,6 +131,35 @@ def test_ctrl_c_during_stream_still_prints_the_summary(capsys, monkeypatch):
     received = int(summary.split()[1].rstrip(","))
     assert received == sum(1 for line in out.splitlines() if line.endswith("g") or "gyro" in line) > 50
     assert "Traceback" not in err
+
+
+def test_ctrl_c_in_the_turn_an_event_arrives_still_stops_the_stream(capsys, monkeypatch):
+    """The worst moment for Ctrl-C: the link hands the stream an event in the same
+    turn. On Python 3.11 asyncio.wait_for then returned the event and dropped the
+    cancellation, and the stream went on for good."""
+    from companion import link as link_module
+
+    class CtrlCOnTheTwentiethEvent(asyncio.Queue):
+        put = 0
+
+        def put_nowait(self, item) -> None:
+            super().put_nowait(item)
+            self.put += 1
+            if self.put == 20:
+                signal.raise_signal(signal.SIGINT)  # the runner cancels the command's task now
+
+    real_init = link_module.SensorLink.__init__
+
+    def init(self, *args, **kwargs) -> None:
+        real_init(self, *args, **kwargs)
+        self.events = CtrlCOnTheTwentiethEvent()
+
+    monkeypatch.setattr(link_module.SensorLink, "__init__", init)
+    _run_with(monkeypatch, lambda loop: loop.call_later(120.0, signal.raise_signal, signal.SIGINT))  # a second
+    code, out, _ = posture(capsys, "stream", "--simulate", "--timeout", "0.5", "--seconds", "600")
+    assert code == 130
+    received = int(out.splitlines()[-1].split()[1].rstrip(","))
+    assert received < 50 * 10  # stopped at the first Ctrl-C, not at the second two minutes later
 
 
 def test_ctrl_c_during_record_keeps_the_file_and_prints_what_was_written(capsys, monkeypatch, tmp_path):

@@ -150,8 +150,11 @@ async def run_link_for(link: SensorLink, seconds: float | None, handle: Callable
             timeout = None if deadline is None else deadline - loop.time()
             if timeout is not None and timeout <= 0:
                 break
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for drops a cancellation
+            # (Ctrl-C) that lands as the queue hands over an event, and streaming went on.
             try:
-                event = await asyncio.wait_for(link.events.get(), timeout)
+                async with asyncio.timeout(timeout):
+                    event = await link.events.get()
             except TimeoutError:
                 break
             if (

@@ -272,7 +272,8 @@ class BumbleClient(BaseBleakClient):
         connection.once("disconnection", lambda *_: None if done.done() else done.set_result(None))
         try:
             await connection.disconnect()
-            await asyncio.wait_for(done, 5.0)
+            async with asyncio.timeout(5.0):  # never drops a cancellation (wait_for can, on 3.11)
+                await done
         except (TimeoutError, bumble_core.BaseBumbleError) as exc:
             _log.debug("disconnect from %s: %s", self.address, exc)
         self._connection = None

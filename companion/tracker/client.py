@@ -117,15 +117,16 @@ class AsyncTrackerClient:
 
         path = path or socket_path()
         try:
-            reader, writer = await asyncio.wait_for(
-                asyncio.open_unix_connection(str(path), limit=MAX_LINE_BYTES + 1), timeout_s
-            )
+            async with asyncio.timeout(timeout_s):  # never drops a cancellation (wait_for can, on 3.11)
+                reader, writer = await asyncio.open_unix_connection(str(path), limit=MAX_LINE_BYTES + 1)
         except (FileNotFoundError, ConnectionRefusedError) as exc:
             raise NoTracker(path) from exc
         except (TimeoutError, OSError) as exc:
             raise NoTracker(path, str(exc) or type(exc).__name__) from exc
         try:
-            hello = decode(await asyncio.wait_for(reader.readline(), timeout_s))
+            async with asyncio.timeout(timeout_s):
+                line = await reader.readline()
+            hello = decode(line)
         except (TimeoutError, ProtocolError, OSError) as exc:
             writer.close()
             raise NoTracker(path, "no greeting from the tracker") from exc
