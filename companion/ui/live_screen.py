@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import deque
 
 from textual import events
@@ -14,7 +15,7 @@ from ..coach import DayTally
 from ..coach.habit import HabitStatus
 from ..engine import EngineSettings, EngineState, PostureSnapshot
 from ..link import LinkState, LinkStats
-from .widgets import FlexionChart, PostureFigure, TiltGauge, format_duration, state_text
+from .widgets import FlexionChart, PostureFigure, TiltGauge, format_duration, show_text, state_text
 
 CHART_POINTS = 600  # one per second: ten minutes
 COMPACT_BELOW_ROWS = 30  # smaller terminals get the compact layout (80x24 fits)
@@ -126,11 +127,15 @@ class LiveScreen(Screen):
     def _paint_snapshot(self, snapshot: PostureSnapshot, tally: DayTally, at: float, chart: bool) -> None:
         flexion = snapshot.flexion_deg
         # round() + 0.0: a flexion of -0.3 deg reads 0, never "-0".
-        self.query_one("#flexion", Digits).update("--" if flexion is None else f"{round(flexion) + 0.0:.0f}°")
+        digits = self.query_one("#flexion", Digits)
+        number = "--" if flexion is None else f"{round(flexion) + 0.0:.0f}°"
+        if digits.value != number:
+            digits.update(number)
         lateral = snapshot.lateral_deg
         side = "" if lateral is None or abs(lateral) < 1 else (" right" if lateral > 0 else " left")
-        self.query_one("#lateral", Static).update(
-            "side lean: --" if lateral is None else f"side lean: {abs(lateral):.0f}°{side}"
+        show_text(
+            self.query_one("#lateral", Static),
+            "side lean: --" if lateral is None else f"side lean: {abs(lateral):.0f}°{side}",
         )
         self.query_one(PostureFigure).flexion_deg = flexion
         self.query_one(TiltGauge).flexion_deg = flexion
@@ -158,7 +163,7 @@ class LiveScreen(Screen):
             return
         text, style = state_text(self.snapshot, self.linked)
         widget = self.query_one("#state", Static)
-        widget.update(text)
+        show_text(widget, text)
         widget.set_classes(style)
 
     def show_today(self, tally: DayTally, now_s: float | None = None) -> None:
@@ -182,29 +187,33 @@ class LiveScreen(Screen):
         bar = self.query_one("#goal-bar", ProgressBar)
         bar.display = goal.display = habit is not None
         if habit is None:
-            goal.update("")
+            show_text(goal, "")
             return
         worn_s = max(self._worn_today_s, habit.worn_today_s)
         met = worn_s >= habit.goal_s
         streak = habit.streak_days + (1 if met and not habit.goal_met_today else 0)
         score = "" if habit.score_today is None else f" · score {habit.score_today}"
-        goal.update(
-            f"goal {int(worn_s // 60)}/{int(habit.goal_s // 60)} min{' met' if met else ''}\nstreak {streak} d{score}"
+        show_text(
+            goal,
+            f"goal {int(worn_s // 60)}/{int(habit.goal_s // 60)} min{' met' if met else ''}\nstreak {streak} d{score}",
         )
-        bar.update(progress=100.0 * min(1.0, worn_s / habit.goal_s) if habit.goal_s else 100.0)
+        # Whole percent, as the bar's label reads: finer steps would repaint the bar
+        # with every snapshot and show nothing new.
+        bar.update(progress=math.floor(100.0 * min(1.0, worn_s / habit.goal_s)) if habit.goal_s else 100.0)
 
     def _paint_today(self, tally: DayTally, now_s: float | None) -> None:
         self._worn_today_s = tally.tracked_s
         if self._habit is not None:
             self._paint_goal()
         since_break = 0.0 if now_s is None else tally.sitting_for_s(now_s)
-        self.query_one("#today", Static).update(
+        show_text(
+            self.query_one("#today", Static),
             f"upright        {tally.upright_share:>5.0%}\n"
             f"slouch episodes {tally.episodes:>4}\n"
             f"alerts          {tally.alerts:>4}\n"
             f"side leans      {tally.lean_alerts:>4}\n"
             f"sitting for   {format_duration(since_break):>6}\n"
-            f"tracked       {format_duration(tally.tracked_s):>6}"
+            f"tracked       {format_duration(tally.tracked_s):>6}",
         )
 
     def show_link(self, state: LinkState, detail: str, sensor: dict[str, object], stats: LinkStats) -> None:
@@ -224,7 +233,7 @@ class LiveScreen(Screen):
         if stats.reconnects:
             lines.append(f"reconnected {stats.reconnects}×")
         widget = self.query_one("#connection", Static)
-        widget.update("\n".join(lines))
+        show_text(widget, "\n".join(lines))
         widget.set_classes("streaming" if self.linked else "reconnecting")
         self._show_state()
 
@@ -234,7 +243,7 @@ class LiveScreen(Screen):
 
     def _paint_demo_keys(self, text: str) -> None:
         self.query_one("#demo-title").display = bool(text)
-        self.query_one("#demo-keys", Static).update(text)
+        show_text(self.query_one("#demo-keys", Static), text)
 
     def show_notice(self, text: str) -> None:
         """A standing line above the state (no Bluetooth, ...); empty hides it."""
@@ -243,7 +252,7 @@ class LiveScreen(Screen):
 
     def _paint_notice(self, text: str) -> None:
         notice = self.query_one("#notice", Static)
-        notice.update(text)
+        show_text(notice, text)
         notice.display = bool(text)
 
     def show_nudge_status(self, text: str) -> None:
@@ -252,5 +261,5 @@ class LiveScreen(Screen):
 
     def _paint_nudge_status(self, text: str) -> None:
         status = self.query_one("#nudge-status", Static)
-        status.update(text)
+        show_text(status, text)
         status.display = bool(text)  # no blank row in the side panel while nudges are on

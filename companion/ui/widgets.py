@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
@@ -18,6 +19,25 @@ def format_duration(seconds: float) -> str:
     if seconds >= 3600:
         return f"{seconds // 3600}h{seconds % 3600 // 60:02d}"
     return f"{seconds // 60:02d}:{seconds % 60:02d}"
+
+
+def show_text(widget: Static, text: str) -> None:
+    """Put ``text`` in ``widget`` unless it is there already, and lay the screen out
+    again only when the text's shape changes (how many lines, how long the longest).
+
+    The live screen repaints several times a second; a layout pass costs the whole
+    screen (about 14 ms at 100x30) while a repaint of one panel costs a fraction of
+    that, and the same text costs nothing.
+    """
+    old = widget.content
+    if old == text:
+        return
+    widget.update(text, layout=not isinstance(old, str) or _shape(old) != _shape(text))
+
+
+def _shape(text: str) -> tuple[int, int]:
+    lines = text.split("\n")
+    return len(lines), max(map(cell_len, lines))
 
 
 def state_text(snapshot: PostureSnapshot | None, linked: bool = True) -> tuple[str, str]:
@@ -44,15 +64,35 @@ def state_text(snapshot: PostureSnapshot | None, linked: bool = True) -> tuple[s
     return "upright", "upright"
 
 
-class PostureFigure(Static):
+class _Drawing(Static):
+    """A widget drawn from a value that changes more often than its picture (the
+    flexion, several times a second): a new value repaints it only when the picture
+    it gives differs from the one on screen. Drawing the picture is cheap; a repaint
+    goes through the whole of Textual's rendering."""
+
+    flexion_deg: reactive[float | None] = reactive(None, repaint=False)
+    _shown: Text | None = None
+
+    def watch_flexion_deg(self) -> None:
+        if self._shown is None or self.draw() != self._shown:
+            self.refresh()
+
+    def render(self) -> Text:
+        self._shown = self.draw()
+        return self._shown
+
+    def draw(self) -> Text:
+        raise NotImplementedError
+
+
+class PostureFigure(_Drawing):
     """A side view of the upper back that bends with the measured flexion."""
 
-    flexion_deg: reactive[float | None] = reactive(None)
     threshold_deg: reactive[float] = reactive(_DEFAULTS.threshold_deg)
 
     HEIGHT = 9  # rows when there is room; fewer in the compact layout
 
-    def render(self) -> Text:
+    def draw(self) -> Text:
         width = max(12, self.size.width or 24)
         height = max(5, min(self.HEIGHT, self.size.height or self.HEIGHT))
         rows = [[" "] * width for _ in range(height)]
@@ -84,16 +124,15 @@ class PostureFigure(Static):
         return text
 
 
-class TiltGauge(Static):
+class TiltGauge(_Drawing):
     """-20..40 deg with the threshold band: green, the hysteresis band, red beyond."""
 
-    flexion_deg: reactive[float | None] = reactive(None)
     threshold_deg: reactive[float] = reactive(_DEFAULTS.threshold_deg)
     clear_deg: reactive[float] = reactive(_DEFAULTS.clear_deg)
 
     LOW, HIGH = -20.0, 40.0
 
-    def render(self) -> Text:
+    def draw(self) -> Text:
         width = max(20, (self.size.width or 40) - 2)
         scale = width / (self.HIGH - self.LOW)
 
