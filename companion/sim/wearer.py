@@ -167,22 +167,19 @@ def random_mounting(rng: np.random.Generator) -> np.ndarray:
     )
 
 
-def _rot_x(a: np.ndarray) -> np.ndarray:
+def _rotations(a: np.ndarray, axis: int) -> np.ndarray:
+    """Right-handed rotations (N, 3, 3) by angles ``a`` (rad) about body ``axis``,
+    filled in place: the sensors ask for a frame at a time, where stacking the
+    matrix from its entries costs more than the arithmetic."""
     c, s = np.cos(a), np.sin(a)
-    o, z = np.ones_like(a), np.zeros_like(a)
-    return np.stack([np.stack([o, z, z], -1), np.stack([z, c, -s], -1), np.stack([z, s, c], -1)], -2)
-
-
-def _rot_y(a: np.ndarray) -> np.ndarray:
-    c, s = np.cos(a), np.sin(a)
-    o, z = np.ones_like(a), np.zeros_like(a)
-    return np.stack([np.stack([c, z, s], -1), np.stack([z, o, z], -1), np.stack([-s, z, c], -1)], -2)
-
-
-def _rot_z(a: np.ndarray) -> np.ndarray:
-    c, s = np.cos(a), np.sin(a)
-    o, z = np.ones_like(a), np.zeros_like(a)
-    return np.stack([np.stack([c, -s, z], -1), np.stack([s, c, z], -1), np.stack([z, z, o], -1)], -2)
+    m = np.zeros((*np.shape(a), 3, 3))
+    i, j = [(1, 2), (2, 0), (0, 1)][axis]  # the plane the rotation turns
+    m[..., axis, axis] = 1.0
+    m[..., i, i] = c
+    m[..., j, j] = c
+    m[..., i, j] = -s
+    m[..., j, i] = s
+    return m
 
 
 def trunk_orientation(flexion_deg, lateral_deg, twist_deg) -> np.ndarray:
@@ -191,7 +188,8 @@ def trunk_orientation(flexion_deg, lateral_deg, twist_deg) -> np.ndarray:
     With this order the up direction seen from the trunk is
     (-sin f, cos f sin l, cos f cos l): twist never changes it.
     """
-    return _rot_z(np.radians(twist_deg)) @ _rot_y(np.radians(flexion_deg)) @ _rot_x(np.radians(lateral_deg))
+    twist, flexion, lean = (np.radians(a) for a in (twist_deg, flexion_deg, lateral_deg))
+    return _rotations(twist, 2) @ _rotations(flexion, 1) @ _rotations(lean, 0)
 
 
 class SimulatedWearer:
@@ -367,6 +365,7 @@ class InteractiveWearer(SimulatedWearer):
             (float("-inf"), upright, Segment(Activity.SITTING, 1.0, Pose(), 1.0))
         ]
         self._pending: list[Segment] = []
+        self._timeline_arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
         self.current = Activity.SITTING
 
     def perform(self, *segments: Segment) -> None:
@@ -427,31 +426,42 @@ class InteractiveWearer(SimulatedWearer):
             pose = np.array([segment.pose.flexion_deg, segment.pose.lateral_deg, segment.pose.twist_deg])
             start += segment.duration_s
         self._pending = []
+        self._timeline_arrays = None
+
+    def _arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The timeline as arrays (starts, from poses, target poses, ramps, walking),
+        built again only when the timeline changes: a queued day is hundreds of
+        entries, and the sensor samples a frame at a time."""
+        if self._timeline_arrays is None:
+            timeline = self._timeline
+            targets = [[seg.pose.flexion_deg, seg.pose.lateral_deg, seg.pose.twist_deg] for _, _, seg in timeline]
+            self._timeline_arrays = (
+                np.array([start for start, _, _ in timeline]),
+                np.array([origin for _, origin, _ in timeline], dtype=float),
+                np.array(targets, dtype=float),
+                np.array([seg.ramp_s for _, _, seg in timeline]),
+                np.array([seg.activity is Activity.WALKING for _, _, seg in timeline]),
+            )
+        return self._timeline_arrays
 
     def _entries(self, t: np.ndarray) -> np.ndarray:
-        starts = np.array([entry[0] for entry in self._timeline])
+        starts = self._arrays()[0]
         return np.clip(np.searchsorted(starts, t, side="right") - 1, 0, len(starts) - 1)
 
     def _pose_at(self, t: np.ndarray) -> np.ndarray:
+        starts, origins, targets, ramps, _ = self._arrays()
         idx = self._entries(t)
-        out = np.empty((len(t), 3))
-        for k, (start, origin, segment) in enumerate(self._timeline):
-            sel = idx == k
-            if not sel.any():
-                continue
-            target = np.array([segment.pose.flexion_deg, segment.pose.lateral_deg, segment.pose.twist_deg])
-            alpha = np.clip((t[sel] - start) / segment.ramp_s, 0.0, 1.0) if np.isfinite(start) else np.ones(sel.sum())
-            smooth = (1.0 - np.cos(np.pi * alpha)) / 2.0
-            out[sel] = origin + (target - origin) * smooth[:, None]
-        return out
+        # The first entry starts at -inf: its ramp is long done (alpha 1).
+        alpha = np.clip((t - starts[idx]) / ramps[idx], 0.0, 1.0)
+        smooth = (1.0 - np.cos(np.pi * alpha)) / 2.0
+        origin = origins[idx]
+        return origin + (targets[idx] - origin) * smooth[:, None]
 
     def scripted_pose(self, times_s: np.ndarray) -> np.ndarray:
         return self._pose_at(np.asarray(times_s, float))
 
     def walking_mask(self, times_s: np.ndarray) -> np.ndarray:
-        idx = self._entries(np.asarray(times_s, float))
-        walking = np.array([segment.activity is Activity.WALKING for _, _, segment in self._timeline])
-        return walking[idx]
+        return self._arrays()[4][self._entries(np.asarray(times_s, float))]
 
     def activity(self, times_s: np.ndarray) -> list[Activity]:
         idx = self._entries(np.asarray(times_s, float))
