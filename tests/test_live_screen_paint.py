@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from test_ui import calibrate_demo_sensor, demo_app, state_line, wait_for
 from textual.widget import Widget
 from textual.widgets import Static
 
+from companion.ui.calibration_screen import CalibrationScreen
 from companion.ui.widgets import PostureFigure, TiltGauge, show_text
 
 PANELS = ("today", "state", "lateral", "goal", "connection")
@@ -30,15 +32,21 @@ def test_show_text_skips_the_same_text_and_lays_out_only_for_a_new_shape(monkeyp
     ]
 
 
-def test_a_steady_wearer_repaints_the_panels_without_laying_the_screen_out(virtual_time, monkeypatch):
-    updates: list[tuple[str | None, bool]] = []
+@pytest.fixture
+def updates(monkeypatch) -> list[tuple[str | None, bool]]:
+    """(widget id, layout) of every Static.update while the test runs."""
+    seen: list[tuple[str | None, bool]] = []
     update = Static.update
 
     def recording(self, content="", *, layout=True):
-        updates.append((self.id, layout))
+        seen.append((self.id, layout))
         update(self, content, layout=layout)
 
     monkeypatch.setattr(Static, "update", recording)
+    return seen
+
+
+def test_a_steady_wearer_repaints_the_panels_without_laying_the_screen_out(virtual_time, monkeypatch, updates):
     drawings: list[str | None] = []
     refresh = Widget.refresh
 
@@ -71,3 +79,17 @@ def test_a_steady_wearer_repaints_the_panels_without_laying_the_screen_out(virtu
     # snapshot's sensor noise.
     assert len(snapshots) >= 100
     assert len(drawings) < len(snapshots) / 4, (len(drawings), len(snapshots))
+
+
+def test_the_calibration_screen_lays_out_when_its_step_changes_not_with_every_snapshot(virtual_time, updates):
+    async def scenario():
+        app = demo_app()  # not calibrated: the calibration opens by itself
+        async with app.run_test(size=(100, 30)):
+            await wait_for(lambda: isinstance(app.screen, CalibrationScreen), timeout_s=5)
+            updates.clear()
+            await asyncio.sleep(3)  # the upright step: ~30 snapshots
+            assert isinstance(app.screen, CalibrationScreen)
+
+    virtual_time(scenario())
+    laid_out = [widget for widget, layout in updates if widget in ("step", "feedback") and layout]
+    assert len(laid_out) <= 2, laid_out

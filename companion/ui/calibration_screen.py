@@ -13,6 +13,7 @@ from textual.widgets import Footer, Header, Label, ProgressBar, Static
 from ..engine import CalibrationCompleted, CalibrationProgress
 from ..engine.events import EngineEvent
 from .services import services_of
+from .widgets import show_progress, show_text
 
 STEPS = {
     "upright": "1/2  Sit upright, the way you want to sit, and hold still.",
@@ -45,10 +46,11 @@ class CalibrationScreen(ModalScreen[bool]):
         if status is None:
             return
         phase, held, needed = status
-        self.query_one("#step", Static).update(STEPS.get(phase, ""))
-        self.query_one(ProgressBar).update(progress=min(100.0, 100.0 * held / needed))
+        # Called with every snapshot: only what changed is drawn again.
+        show_text(self.query_one("#step", Static), STEPS.get(phase, ""))
+        show_progress(self.query_one(ProgressBar), held / needed)
         if phase == "upright" and held > 0:
-            self.query_one("#feedback", Static).update(f"Holding... {max(0.0, needed - held):.0f} s")
+            show_text(self.query_one("#feedback", Static), f"Holding... {max(0.0, needed - held):.0f} s")
 
     def show_event(self, event: EngineEvent) -> None:
         if isinstance(event, CalibrationProgress):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections import deque
 
 from textual import events
@@ -15,7 +14,7 @@ from ..coach import DayTally
 from ..coach.habit import HabitStatus
 from ..engine import EngineSettings, EngineState, PostureSnapshot
 from ..link import LinkState, LinkStats
-from .widgets import FlexionChart, PostureFigure, TiltGauge, format_duration, show_text, state_text
+from .widgets import FlexionChart, PostureFigure, TiltGauge, format_duration, show_progress, show_text, state_text
 
 CHART_POINTS = 600  # one per second: ten minutes
 COMPACT_BELOW_ROWS = 30  # smaller terminals get the compact layout (80x24 fits)
@@ -197,9 +196,7 @@ class LiveScreen(Screen):
             goal,
             f"goal {int(worn_s // 60)}/{int(habit.goal_s // 60)} min{' met' if met else ''}\nstreak {streak} d{score}",
         )
-        # Whole percent, as the bar's label reads: finer steps would repaint the bar
-        # with every snapshot and show nothing new.
-        bar.update(progress=math.floor(100.0 * min(1.0, worn_s / habit.goal_s)) if habit.goal_s else 100.0)
+        show_progress(bar, worn_s / habit.goal_s if habit.goal_s else 1.0)
 
     def _paint_today(self, tally: DayTally, now_s: float | None) -> None:
         self._worn_today_s = tally.tracked_s

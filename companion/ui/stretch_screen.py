@@ -13,6 +13,7 @@ from textual.widgets.option_list import Option
 
 from ..coach.stretches import BALANCE_PLAN, CATALOGUE, NOT_MEDICAL, GuidedStretch, StretchPlan, StretchResult
 from .services import services_of
+from .widgets import show_progress, show_text
 
 PLANS: dict[str, StretchPlan] = {plan.kind.value: plan for plan in (*CATALOGUE.values(), BALANCE_PLAN)}
 
@@ -90,17 +91,18 @@ class StretchScreen(ModalScreen[StretchResult | None]):
             self._finish(now)
             return
         index, step, left_s = current
-        self.query_one("#stretch-step", Static).update(
-            f"Step {index + 1} of {len(guided.plan.steps)}: {step.text}  ({left_s:.0f} s)"
+        show_text(
+            self.query_one("#stretch-step", Static),
+            f"Step {index + 1} of {len(guided.plan.steps)}: {step.text}  ({left_s:.0f} s)",
         )
-        self.query_one(ProgressBar).update(progress=100.0 * (step.seconds - left_s) / step.seconds)
+        show_progress(self.query_one(ProgressBar), (step.seconds - left_s) / step.seconds)
         services.demo_follow_step(step.measure)
         parts = []
         if guided.left_deg is not None or step.measure in ("left", "right"):
             parts.append(f"turn left {guided.left_deg or 0:.0f}°   turn right {guided.right_deg or 0:.0f}°")
         if guided.extension_deg is not None:
             parts.append(f"back extension {guided.extension_deg:.0f}°")
-        self.query_one("#stretch-measure", Static).update("   ".join(parts))
+        show_text(self.query_one("#stretch-measure", Static), "   ".join(parts))
 
     def _finish(self, now: float) -> None:
         assert self.guided is not None

@@ -7,7 +7,7 @@ import math
 from rich.cells import cell_len
 from rich.text import Text
 from textual.reactive import reactive
-from textual.widgets import Static
+from textual.widgets import ProgressBar, Static
 
 from ..engine import EngineSettings, EngineState, PostureSnapshot
 
@@ -33,6 +33,12 @@ def show_text(widget: Static, text: str) -> None:
     if old == text:
         return
     widget.update(text, layout=not isinstance(old, str) or _shape(old) != _shape(text))
+
+
+def show_progress(bar: ProgressBar, share: float) -> None:
+    """Fill ``bar`` to ``share`` (0-1) in whole percent, as its label reads: finer
+    steps would repaint the bar with every snapshot and show nothing new."""
+    bar.update(progress=math.floor(100.0 * min(1.0, max(0.0, share))))
 
 
 def _shape(text: str) -> tuple[int, int]:
