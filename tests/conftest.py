@@ -12,13 +12,22 @@ import pytest
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> None:
-    """The whole suite (no paths given) runs on two worker processes when pytest-xdist
-    is installed: the few tests that wait in real time (processes killed and
-    restarted, a tracker in its own thread) then overlap the CPU-bound ones. One
-    file per worker at a time, so a module's shared fixtures are built once. Paths
-    given, ``-n N`` or ``-p no:xdist`` run as asked."""
+    """The whole suite (no paths given) runs on one worker process more than there
+    are cores when pytest-xdist is installed: the suite is CPU-bound but for a few
+    tests that wait in real time for other processes (``kill -9`` and restarts), and
+    the extra worker keeps every core busy while one of them waits (on two cores:
+    96-101 s with three workers, 101-110 s with two). One file per worker at a time,
+    so a module's shared fixtures are built once. Paths given, ``-n N`` or
+    ``-p no:xdist`` run as asked."""
     if (
         config.pluginmanager.hasplugin("xdist")
         and not hasattr(config, "workerinput")  # a worker runs what it is given
@@ -28,7 +37,7 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
         and not config.getoption("usepdb")
         and not config.getoption("collectonly")
     ):
-        config.option.numprocesses = 2
+        config.option.numprocesses = _cores() + 1
         if config.option.dist == "no":
             config.option.dist = "loadfile"
 
