@@ -21,6 +21,7 @@ from pathlib import Path
 
 from benchmarks.evaluation import wearer_readings
 from companion.history import HistoryError, HistoryStore
+from companion.history.export import collect, to_csv, to_json
 from companion.history.report import build_report
 from companion.history.synthetic import synthetic_days
 from companion.history.writer import HistoryWriter
@@ -158,6 +159,22 @@ def run() -> Iterator[Metric]:
         yield Metric("history_year_report", statistics.median(timings) * 1000, "ms", "365-day report, goal <= 200")
         yield Metric(
             "history_screen_open", _screen_open_s(year, today) * 1000, "ms", "with a year of history, goal <= 500"
+        )
+
+        store = HistoryStore(year, readonly=True)
+        started = time.perf_counter()
+        data = collect(store, 0.0, today=today)
+        store.close()
+        read_s = time.perf_counter() - started
+        started = time.perf_counter()
+        to_json(data)
+        yield Metric(
+            "history_year_export_json", read_s + time.perf_counter() - started, "s", "posture export of a year as JSON"
+        )
+        started = time.perf_counter()
+        to_csv(data, "bins")
+        yield Metric(
+            "history_year_export_csv_bins", read_s + time.perf_counter() - started, "s", "its bins (1.5 M) as CSV"
         )
 
         killed = kill_loop(folder / "killed.sqlite3", KILL_ITERATIONS)

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -187,6 +188,21 @@ def test_export_round_trip(db_path, tmp_path):
     path = tmp_path / "export.json"
     path.write_text(to_json(data))
     assert read_export(path) == data
+
+
+def test_the_json_export_is_one_record_a_line(db_path):
+    """A year is 1.5 M bins: each record is one line (greppable, and written by the
+    json module's C encoder), not one line per field."""
+    store = filled(db_path, 2)
+    data = collect(store, 0.0, today=TODAY)
+    lines = to_json(data).splitlines()
+    records = sum(len(rows) for rows in data.values())
+    tables = len(data)
+    filled_tables = sum(1 for rows in data.values() if rows)
+    # Braces, format and version, and a table's name line (and closing line when it has rows).
+    assert len(lines) == records + 4 + tables + filled_tables
+    first_bin = next(line for line in lines if '"upright_s"' in line)
+    assert json.loads(first_bin.strip().rstrip(",")) == asdict(data["bins"][0])
 
 
 def test_csv_export_is_one_table_a_spreadsheet_can_use(db_path):
