@@ -98,15 +98,17 @@ def collect(
     }
 
 
-@functools.cache
-def _field_names(cls: type) -> tuple[str, ...]:
-    return tuple(f.name for f in fields(cls))
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 def _values(record: Any) -> dict[str, Any]:
     """A record's fields by name (they are all plain values): ``asdict`` without its
     deep copy, which was most of an export's time (a year is 1.5 M bins)."""
-    return {name: getattr(record, name) for name in _field_names(type(record))}
+    cls = type(record)
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(record))
+    return {name: getattr(record, name) for name in names}
 
 
 def to_json(data: dict[str, list[Any]]) -> str:
