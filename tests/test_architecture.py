@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
+from fresh_imports import modules_loaded_by
 
 PURE_MODULES = [
     "firmware_protocol.frames",
@@ -22,9 +19,5 @@ FORBIDDEN = {"asyncio", "bleak", "bumble", "sqlite3", "textual"}
 
 @pytest.mark.parametrize("module", PURE_MODULES)
 def test_pure_module_loads_no_io_library(module):
-    code = (
-        "import json, sys, importlib; importlib.import_module(sys.argv[1]); "
-        "print(json.dumps(sorted(m.split('.')[0] for m in sys.modules)))"
-    )
-    loaded = json.loads(subprocess.check_output([sys.executable, "-c", code, module], text=True))
+    loaded = {name.split(".")[0] for name in modules_loaded_by(module)}
     assert not FORBIDDEN & set(loaded), f"{module} pulls in {FORBIDDEN & set(loaded)}"

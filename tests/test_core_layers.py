@@ -3,15 +3,13 @@ kept off every production import path."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
+from fresh_imports import ROOT, modules_loaded_by, within
 
 # The engine, the live session's logic and the coach: no file, socket, database,
 # settings-file or UI library, and no simulator.
@@ -31,11 +29,7 @@ CORE_FORBIDDEN = {"sqlite3", "tomllib", "tomli_w", "textual", "socket", "asyncio
 
 
 def loaded_by(module: str) -> set[str]:
-    code = "import json, sys, importlib; importlib.import_module(sys.argv[1]); print(json.dumps(sorted(sys.modules)))"
-    names = json.loads(subprocess.check_output([sys.executable, "-c", code, module], text=True, cwd=ROOT))
-    return {
-        name for name in names for forbidden in CORE_FORBIDDEN if name == forbidden or name.startswith(forbidden + ".")
-    }
+    return within(modules_loaded_by(module), CORE_FORBIDDEN)
 
 
 @pytest.mark.parametrize("module", CORE_MODULES)
@@ -123,10 +117,5 @@ PRODUCTION_MODULES = [
 
 @pytest.mark.parametrize("module", PRODUCTION_MODULES)
 def test_production_modules_load_no_simulator(module):
-    code = (
-        "import json, sys, importlib; importlib.import_module(sys.argv[1]); "
-        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[:2] == ['companion', 'sim'] "
-        "or m.split('.')[0] == 'bumble')))"
-    )
-    loaded = json.loads(subprocess.check_output([sys.executable, "-c", code, module], text=True, cwd=ROOT))
+    loaded = sorted(within(modules_loaded_by(module), {"companion.sim", "bumble"}))
     assert loaded == [], f"{module} pulls in {loaded}"

@@ -8,6 +8,7 @@ import sys
 from datetime import date, timedelta
 
 import pytest
+from fresh_imports import modules_loaded_by
 from habit_history import write_day
 
 from companion.cli import main
@@ -200,8 +201,7 @@ def test_status_shows_what_comes_next_at_the_last_step():
     ["companion.coach.plan", "companion.coach.score", "companion.coach.habit", "companion.coach.stretch_prompts"],
 )
 def test_habit_modules_are_pure(module):
-    code = "import json, sys, importlib; importlib.import_module(sys.argv[1]); print(json.dumps(sorted(sys.modules)))"
-    loaded = set(json.loads(subprocess.check_output([sys.executable, "-c", code, module], text=True)))
+    loaded = modules_loaded_by(module)
     assert not {"sqlite3", "asyncio", "textual", "bleak", "companion.history", "companion.plan_file"} & loaded
 
 
