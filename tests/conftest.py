@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import time
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
@@ -10,6 +11,13 @@ from typing import Any
 import pytest
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+# Compiled modules are cached in __pycache__ (ignored by git) even where the
+# environment asks Python not to write them (PYTHONDONTWRITEBYTECODE): the suite
+# starts some forty interpreters (workers, `posture` processes, fresh-import
+# checks), and each would otherwise compile the package and the tests again.
+sys.dont_write_bytecode = False
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 
 def _cores() -> int:
