@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from companion.readings import ImuReading
-from companion.recording import write_header, write_readings
+from companion.recording import G_MS2, write_header, write_readings
 
 
 def rot(axis: str, deg: float) -> np.ndarray:
@@ -146,6 +146,27 @@ def write(path: Path, rs: list[ImuReading], metadata: dict | None = None) -> Pat
     with path.open("w", newline="") as out:
         write_header(out, metadata)
         write_readings(out, rs)
+    return path
+
+
+_ROW = "{:.4f},{:.4f},{:.4f},{:.4f},{:.3f},{:.3f},{:.3f}\n"  # as write_readings writes a reading
+
+
+def record(
+    path: Path,
+    schedule: Schedule,
+    mounting: np.ndarray = MOUNTINGS["straight"],
+    rate_hz: float = 50.0,
+    metadata: dict | None = None,
+    **kwargs,
+) -> Path:
+    """``write(path, readings(schedule, ...), metadata)`` without a reading object per
+    sample: the same text, straight from the signals' arrays."""
+    t, accel, gyro = signals(schedule, mounting, rate_hz, **kwargs)
+    columns = [t, *(accel * G_MS2).T, *gyro.T]
+    with path.open("w", newline="") as out:
+        write_header(out, metadata)
+        out.write("".join(map(_ROW.format, *(c.tolist() for c in columns))))
     return path
 
 

@@ -20,7 +20,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from synthetic import MOUNTINGS, Schedule, readings, upright_frame, write
+from synthetic import MOUNTINGS, Schedule, record, upright_frame
 
 from companion import cli
 from companion.link import FoundSensor
@@ -213,10 +213,8 @@ def _slouch_recording(path: Path, rest_s: float = 40.0) -> Path:
     again leaning right for ``rest_s``."""
     schedule = Schedule().hold(62, 0.0).hold(20, 25.0).hold(rest_s, 0.0, lateral=6.0)
     calibration = upright_frame(MOUNTINGS["tilted"])
-    return write(
-        path,
-        readings(schedule, MOUNTINGS["tilted"]),
-        {"kind": "reference", "rate_hz": 50.0, "calibration": calibration},
+    return record(
+        path, schedule, MOUNTINGS["tilted"], metadata={"kind": "reference", "rate_hz": 50.0, "calibration": calibration}
     )
 
 

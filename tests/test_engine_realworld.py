@@ -15,7 +15,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from synthetic import MOUNTINGS, Schedule, readings, upright_frame, write
+from synthetic import MOUNTINGS, Schedule, readings, record, upright_frame, write
 
 from companion.analysis import analyze
 from companion.cli import main
@@ -58,8 +58,7 @@ def cli(capsys, *args):
 
 @pytest.mark.parametrize(("name", "mounting"), MOUNT)
 def test_upright_half_hour_without_any_bend_is_analysed_not_refused(tmp_path, capsys, name, mounting):
-    rs = readings(Schedule().hold(1800, ramp_s=0.5), mounting, rate_hz=10.0)
-    path = write(tmp_path / "upright.csv", rs)
+    path = record(tmp_path / "upright.csv", Schedule().hold(1800, ramp_s=0.5), mounting, rate_hz=10.0)
     code, out, err = cli(capsys, "analyze", str(path), "--calibrate", "5:10", "--json")
     assert code == 0, err
     data = json.loads(out)
@@ -69,7 +68,7 @@ def test_upright_half_hour_without_any_bend_is_analysed_not_refused(tmp_path, ca
 @pytest.mark.parametrize(("name", "mounting"), MOUNT)
 def test_a_single_reach_never_sets_forward_backwards(tmp_path, capsys, name, mounting):
     schedule = Schedule().hold(900).hold(10, flexion=30, ramp_s=1).hold(890, ramp_s=1)
-    path = write(tmp_path / "reach.csv", readings(schedule, mounting, rate_hz=10.0))
+    path = record(tmp_path / "reach.csv", schedule, mounting, rate_hz=10.0)
     # From the data alone there is not enough evidence: refused, with what to do.
     code, _, err = cli(capsys, "analyze", str(path), "--calibrate", "5:10")
     assert code == 2
@@ -83,7 +82,7 @@ def test_a_single_reach_never_sets_forward_backwards(tmp_path, capsys, name, mou
 @pytest.mark.parametrize(("name", "mounting"), MOUNT)
 def test_recline_is_never_a_slouch(tmp_path, name, mounting):
     schedule = Schedule().hold(10).hold(8, flexion=20).hold(10).hold(600, flexion=-20).hold(20)
-    path = write(tmp_path / "recline.csv", readings(schedule, mounting, rate_hz=25.0))
+    path = record(tmp_path / "recline.csv", schedule, mounting, rate_hz=25.0)
     result = analyze(path, calibration=(2, 9), lean=(13, 18))
     assert not [a for a in result.alerts if a["kind"].startswith("slouch")]
     recline = [f["flexion_deg"] for f in result.frames if 40 <= f["t_s"] <= 600]
@@ -96,7 +95,7 @@ def test_recline_is_never_a_slouch(tmp_path, name, mounting):
 @pytest.mark.parametrize(("name", "mounting"), MOUNT)
 def test_side_lean_alerts_as_a_lean_not_a_slouch(tmp_path, name, mounting):
     schedule = Schedule().hold(10).hold(8, flexion=20).hold(10).hold(300, lateral=-25).hold(20)
-    path = write(tmp_path / "side.csv", readings(schedule, mounting, rate_hz=25.0))
+    path = record(tmp_path / "side.csv", schedule, mounting, rate_hz=25.0)
     result = analyze(path, calibration=(2, 9), lean=(13, 18))
     assert [a["kind"] for a in result.alerts] == ["lean_left"]
     assert not [e for e in result.episodes if e["start_s"] > 25]  # the guided-style lean itself is one
@@ -105,7 +104,7 @@ def test_side_lean_alerts_as_a_lean_not_a_slouch(tmp_path, name, mounting):
 def test_upright_does_not_come_from_inside_a_long_slouch(tmp_path):
     mounting = MOUNTINGS["tilted"]
     schedule = Schedule().hold(10, ramp_s=0.5).hold(1500, flexion=22).hold(120)
-    path = write(tmp_path / "slouchy.csv", readings(schedule, mounting, rate_hz=10.0))
+    path = record(tmp_path / "slouchy.csv", schedule, mounting, rate_hz=10.0)
     result = analyze(path, lean=(100, 110))  # no --calibrate: upright found automatically
     assert result.calibration[0] < 10
     [episode] = result.episodes
@@ -119,16 +118,20 @@ def test_upright_does_not_come_from_inside_a_long_slouch(tmp_path):
 def test_recorded_calibration_and_sensor_mounting_serve_by_default(tmp_path):
     mounting = MOUNTINGS["upside_down"]
     schedule = Schedule().hold(10).hold(120, flexion=25).hold(30)
-    rs = readings(schedule, mounting, rate_hz=10.0)
-    path = write(
-        tmp_path / "rec.csv", rs, {"kind": "reference", "rate_hz": 10.0, "calibration": upright_frame(mounting)}
+    path = record(
+        tmp_path / "rec.csv",
+        schedule,
+        mounting,
+        rate_hz=10.0,
+        metadata={"kind": "reference", "rate_hz": 10.0, "calibration": upright_frame(mounting)},
     )
     result = analyze(path)
     assert result.forward_from == "recorded calibration"
     assert [a["kind"] for a in result.alerts] == ["slouch"]
     # The Upright GO's case fixes its axes: forward is known from the kind.
-    go = readings(schedule, np.eye(3), rate_hz=10.0)
-    path = write(tmp_path / "go.csv", go, {"kind": "upright_go", "rate_hz": 10.0})
+    path = record(
+        tmp_path / "go.csv", schedule, np.eye(3), rate_hz=10.0, metadata={"kind": "upright_go", "rate_hz": 10.0}
+    )
     result = analyze(path)
     assert result.forward_from == "upright_go mounting"
     assert [a["kind"] for a in result.alerts] == ["slouch"]
