@@ -20,6 +20,11 @@ sys.dont_write_bytecode = False
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 
+#: Beyond this the real-time tests (processes killed and restarted) only compete
+#: for the machine, and a container may see many more cores than its CPU quota.
+MAX_WORKERS = 8
+
+
 def _cores() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -45,7 +50,7 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
         and not config.getoption("usepdb")
         and not config.getoption("collectonly")
     ):
-        config.option.numprocesses = _cores() + 1
+        config.option.numprocesses = min(_cores(), MAX_WORKERS - 1) + 1
         if config.option.dist == "no":
             config.option.dist = "loadfile"
 

@@ -94,6 +94,14 @@ CHANGES: list[tuple[str, str, str]] = [
 ]
 
 
+def _forget_compiled(source: Path) -> None:
+    """Drop the cached bytecode next to an edited source. The suite caches it, and a
+    change of the same size written within the same second as the last one would
+    otherwise pass Python's check (modification time in seconds, and size), so the
+    next run would test the previous mutant."""
+    shutil.rmtree(source.parent / "__pycache__", ignore_errors=True)
+
+
 def main() -> int:
     caught = 0
     with tempfile.TemporaryDirectory(prefix="posture-constants-") as tmp:
@@ -108,6 +116,7 @@ def main() -> int:
                 print(f"stale change, {old!r} not once in {path}", file=sys.stderr)
                 return 2
             target.write_text(original.replace(old, new))
+            _forget_compiled(target)
             try:
                 result = subprocess.run(
                     [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *TESTS],
@@ -118,6 +127,7 @@ def main() -> int:
                 )
             finally:
                 target.write_text(original)
+                _forget_compiled(target)
             killed = result.returncode != 0
             caught += killed
             print(f"{'caught  ' if killed else 'SURVIVED'} {path}: {old.strip()} -> {new.strip()}", flush=True)

@@ -8,38 +8,61 @@ import asyncio
 
 import pytest
 from test_ui import calibrate_demo_sensor, demo_app, state_line, wait_for
+from textual.app import App, ComposeResult
 from textual.widget import Widget
-from textual.widgets import Static
+from textual.widgets import ProgressBar, Static
 
 from companion.ui.calibration_screen import CalibrationScreen
-from companion.ui.widgets import PostureFigure, TiltGauge, show_text
+from companion.ui.widgets import PostureFigure, TiltGauge, show_progress, show_text
 
 PANELS = ("today", "state", "lateral", "goal", "connection")
 
 
-def test_show_text_skips_the_same_text_and_lays_out_only_for_a_new_shape(monkeypatch):
-    calls: list[tuple[str, bool]] = []
-    monkeypatch.setattr(Static, "update", lambda self, content="", *, layout=True: calls.append((content, layout)))
-    widget = Static("tracked 01:56\nalerts 1")
-    show_text(widget, "tracked 01:56\nalerts 1")
-    show_text(widget, "tracked 01:57\nalerts 1")
-    show_text(widget, "tracked 01:57\nalerts 1\nreconnected 1×")
-    show_text(widget, "tracked 1h02\nalerts 10")
-    assert calls == [
-        ("tracked 01:57\nalerts 1", False),
-        ("tracked 01:57\nalerts 1\nreconnected 1×", True),
-        ("tracked 1h02\nalerts 10", True),
-    ]
+class _OnePanel(App):
+    CSS = "#panel { width: 30; height: auto; }"
+
+    def compose(self) -> ComposeResult:
+        yield Static("tracked 01:56\nalerts 1", id="panel")
+
+
+async def test_show_text_skips_the_same_text_and_lays_out_only_when_the_shape_may_change(updates):
+    app = _OnePanel()
+    async with app.run_test(size=(60, 20)) as pilot:
+        panel = app.query_one("#panel", Static)
+        await pilot.pause()
+        updates.clear()
+        steps = [
+            "tracked 01:56\nalerts 1",  # the same text: nothing
+            "tracked 01:57\nalerts 1",  # the same shape: a repaint
+            "tracked 01:58\nalerts 1",  # again (compared with the text now shown)
+            "tracked 01:58\nalerts 1\nreconnected 1×",  # a line more
+            "tracked 1h02\nalerts 10",  # a line fewer
+            "reconnecting: no answer for 5 s\nloss 0.1%",  # longer than the 30 columns: wraps
+            "reconnecting: no answer for 5 s\nloss 12.3% · bad frames 1000000",  # same shape, but wrapping decides
+        ]
+        for text in steps:
+            show_text(panel, text)
+            await pilot.pause()
+        assert [(content, layout) for _, layout, content in updates] == [
+            (steps[1], False),
+            (steps[2], False),
+            (steps[3], True),
+            (steps[4], True),
+            (steps[5], True),
+            (steps[6], True),
+        ]
+        assert panel.size.height == 4  # both lines wrap now: laid out again
 
 
 @pytest.fixture
-def updates(monkeypatch) -> list[tuple[str | None, bool]]:
-    """(widget id, layout) of every Static.update while the test runs."""
-    seen: list[tuple[str | None, bool]] = []
+def updates(monkeypatch) -> list[tuple[str | None, bool, object]]:
+    """(widget id, layout, content) of every Static.update while the test runs; the
+    update itself is made."""
+    seen: list[tuple[str | None, bool, object]] = []
     update = Static.update
 
     def recording(self, content="", *, layout=True):
-        seen.append((self.id, layout))
+        seen.append((self.id, layout, content))
         update(self, content, layout=layout)
 
     monkeypatch.setattr(Static, "update", recording)
@@ -71,8 +94,8 @@ def test_a_steady_wearer_repaints_the_panels_without_laying_the_screen_out(virtu
             await asyncio.sleep(30)
 
     virtual_time(scenario())
-    painted = [panel for panel, _ in updates if panel in PANELS]
-    laid_out = [panel for panel, layout in updates if panel in PANELS and layout]
+    painted = [panel for panel, _, _ in updates if panel in PANELS]
+    laid_out = [panel for panel, layout, _ in updates if panel in PANELS and layout]
     assert painted.count("today") >= 25  # the tracked time moves on every second
     assert len(laid_out) <= 2, laid_out
     # The figure and the gauge move when their picture does, not with every
@@ -87,9 +110,19 @@ def test_the_calibration_screen_lays_out_when_its_step_changes_not_with_every_sn
         async with app.run_test(size=(100, 30)):
             await wait_for(lambda: isinstance(app.screen, CalibrationScreen), timeout_s=5)
             updates.clear()
-            await asyncio.sleep(3)  # the upright step: ~30 snapshots
+            await asyncio.sleep(6)  # the upright step: ~60 snapshots
             assert isinstance(app.screen, CalibrationScreen)
 
     virtual_time(scenario())
-    laid_out = [widget for widget, layout in updates if widget in ("step", "feedback") and layout]
+    laid_out = [widget for widget, layout, _ in updates if widget in ("step", "feedback") and layout]
     assert len(laid_out) <= 2, laid_out
+    # ...while it goes on showing the hold counting down.
+    countdown = {content for widget, _, content in updates if widget == "feedback"}
+    assert len({text for text in countdown if str(text).startswith("Holding...")}) >= 2, countdown
+
+
+def test_progress_moves_in_whole_percent_rounded_as_its_label_reads():
+    bar = ProgressBar(total=100)
+    for share, shown in ((0.29, 29), (0.994, 99), (0.996, 100), (-0.1, 0), (1.5, 100)):
+        show_progress(bar, share)
+        assert bar.progress == shown, share  # 100 * 0.29 is 28.999...: not 28

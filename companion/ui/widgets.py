@@ -23,7 +23,9 @@ def format_duration(seconds: float) -> str:
 
 def show_text(widget: Static, text: str) -> None:
     """Put ``text`` in ``widget`` unless it is there already, and lay the screen out
-    again only when the text's shape changes (how many lines, how long the longest).
+    again only when the text's shape may change: another number of lines, another
+    longest line, or a line (old or new) too long for the widget's width, where
+    wrapping decides the height.
 
     The live screen repaints several times a second; a layout pass costs the whole
     screen (about 14 ms at 100x30) while a repaint of one panel costs a fraction of
@@ -32,13 +34,17 @@ def show_text(widget: Static, text: str) -> None:
     old = widget.content
     if old == text:
         return
-    widget.update(text, layout=not isinstance(old, str) or _shape(old) != _shape(text))
+    same_shape = False
+    if isinstance(old, str):
+        lines, longest = _shape(old)
+        same_shape = (lines, longest) == _shape(text) and longest <= widget.content_size.width
+    widget.update(text, layout=not same_shape)
 
 
 def show_progress(bar: ProgressBar, share: float) -> None:
-    """Fill ``bar`` to ``share`` (0-1) in whole percent, as its label reads: finer
-    steps would repaint the bar with every snapshot and show nothing new."""
-    bar.update(progress=math.floor(100.0 * min(1.0, max(0.0, share))))
+    """Fill ``bar`` to ``share`` (0-1) in whole percent, rounded as its label rounds:
+    finer steps would repaint the bar with every snapshot and show nothing new."""
+    bar.update(progress=round(100.0 * min(1.0, max(0.0, share))))
 
 
 def _shape(text: str) -> tuple[int, int]:
