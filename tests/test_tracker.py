@@ -12,6 +12,7 @@ import socket
 import stat
 from datetime import datetime, timedelta
 
+import numpy as np
 import pytest
 
 from companion.ble.transport import BleTransport
@@ -427,5 +428,32 @@ def test_the_simulated_person_of_track_simulate_follows_the_guided_calibration()
                 await asyncio.sleep(1.0)
                 flexions.append(tracker.session.engine.snapshot.flexion_deg or 0.0)
             return max(flexions) - min(flexions)
+
+    assert run_virtual(main()) > 8
+
+
+def test_the_simulated_person_goes_on_with_the_day_after_an_abandoned_calibration():
+    """Ctrl-C on `posture calibrate` against `track --simulate`: the calibration is
+    cancelled and the simulated person sits up and goes on with its day (it used to
+    sit still for good, its queued day dropped)."""
+    from companion.sim.world import TrackedWearer
+
+    person = TrackedWearer()
+
+    async def main():
+        async with running_tracker(person, simulated_wearer=person) as (tracker, _sensor):
+            await asyncio.sleep(30)
+            guide = await Viewer.attach(4)
+            await guide.client.send("calibrate")
+            await until(lambda: tracker.session.engine.calibration_status() is not None, 5)
+            await asyncio.sleep(2)
+            await guide.close()  # the terminal went away mid-calibration
+            await until(lambda: tracker.session.engine.calibration_status() is None, 5)
+            await asyncio.sleep(5)  # the next sample takes the movement
+            # What the person does over the coming hour (uncalibrated now, the engine
+            # shows no flexion to look at).
+            now = asyncio.get_running_loop().time()
+            flexion = person.scripted_pose(now + np.arange(0.0, 3600.0, 5.0))[:, 0]
+            return float(flexion.max() - flexion.min())
 
     assert run_virtual(main()) > 8

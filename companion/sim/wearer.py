@@ -381,6 +381,10 @@ class InteractiveWearer(SimulatedWearer):
     def sit_up(self) -> None:
         self.perform(*self.SIT_UP)
 
+    def calibration_over(self) -> None:
+        """A guided calibration finished or was abandoned: sit up again."""
+        self.sit_up()
+
     def lean_back(self) -> None:
         self.perform(Segment(Activity.LEAN_BACK, 2.0, Pose(-15.0), 2.0))
 

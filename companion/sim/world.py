@@ -59,7 +59,8 @@ class TrackedWearer(InteractiveWearer):
         self._day = list(workday(seed, hours=hours).segments)
         self.perform(*self._day)
 
-    def calibrated(self) -> None:
+    def calibration_over(self) -> None:
+        """Done or abandoned, the day goes on (sitting up first)."""
         self.perform(*InteractiveWearer.SIT_UP, *self._day)
 
 

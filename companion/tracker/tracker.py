@@ -239,7 +239,7 @@ class Tracker:
 
     def _on_calibration(self, event: CalibrationProgress | CalibrationCompleted) -> None:
         if isinstance(event, CalibrationCompleted):
-            self._follow("calibrated")
+            self._follow("calibration_over")
             _log.info("calibrated")
             message = "Calibrated: this is your upright."
             # The history writer stores it with the session's sensor (body_frames.py).
@@ -433,7 +433,7 @@ class Tracker:
         if calibration == self._calibrations and self.session.engine.calibration_status() is not None:
             _log.info("calibration cancelled: the terminal guiding it went away")
             self.session.engine.cancel_calibration()
-            self._follow("sit_up")
+            self._follow("calibration_over")
             self._broadcast_status(force=True)
 
     def control_stretch(self, name: str) -> str:

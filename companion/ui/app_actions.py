@@ -38,7 +38,7 @@ class SessionActionsMixin(_AppState):
             # The history writer stores it with the session's sensor (body_frames.py).
             if self.history is None:
                 self.notify("Calibration not saved: the history is not being saved.", severity="warning")
-            self._demo_wearer("sit_up")
+            self._demo_wearer("calibration_over")
         elif isinstance(event, CalibrationProgress) and event.phase == "lean":
             self._demo_wearer("lean_forward")
         elif isinstance(event, RecalibrationNeeded):
