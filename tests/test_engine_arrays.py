@@ -180,6 +180,21 @@ def test_gaps_match_wherever_they_fall():
         assert_same(expected, replay(_engine(frame), _chunks(t, accel, gyro, size)))
 
 
+def test_several_short_silences_inside_one_tick_are_no_gap_on_either_path():
+    """Three 2 s silences within one tick: the tick spans more than gap_s (5 s), no
+    single silence does. Neither path reports a gap (the readings path reported one
+    of zero length, ending the episode and restarting the filter)."""
+    t, accel, gyro = signals(_day_schedule(), MOUNTINGS["straight"], seed=9)
+    t = t.copy()
+    for i in (3003, 3005, 3007):
+        t[i:] += 2.0
+    frame = BodyFrame.from_dict(upright_frame(MOUNTINGS["straight"]))
+    expected = replay(_engine(frame), _readings(t, accel, gyro))
+    assert not expected.gaps and not [e for e in expected.events if isinstance(e, DataGap)]
+    for size in (1, 3004, len(t)):
+        assert_same(expected, replay(_engine(frame), _chunks(t, accel, gyro, size)))
+
+
 def test_the_guided_calibration_matches():
     schedule = Schedule().hold(8).hold(6, flexion=20).hold(20).hold(40, flexion=25).hold(10)
     t, accel, gyro = signals(schedule, MOUNTINGS["tilted"], seed=8)

@@ -81,6 +81,17 @@ class PostureSnapshot:
     delay_s: float
 
 
+def _first_silence(readings: list[ImuReading], last_t_s: float, gap_s: float) -> int | None:
+    """The index of the first reading more than ``gap_s`` after the one before it
+    (``last_t_s`` before the first), or None."""
+    prev = last_t_s
+    for j, r in enumerate(readings):
+        if r.t_s - prev > gap_s:
+            return j
+        prev = r.t_s
+    return None
+
+
 class PostureEngine:
     """Readings in, posture events out. Sample time only; no I/O."""
 
@@ -226,16 +237,14 @@ class PostureEngine:
         while count - i >= per:
             sl = buf[i : i + per]
             end = sl[-1]
-            if end.t_s - last > gap_s:
-                # A silence somewhere in this tick: find it, feed what came before.
-                prev = last
-                for j, r in enumerate(sl):  # noqa: B007 - j is read after the break
-                    if r.t_s - prev > gap_s:
-                        break
-                    prev = r.t_s
+            # A tick longer than a gap may hold one silence longer than gap_s (feed
+            # what came before it, then the gap), or only several shorter ones: an
+            # ordinary tick, as the array path sees it.
+            j = _first_silence(sl, last, gap_s) if end.t_s - last > gap_s else None
+            if j is not None:
                 for r in sl[:j]:
                     ahrs_update(bias_update(r.gyro_dps), r.accel_g)
-                self._gap(prev, sl[j].t_s, events)
+                self._gap(sl[j - 1].t_s if j else last, sl[j].t_s, events)
                 i += j
                 last = sl[j].t_s
                 continue
