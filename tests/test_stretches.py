@@ -78,3 +78,12 @@ def test_real_rotation_trials_give_left_and_right_ranges(shared_data):
     rights = [right for _, right in ranges]
     assert 15 < statistics.median(lefts) < 90
     assert 15 < statistics.median(rights) < 90
+
+
+def test_one_lookup_names_the_stretches_for_every_owner():
+    from companion.coach.stretches import PLANS_BY_NAME, plan_named
+
+    assert plan_named("trunk_rotation") is PLANS_BY_NAME["trunk_rotation"]
+    with pytest.raises(ValueError, match="unknown stretch 'cartwheel'; known: ") as caught:
+        plan_named("cartwheel")
+    assert str(caught.value).endswith(", ".join(sorted(PLANS_BY_NAME)))

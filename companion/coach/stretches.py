@@ -118,6 +118,19 @@ BALANCE_PLAN = StretchPlan(
 )
 
 
+#: Every plan by its name (the kind's value): the stretch picker, the palette and the
+#: control socket's ``stretch`` command all take these names.
+PLANS_BY_NAME: dict[str, StretchPlan] = {plan.kind.value: plan for plan in (*CATALOGUE.values(), BALANCE_PLAN)}
+
+
+def plan_named(name: str) -> StretchPlan:
+    """The plan called ``name``; a ValueError naming the known ones otherwise."""
+    plan = PLANS_BY_NAME.get(name)
+    if plan is None:
+        raise ValueError(f"unknown stretch {name!r}; known: {', '.join(sorted(PLANS_BY_NAME))}")
+    return plan
+
+
 @dataclass
 class StretchResult:
     kind: StretchKind

@@ -19,7 +19,8 @@ LEAN_HOLD_S = 1.0
 
 
 class GuidedCalibration:
-    """Upright (still for 3 s), then a forward lean (>= 12 deg, held 1 s)."""
+    """Upright (still for ``UPRIGHT_HOLD_S``), then a forward lean (at least
+    ``LEAN_MIN_DEG``, held ``LEAN_HOLD_S``)."""
 
     def __init__(self, t_s: float) -> None:
         self.phase = "upright"

@@ -33,7 +33,7 @@ class Controlled(Protocol):
 
     def control_resume(self) -> None: ...
 
-    def control_snooze(self, minutes: float) -> None: ...
+    def control_snooze(self, minutes: int) -> None: ...
 
     def control_calibrate(self) -> int:
         """Start the guided calibration; a number naming this one."""
@@ -66,7 +66,7 @@ async def dispatch(owner: Controlled, request: Request, client: Client) -> dict[
         elif cmd == "resume":
             owner.control_resume()
         elif cmd == "snooze":
-            owner.control_snooze(request.minutes or 0)
+            owner.control_snooze(max(1, round(request.minutes or 0)))  # whole minutes, at least one
         elif cmd == "calibrate":
             started = owner.control_calibrate()
             if client.rate_hz is not None:

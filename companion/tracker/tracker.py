@@ -26,7 +26,7 @@ from typing import Any
 from ..ble.transport import BleTransport
 from ..body_frames import load_frame
 from ..coach import DayTally
-from ..coach.stretches import BALANCE_PLAN, CATALOGUE, GuidedStretch, StretchKind
+from ..coach.stretches import GuidedStretch, StretchKind, plan_named
 from ..drivers import make_driver
 from ..engine import CalibrationCompleted, CalibrationProgress, RecalibrationNeeded
 from ..history.store import default_path as default_history_path
@@ -55,7 +55,6 @@ from .server import ControlServer
 _log = logging.getLogger("companion.tracker")
 
 STOP_GRACE_S = 1.0  # then a link still connecting is cancelled
-STRETCH_PLANS = {plan.kind.value: plan for plan in (*CATALOGUE.values(), BALANCE_PLAN)}
 
 
 @dataclass
@@ -342,8 +341,8 @@ class Tracker:
         _log.info("settings reloaded")
         return ""
 
-    def snooze_for(self, minutes: float) -> datetime:
-        until = self.session.policy.snooze(self.clock(), max(1, round(minutes)))
+    def snooze_for(self, minutes: int) -> datetime:
+        until = self.session.policy.snooze(self.clock(), minutes)
         _log.info("nudges snoozed until %s", f"{until:%H:%M}")
         return until
 
@@ -364,9 +363,7 @@ class Tracker:
         self._broadcast_status(force=True)
 
     def start_stretch(self, name: str) -> str:
-        plan = STRETCH_PLANS.get(name)
-        if plan is None:
-            raise ValueError(f"unknown stretch {name!r}; known: {', '.join(STRETCH_PLANS)}")
+        plan = plan_named(name)
         frame = self.session.engine.frame
         if frame is None:
             raise ValueError("calibrate first: a stretch is measured from your upright")
@@ -421,7 +418,7 @@ class Tracker:
         self.resume()
         self.session.policy.resume()
 
-    def control_snooze(self, minutes: float) -> None:
+    def control_snooze(self, minutes: int) -> None:
         self.snooze_for(minutes)
 
     def control_calibrate(self) -> int:

@@ -8,14 +8,14 @@ from functools import partial
 from textual.app import SystemCommand
 from textual.binding import Binding
 
-from .stretch_screen import PLANS
+from ..coach.stretches import PLANS_BY_NAME
 
 
 def app_commands(app) -> Iterator[SystemCommand]:
     yield SystemCommand("Help", "Every key of every screen (?)", app.action_help)
     yield SystemCommand("Calibrate", "Sit upright, then lean forward: sets your upright (c)", app.action_calibrate)
     yield SystemCommand("Stretch", "Pick a guided stretch (r)", app.action_stretch)
-    for key, plan in PLANS.items():
+    for key, plan in PLANS_BY_NAME.items():
         yield SystemCommand(f"Stretch: {plan.title}", plan.summary, partial(app.action_stretch, key))
     yield SystemCommand("History", "Your days: timeline, episodes, stretches (h)", app.action_history)
     yield SystemCommand("Sensors", "Scan, connect, forget (n)", app.action_sensors)

@@ -18,7 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..coach.stretches import BALANCE_PLAN, CATALOGUE
+from ..coach.stretches import plan_named
 from ..history.writer import HistoryWriter
 from ..link import LinkState, SensorLink
 from ..live import LiveSession
@@ -27,7 +27,6 @@ from ..tracker.fields import status_fields
 from ..tracker.protocol import PROTOCOL_VERSION
 from ..tracker.server import ControlServer
 
-STRETCHES = {plan.kind.value: plan for plan in (*CATALOGUE.values(), BALANCE_PLAN)}
 NO_PAUSE = (
     "this window tracks in-process and has no pause: snooze the nudges, or close it and run "
     "`posture track` to pause tracking"
@@ -124,8 +123,8 @@ class WindowControl:
     def control_resume(self) -> None:
         self.owner.resume_nudges()
 
-    def control_snooze(self, minutes: float) -> None:
-        self.owner.snooze_nudges(max(1, round(minutes)))
+    def control_snooze(self, minutes: int) -> None:
+        self.owner.snooze_nudges(minutes)
 
     def control_calibrate(self) -> int:
         _refuse_on(self.owner.calibrate_from_viewer())
@@ -135,9 +134,10 @@ class WindowControl:
         """Nothing: the window shows the calibration it runs, and Esc cancels it there."""
 
     def control_stretch(self, name: str) -> str:
-        plan = STRETCHES.get(name)
-        if plan is None:
-            raise Refused(f"unknown stretch {name!r}; known: {', '.join(sorted(STRETCHES))}")
+        try:
+            plan = plan_named(name)
+        except ValueError as exc:
+            raise Refused(str(exc)) from None
         _refuse_on(self.owner.stretch_from_viewer(name))
         return plan.title
 

@@ -11,11 +11,14 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Header, Label, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
-from ..coach.stretches import BALANCE_PLAN, CATALOGUE, NOT_MEDICAL, GuidedStretch, StretchPlan, StretchResult
+from ..coach.stretches import (
+    NOT_MEDICAL,
+    PLANS_BY_NAME,
+    GuidedStretch,
+    StretchResult,
+)
 from .services import services_of
 from .widgets import show_progress, show_text
-
-PLANS: dict[str, StretchPlan] = {plan.kind.value: plan for plan in (*CATALOGUE.values(), BALANCE_PLAN)}
 
 
 class StretchScreen(ModalScreen[StretchResult | None]):
@@ -41,7 +44,8 @@ class StretchScreen(ModalScreen[StretchResult | None]):
         with Vertical(id="stretch"):
             yield Label("Stretch", id="stretch-title", classes="panel-title")
             yield OptionList(
-                *[Option(f"{plan.title}: {plan.summary}", id=key) for key, plan in PLANS.items()], id="stretch-choice"
+                *[Option(f"{plan.title}: {plan.summary}", id=key) for key, plan in PLANS_BY_NAME.items()],
+                id="stretch-choice",
             )
             yield Static("↑↓ pick · Enter starts · Esc closes", id="stretch-hint", classes="caption")
             yield Static("", id="stretch-step")
@@ -66,7 +70,7 @@ class StretchScreen(ModalScreen[StretchResult | None]):
             self._start(event.option.id)
 
     def _start(self, key: str) -> None:
-        plan = PLANS[key]
+        plan = PLANS_BY_NAME[key]
         guided = services_of(self.app).start_stretch(plan)
         if guided is None:
             self.dismiss(None)

@@ -24,7 +24,7 @@ from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from ..coach import DayTally
-from ..coach.stretches import GuidedStretch, StretchPlan, StretchResult
+from ..coach.stretches import PLANS_BY_NAME, GuidedStretch, StretchPlan, StretchResult
 from ..engine import Activity, EngineState, PostureSnapshot
 from ..history.store import default_path as default_history_path
 from ..history.today import habit_today
@@ -35,7 +35,6 @@ from ..tracker.client import AsyncTrackerClient, NoTracker
 from .history_screen import HistoryScreen
 from .live_screen import LiveScreen
 from .settings_screen import SettingsScreen
-from .stretch_screen import PLANS
 
 SNOOZE_MIN = 30
 HABIT_REFRESH_S = 60.0
@@ -275,7 +274,7 @@ class StretchChoiceScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="stretch"):
             yield Label("Stretch (measured by the tracker)", classes="panel-title")
-            yield OptionList(*[Option(f"{plan.title}: {plan.summary}", id=key) for key, plan in PLANS.items()])
+            yield OptionList(*[Option(f"{plan.title}: {plan.summary}", id=key) for key, plan in PLANS_BY_NAME.items()])
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
