@@ -358,7 +358,7 @@ def seated_scores(trials: list[SeatedTrial], threshold_deg: float = REFERENCE_TH
     return out
 
 
-def slips_in_recordings(paths, step_s: float = 10.0) -> tuple[int, float]:
+def slips_in_recordings(paths, step_s: float = 1.0) -> tuple[int, float]:
     """Slip detections (RecalibrationNeeded) over whole real recordings, and their
     total hours. Slips do not depend on the body frame, so any frame serves; after a
     detection the engine is given its frame again, as a wearer recalibrating would,
@@ -376,7 +376,7 @@ def slips_in_recordings(paths, step_s: float = 10.0) -> tuple[int, float]:
         seconds += float(last - first)
         engine = PostureEngine(frame=frame)
         for chunk in chunks:
-            bounds = np.searchsorted(chunk.t, np.arange(chunk.t[0], chunk.t[-1] + step_s, step_s), side="right")
+            bounds = np.searchsorted(chunk.t, np.arange(chunk.t[0] + step_s, chunk.t[-1], step_s), side="right")
             start = 0
             for stop in [*bounds.tolist(), len(chunk.t)]:
                 if stop <= start:
