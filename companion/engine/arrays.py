@@ -261,7 +261,6 @@ def _decide(
     codes = engine._gate.update_many(turns, spread)
     still = codes == STILL_CODE
     gravity = np.where(still[:, None], means, gravities)
-    engine.gravity = gravity[-1].copy()
     engine._quaternion = tuple(quaternions[-1].tolist())
     engine._last_tick_t = float(times[-1])
     ts = times.tolist()

@@ -133,7 +133,6 @@ class PostureEngine:
         self._sums: list[float] = [0.0, 0.0, 0.0, 0.0, 0]
         self._quaternion = (1.0, 0.0, 0.0, 0.0)
         self._last_tick_t: float | None = None
-        self.gravity = np.array([0.0, 0.0, 1.0])
         self._latest: tuple[float, float | None, float | None, Activity] = (0.0, None, None, Activity.STILL)
 
     def _tune(self, rate_hz: float) -> None:
@@ -384,7 +383,6 @@ class PostureEngine:
         # lag a slow slump (the bias estimator absorbs very slow turns). Moving: the
         # filter, which rides through the accelerations of the movement.
         gravity = accel_mean if activity is Activity.STILL else self._ahrs.get_gravity()
-        self.gravity = gravity
         if self._calibration is not None:
             # At rest the mean acceleration is gravity itself, free of the gyroscope
             # bias the filter may not have learned yet.
