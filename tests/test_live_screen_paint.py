@@ -126,3 +126,24 @@ def test_progress_moves_in_whole_percent_rounded_as_its_label_reads():
     for share, shown in ((0.29, 29), (0.994, 99), (0.996, 100), (-0.1, 0), (1.5, 100)):
         show_progress(bar, share)
         assert bar.progress == shown, share  # 100 * 0.29 is 28.999...: not 28
+
+
+def test_a_snapshot_arriving_while_the_app_closes_is_not_painted(virtual_time):
+    """Closing, Textual removes the live screen's widgets (pruning) while the link's
+    last messages still arrive: painting one raised NoMatches out of the app."""
+
+    async def scenario():
+        calibrate_demo_sensor()
+        app = demo_app()
+        async with app.run_test(size=(100, 30)):
+            await wait_for(lambda: state_line(app) == "upright")
+            snapshot = app.live.snapshot
+            for node in app.live.walk_children(with_self=True):
+                node._pruning = True  # what App._prune marks before removing them
+            await app.live.query_one("#flexion").remove()
+            app.live.show_snapshot(snapshot, app.session.tally)
+            for node in app.live.walk_children(with_self=True):
+                node._pruning = False
+            app.exit()
+
+    virtual_time(scenario())

@@ -53,7 +53,12 @@ class LiveScreen(Screen):
     def _paints_now(self, name: str, *args: object) -> bool:
         """Keep the latest call of ``name``; whether the widgets exist to paint it now."""
         self._latest[name] = args
-        return self._painted
+        return self._paintable()
+
+    def _paintable(self) -> bool:
+        """The widgets are there: mounted, and not being removed (an app closing still
+        takes the link's last messages after its screens begin to go)."""
+        return self._painted and self.display
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -102,7 +107,7 @@ class LiveScreen(Screen):
 
     def set_thresholds(self, threshold_deg: float, clear_deg: float) -> None:
         self._threshold_deg, self._clear_deg = threshold_deg, clear_deg
-        if not self._painted:
+        if not self._paintable():
             return
         gauge = self.query_one(TiltGauge)
         gauge.threshold_deg = threshold_deg
@@ -158,7 +163,7 @@ class LiveScreen(Screen):
         return True
 
     def _show_state(self) -> None:
-        if not self._painted:
+        if not self._paintable():
             return
         text, style = state_text(self.snapshot, self.linked)
         widget = self.query_one("#state", Static)
