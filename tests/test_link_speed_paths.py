@@ -22,8 +22,11 @@ from companion.drivers import ReferenceDriver
 from companion.readings import ImuReading
 from companion.sim import ReferenceSensor
 from companion.sim.clock import _JumpingSelector, run_virtual
+from companion.sim.microbit import MicrobitSensor
 from companion.sim.motion import FrameMotionSource, ImuNoise, NormalStream, StillWearer, trunk_rotation
 from companion.sim.reference import _FrameMaker
+from companion.sim.wearer import InteractiveWearer, Script, SimulatedWearer
+from companion.sim.witmotion import WitMotionSensor
 from companion.sim.world import simulated_radio
 from firmware_protocol import (
     InvalidFrame,
@@ -283,7 +286,7 @@ def _bodies(motion, config, requests):
         if request == "close":
             maker.close()
         else:
-            out.append(maker.body(*request))
+            out.append(maker.take(*request))
     maker.close()
     return out
 
@@ -333,6 +336,88 @@ def test_the_link_delivers_the_same_readings_whether_frames_are_built_ahead_or_n
     ahead = run_virtual(readings(StillWearer(seed=11, flexion_deg=20.0)))
     when_due = run_virtual(readings(_OneFrameAtATime(StillWearer(seed=11, flexion_deg=20.0))))
     assert len(ahead) > 3000
+    assert ahead == when_due
+
+
+@pytest.mark.parametrize("jitter_s", [0.0005, 0.0])
+def test_a_scripted_wearer_draws_a_block_of_rows_as_one_sample_call_a_row(jitter_s: float) -> None:
+    """Jitter, noise and a mounting slip: a block equals its rows drawn one call at
+    a time, frames of one sample included, and rows given back are drawn again."""
+    script = Script().sit(20).slump(24.0, 10.0, 20.0).walk(15).side_lean(12.0, 20.0)
+
+    def wearer() -> SimulatedWearer:
+        return SimulatedWearer(script, slips=[(31.0, trunk_rotation(15.0, 5.0))], timestamp_jitter_s=jitter_s, seed=5)
+
+    for size in (1, 7):
+        times = 0.5 + np.arange(300 * size).reshape(300, size) / 50.0
+        block, rows = wearer(), wearer()
+        assert isinstance(block, FrameMotionSource)
+        accel_b, gyro_b = block.sample_frames(times)
+        block.unsample_frames(120, size)
+        again_a, again_g = block.sample_frames(times[180:])
+        for k in range(300):
+            accel, gyro = rows.sample(times[k])
+            assert np.array_equal(accel_b[k], accel) and np.array_equal(gyro_b[k], gyro)
+            if k >= 180:
+                assert np.array_equal(again_a[k - 180], accel) and np.array_equal(again_g[k - 180], gyro)
+
+
+def _live_bodies(wearer_source, config, requests):
+    """As :func:`_bodies`, where a request may also be a movement the wearer is told."""
+    wearer = InteractiveWearer(seed=3)
+    maker = _FrameMaker(wearer_source(wearer), config, started_s=0.0)
+    out = []
+    for request in requests:
+        if callable(request):
+            request(wearer)
+        else:
+            out.append(maker.take(*request))
+    maker.close()
+    return out, wearer.current
+
+
+def test_a_live_wearer_moves_at_the_next_frame_sent_whether_frames_are_built_ahead_or_not() -> None:
+    """A wearer driven by keys: frames built ahead before a key are given back and
+    built again, so a movement starts at the same sample either way."""
+    config = SensorConfig(50, 4, 500)
+    requests: list = [(i * 10, 10, 0.0) for i in range(7)]
+    requests += [InteractiveWearer.slouch] + [(70 + i * 10, 10, 0.0) for i in range(20)]
+    requests += [InteractiveWearer.stand, InteractiveWearer.walk] + [(270 + i * 10, 10, 0.0) for i in range(3)]
+    requests += [lambda w: w.move_to(5.0, 10.0, 30.0)] + [(300 + i * 10, 10, 0.0) for i in range(30)]
+    ahead, activity = _live_bodies(lambda w: w, config, requests)
+    when_due, activity_when_due = _live_bodies(_OneFrameAtATime, config, requests)
+    assert ahead == when_due and activity == activity_when_due
+    # The movements show: the flexion counts of the first frame and of one inside the slouch differ.
+    still = _live_bodies(lambda w: w, config, [r for r in requests if not callable(r)])[0]
+    assert ahead[:7] == still[:7] and ahead[20] != still[20]
+
+
+@pytest.mark.parametrize("kind", [MicrobitSensor, WitMotionSensor])
+def test_one_sample_a_notification_is_the_same_drawn_ahead_or_when_due(kind) -> None:
+    """The micro:bit and the WitMotion send a sample or two a notification; drawn
+    ahead from a scripted wearer, they send what they would have sent sampling it
+    at each notification, through a rate change and a reconnection."""
+
+    async def readings(motion):
+        async with simulated_radio(lambda radio: kind(radio, motion=motion, seed=4)) as (radio, [sensor]):
+            async with link_session(radio) as session:
+                await session.pump(6.0)
+                if isinstance(sensor, MicrobitSensor):
+                    sensor.period_ms = 10
+                else:
+                    sensor.rate_hz = 50
+                    sensor.restart_stream()
+                await session.pump(6.0)
+                await sensor.disconnect()
+                await session.pump(6.0)
+        return [(r.t_s, r.accel_g, r.gyro_dps) for r in session.readings]
+
+    def wearer() -> SimulatedWearer:
+        return SimulatedWearer(Script().sit(10).slump(20.0, 8.0, 30.0), seed=8)
+
+    ahead = run_virtual(readings(wearer()))
+    when_due = run_virtual(readings(_OneFrameAtATime(wearer())))
+    assert len(ahead) > 300
     assert ahead == when_due
 
 

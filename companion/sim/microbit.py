@@ -17,7 +17,7 @@ from bumble import gatt
 from bumble.device import Connection
 
 from ..drivers.microbit import ACCEL_DATA, ACCEL_PERIOD, ACCEL_SERVICE
-from .motion import MotionSource, StillWearer
+from .motion import MotionSource, SamplesAhead, StillWearer
 from .peripheral import SimulatedPeripheral, advertising_data, readable, writable
 from .radio import VirtualRadio
 
@@ -41,7 +41,8 @@ class MicrobitSensor(SimulatedPeripheral):
         self.period_ms = 20
         self.period_writes: list[int] = []
         self._rng = random.Random(seed)
-        self.data_char = readable(ACCEL_DATA, lambda _c: self._sample_bytes(), notify=True)
+        self.data_char = readable(ACCEL_DATA, lambda _c: self._read_sample(), notify=True)
+        self._latest: bytes | None = None
         self.stream_while_subscribed(self.data_char, self._streaming)
         self.period_char = writable(ACCEL_PERIOD, self._on_period, read=lambda _c: struct.pack("<H", self.period_ms))
 
@@ -57,17 +58,38 @@ class MicrobitSensor(SimulatedPeripheral):
             self.period_writes.append(wanted)
             self.period_ms = min(SUPPORTED_PERIODS_MS, key=lambda p: abs(p - wanted))
 
-    def _sample_bytes(self, t: float | None = None) -> bytes:
-        when = asyncio.get_running_loop().time() if t is None else t
-        accel, _gyro = self.motion.sample(np.array([when - self.boot_s]))
-        return struct.pack("<3h", *(round(max(-32768, min(32767, v * 1000))) for v in accel[0]))
+    def _read_sample(self) -> bytes:
+        """A read gives the latest reading: the one last sent while streaming."""
+        if self._notifier_task is not None and self._latest is not None:
+            return self._latest
+        accel, gyro = self.motion.sample(np.array([asyncio.get_running_loop().time() - self.boot_s]))
+        return self._pack(accel[None], gyro[None])[0]
+
+    @staticmethod
+    def _pack(accel_g: np.ndarray, _gyro_dps: np.ndarray) -> list[bytes]:
+        """Each sample as 3 int16 LE in milli-g, saturated."""
+        raw = np.clip(np.rint(accel_g.reshape(-1, 3) * 1000), -32768, 32767).astype("<i2")
+        return [row.tobytes() for row in raw]
 
     async def _streaming(self) -> None:
         loop = asyncio.get_running_loop()
-        next_t = loop.time()
-        while True:
-            # Bursty: sometimes late, then catching up with several quick ones.
-            next_t += self.period_ms / 1000.0
-            delay = next_t - loop.time() + self._rng.choice((0.0, 0.0, 0.0, 0.015, 0.03))
-            await asyncio.sleep(max(0.0, delay))
-            await self.notify(self.data_char, self._sample_bytes(next_t))
+        samples: SamplesAhead[bytes] | None = None
+        index, period_ms = 0, 0
+        try:
+            while True:
+                if samples is None or self.period_ms != period_ms:
+                    # A new period counts from the last sample taken.
+                    start_s = loop.time() if samples is None else samples.time_of(index)
+                    if samples is not None:
+                        samples.close()
+                    index, period_ms = 0, self.period_ms
+                    samples = SamplesAhead(self.motion, start_s, period_ms / 1000.0, self._pack, max_frames=256)
+                index += 1
+                # Bursty: sometimes late, then catching up with several quick ones.
+                late_s = self._rng.choice((0.0, 0.0, 0.0, 0.015, 0.03))
+                await asyncio.sleep(max(0.0, samples.time_of(index) - loop.time() + late_s))
+                self._latest = samples.take(index, 1, self.boot_s)
+                await self.notify(self.data_char, self._latest)
+        finally:
+            if samples is not None:
+                samples.close()

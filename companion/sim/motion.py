@@ -7,10 +7,13 @@ rotation, so nothing downstream may assume the sensor is mounted straight.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Generic, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
+
+T = TypeVar("T")
 
 
 class MotionSource(Protocol):
@@ -23,11 +26,14 @@ class MotionSource(Protocol):
 class FrameMotionSource(MotionSource, Protocol):
     """A motion source that can sample many frames ahead in one call.
 
-    Only for sources whose samples depend on nothing but the times asked for and
-    their own random stream (not on when they are asked, as a wearer driven live
-    is): a sender may then build several frames at once and give back the ones it
-    did not send.
+    Its samples depend on nothing but the times asked for, its own random stream
+    and ``revision``: a wearer driven live (told to move by a key) counts each such
+    change there, and a sender that built frames ahead under an older revision
+    gives back the ones it has not sent and builds them again.
     """
+
+    #: Moves on whenever the source's future changes otherwise than by its times.
+    revision: int
 
     def sample_frames(self, times_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For times of shape (K, N): accelerometer and gyroscope of shape (K, N, 3),
@@ -39,6 +45,80 @@ class FrameMotionSource(MotionSource, Protocol):
         :meth:`sample_frames`: the next call draws their noise again, as if they had
         never been sampled."""
         ...
+
+
+class SamplesAhead(Generic[T]):
+    """What a simulated sensor sends, frame by frame, for samples taken on a regular
+    grid: sample ``k`` at ``start_s + k * period_s`` (loop time; the source is asked
+    for time since boot). ``make`` turns the samples of K frames (accelerometer and
+    gyroscope, each (K, N, 3)) into the K things sent.
+
+    From a :class:`FrameMotionSource` the frames are built many at a time, about
+    ``ahead_s`` ahead and at most ``max_frames``, and handed out while the requests
+    follow on (the same frame size, boot time and source revision); otherwise each
+    frame is sampled when it is asked for. Built ahead or not, the frames are the
+    same: what was built and not sent is given back to the source.
+    """
+
+    def __init__(
+        self,
+        motion: MotionSource,
+        start_s: float,
+        period_s: float,
+        make: Callable[[np.ndarray, np.ndarray], list[T]],
+        *,
+        ahead_s: float = 4.0,
+        max_frames: int = 64,
+    ) -> None:
+        self._motion = motion
+        self._ahead = motion if isinstance(motion, FrameMotionSource) else None
+        self._start_s = start_s
+        self._period_s = period_s
+        self._make = make
+        self._ahead_samples = round(ahead_s / period_s)
+        self._max_frames = max_frames
+        self._built: list[T] = []
+        self._next = 0  # the next unsent of ``_built``
+        self._key: tuple[int, int, float, int] | None = None  # (first sample, frame size, boot_s, revision)
+
+    def time_of(self, index: int) -> float:
+        """When sample ``index`` is taken (loop time)."""
+        return self._start_s + index * self._period_s
+
+    def take(self, index: int, count: int, boot_s: float) -> T:
+        """The frame of samples ``index`` to ``index + count - 1``."""
+        key, ahead = self._key, self._ahead
+        if key is not None and self._next < len(self._built) and ahead is not None:
+            first, size, built_boot_s, revision = key
+            if (
+                size == count
+                and built_boot_s == boot_s
+                and index == first + self._next * count
+                and revision == ahead.revision
+            ):
+                self._next += 1
+                return self._built[self._next - 1]
+        self.close()
+        frames = 1 if ahead is None else max(1, min(self._max_frames, self._ahead_samples // count))
+        times_s = self._start_s + (index + np.arange(frames * count)).reshape(frames, count) * self._period_s
+        if ahead is not None:
+            revision = ahead.revision
+            accel, gyro = ahead.sample_frames(times_s - boot_s)
+        else:
+            revision = 0
+            accel, gyro = self._motion.sample(times_s[0] - boot_s)
+            accel, gyro = accel[None], gyro[None]
+        self._built = self._make(accel, gyro)
+        self._key = (index, count, boot_s, revision)
+        self._next = 1
+        return self._built[0]
+
+    def close(self) -> None:
+        """Give the source back what was built ahead and not sent."""
+        unsent = len(self._built) - self._next
+        if unsent and self._ahead is not None and self._key is not None:
+            self._ahead.unsample_frames(unsent, self._key[1])
+        self._built, self._next, self._key = [], 0, None
 
 
 class NormalStream:
@@ -104,6 +184,8 @@ def trunk_rotation(flexion_deg: float, lateral_deg: float = 0.0) -> np.ndarray:
 
 class StillWearer:
     """A wearer sitting still at a fixed posture: gravity, noise, gyro bias."""
+
+    revision = 0  # never told to move
 
     def __init__(
         self,

@@ -32,7 +32,7 @@ from firmware_protocol.frames import (
 )
 
 from .faults import FaultPlan
-from .motion import FrameMotionSource, MotionSource, StillWearer
+from .motion import MotionSource, SamplesAhead, StillWearer
 from .peripheral import (
     BatteryService,
     SimulatedPeripheral,
@@ -217,18 +217,16 @@ class ReferenceSensor(SimulatedPeripheral):
     async def _stream(self, connection: Connection) -> None:
         loop = asyncio.get_running_loop()
         config = self.config
-        period_s = 1.0 / config.rate_hz
-        started_s = loop.time()
-        frames = _FrameMaker(self.motion, config, started_s)
+        frames = _FrameMaker(self.motion, config, loop.time())
         index = 0
         try:
             while True:
                 count = samples_per_frame(connection.att_mtu, self.batch_size)
                 # A batch leaves once its last sample has been taken.
-                await asyncio.sleep(max(0.0, started_s + (index + count - 1) * period_s - loop.time()))
-                body = frames.body(index, count, self.boot_s)
+                await asyncio.sleep(max(0.0, frames.time_of(index + count - 1) - loop.time()))
+                body = frames.take(index, count, self.boot_s)
                 spike_s = self._time_spikes.pop(0) if self._time_spikes else 0.0
-                t0_s = started_s + index * period_s
+                t0_s = frames.time_of(index)
                 frame = pack_sample_frame(index % 65536, self.device_ticks(t0_s + spike_s), config, body)
                 self.samples_sent += count
                 for delay_s, payload in self.faults.apply(frame):
@@ -241,62 +239,23 @@ class ReferenceSensor(SimulatedPeripheral):
             frames.close()
 
 
-class _FrameMaker:
-    """The packed samples of a stream's frames, built many frames at a time when the
-    motion source allows it (:class:`FrameMotionSource`), else one frame at a time
-    when that frame is due (a wearer driven live moves when it is told to).
+class _FrameMaker(SamplesAhead[bytes]):
+    """The packed samples of a stream's frames (:class:`SamplesAhead`).
 
     A frame's samples are taken at ``started_s + (index + i) / rate_hz`` (device
     time since boot), scaled to the configured ranges, rounded and saturated to
-    int16. Built ahead or not, the values are the same; frames built ahead but not
-    sent when the stream ends are given back to the motion source.
+    int16.
     """
 
-    #: Frames built at once: about this much time ahead, and at most ``MAX_FRAMES``.
-    AHEAD_S = 4.0
-    MAX_FRAMES = 64
-
     def __init__(self, motion: MotionSource, config: SensorConfig, started_s: float) -> None:
-        self._motion = motion
-        self._ahead = motion if isinstance(motion, FrameMotionSource) else None
-        self._rate_hz = config.rate_hz
-        self._period_s = 1.0 / config.rate_hz
-        self._started_s = started_s
+        super().__init__(motion, started_s, 1.0 / config.rate_hz, self._pack)
         half = np.full(3, 32768.0)
         self._scale = np.concatenate((half / config.accel_range_g, half / config.gyro_range_dps))
-        self._bodies: list[bytes] = []
-        self._next = 0  # next unsent frame of ``_bodies``
-        self._key: tuple[int, int, float] | None = None  # (first index, count, boot_s)
 
-    def body(self, index: int, count: int, boot_s: float) -> bytes:
-        key = self._key
-        if key is not None and self._next < len(self._bodies):
-            first, block_count, block_boot_s = key
-            if block_count == count and block_boot_s == boot_s and index == first + self._next * count:
-                self._next += 1
-                return self._bodies[self._next - 1]
-        self.close()
-        frames = 1
-        if self._ahead is not None:
-            frames = max(1, min(self.MAX_FRAMES, int(self.AHEAD_S * self._rate_hz) // count))
-        times_s = self._started_s + (index + np.arange(frames * count)).reshape(frames, count) * self._period_s
-        if self._ahead is not None:
-            accel_g, gyro_dps = self._ahead.sample_frames(times_s - boot_s)
-        else:
-            accel_g, gyro_dps = self._motion.sample(times_s[0] - boot_s)
+    def _pack(self, accel_g: np.ndarray, gyro_dps: np.ndarray) -> list[bytes]:
         raw = np.concatenate((accel_g, gyro_dps), axis=-1) * self._scale
         np.rint(raw, out=raw)
         np.minimum(np.maximum(raw, -32768, out=raw), 32767, out=raw)
         packed = raw.astype("<i2").tobytes()
-        size = count * SAMPLE_SIZE
-        self._bodies = [packed[i : i + size] for i in range(0, len(packed), size)]
-        self._key = (index, count, boot_s)
-        self._next = 1
-        return self._bodies[0]
-
-    def close(self) -> None:
-        """Give the motion source back what was built ahead and not sent."""
-        unsent = len(self._bodies) - self._next
-        if unsent and self._ahead is not None and self._key is not None:
-            self._ahead.unsample_frames(unsent, self._key[1])
-        self._bodies, self._next, self._key = [], 0, None
+        size = accel_g.shape[1] * SAMPLE_SIZE
+        return [packed[i : i + size] for i in range(0, len(packed), size)]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .motion import ImuNoise
+from .motion import ImuNoise, NormalStream
 
 G_MS2 = 9.80665
 SENSOR_HEIGHT_M = 0.45  # upper back above the hip joint, where trunk flexion pivots
@@ -228,6 +228,8 @@ class SimulatedWearer:
         knots = int(self.duration_s // 60) + 3
         steps = self._rng.normal(0.0, noise.gyro_bias_walk_dps * np.sqrt(60.0), (knots, 3))
         self._bias_knots = self._bias0 + np.cumsum(steps, axis=0) - steps[0]
+        # Every later draw comes from here, sample by sample (see sample_frames).
+        self._normals = NormalStream(self._rng)
 
     # -- ground truth -------------------------------------------------------------
 
@@ -331,26 +333,51 @@ class SimulatedWearer:
         accel = np.einsum("nji,nj->ni", r_now, specific_force)
         return accel, gyro
 
+    #: Changes only when the wearer is told to move otherwise than the script says
+    #: (:class:`FrameMotionSource`): a scripted wearer never is.
+    revision = 0
+
     def sample(self, times_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        t = np.asarray(times_s, float)
-        if self.timestamp_jitter_s:
-            t = t + self._rng.normal(0.0, self.timestamp_jitter_s, len(t))
+        accel, gyro = self.sample_frames(np.asarray(times_s, float)[None, :])
+        return accel[0], gyro[0]
+
+    def sample_frames(self, times_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of sample times, each drawn as one :meth:`sample` call would: its
+        timing jitter, then its accelerometer noise, then its gyroscope noise."""
+        times = np.asarray(times_s, float)
+        frames, n = times.shape
+        jitter = self.timestamp_jitter_s
+        z = self._normals.take(frames * (7 if jitter else 6) * n).reshape(frames, -1)
+        if jitter:
+            times = times + jitter * z[:, :n]
+            z = z[:, n:]
+        t = times.reshape(-1)
         accel_trunk, gyro_trunk = self.ideal(t)
-        accel = np.empty_like(accel_trunk)
-        gyro = np.empty_like(gyro_trunk)
-        # The mounting may differ per sample after a slip: group by mounting.
-        boundaries = [0.0] + [when for when, _ in self.slips] + [np.inf]
-        for lo, hi in itertools.pairwise(boundaries):
-            sel = (t >= lo) & (t < hi) if lo > 0 else t < hi
-            if not sel.any():
-                continue
-            sensor_from_trunk = self.mounting_at(lo).T
-            accel[sel] = accel_trunk[sel] @ sensor_from_trunk.T
-            gyro[sel] = gyro_trunk[sel] @ sensor_from_trunk.T
-        n = len(t)
-        accel += self._rng.normal(0.0, self.noise.accel_noise_g, (n, 3))
-        gyro += self._bias(t) + self._rng.normal(0.0, self.noise.gyro_noise_dps, (n, 3))
-        return accel, gyro
+        # The rotation into the sensor's axes is written out (einsum) rather than a
+        # matrix product: BLAS rounds one row differently from many, and a row must
+        # come out the same whether it is drawn alone or in a block.
+        if not self.slips:
+            accel = np.einsum("ij,nj->ni", self.mounting.T, accel_trunk)
+            gyro = np.einsum("ij,nj->ni", self.mounting.T, gyro_trunk)
+        else:
+            accel = np.empty_like(accel_trunk)
+            gyro = np.empty_like(gyro_trunk)
+            # The mounting may differ per sample after a slip: group by mounting.
+            boundaries = [0.0] + [when for when, _ in self.slips] + [np.inf]
+            for lo, hi in itertools.pairwise(boundaries):
+                sel = (t >= lo) & (t < hi) if lo > 0 else t < hi
+                if sel.any():
+                    sensor_from_trunk = self.mounting_at(lo).T
+                    accel[sel] = np.einsum("ij,nj->ni", sensor_from_trunk, accel_trunk[sel])
+                    gyro[sel] = np.einsum("ij,nj->ni", sensor_from_trunk, gyro_trunk[sel])
+        count = frames * n
+        accel += self.noise.accel_noise_g * z[:, : 3 * n].reshape(count, 3)
+        gyro += self._bias(t) + self.noise.gyro_noise_dps * z[:, 3 * n :].reshape(count, 3)
+        return accel.reshape(frames, n, 3), gyro.reshape(frames, n, 3)
+
+    def unsample_frames(self, frames: int, samples: int) -> None:
+        """Give back the draws of the last ``frames`` rows of the last :meth:`sample_frames`."""
+        self._normals.give_back(frames * (7 if self.timestamp_jitter_s else 6) * samples)
 
 
 class InteractiveWearer(SimulatedWearer):
@@ -369,8 +396,10 @@ class InteractiveWearer(SimulatedWearer):
         self.current = Activity.SITTING
 
     def perform(self, *segments: Segment) -> None:
-        """Queue a movement; it begins at the next sample the sensor takes."""
+        """Queue a movement; it begins at the next sample the sensor takes (a sender
+        that drew samples ahead gives back those it has not sent: see ``revision``)."""
         self._pending = list(segments)
+        self.revision += 1
 
     # Convenience movements for the demo keys.
     def slouch(self) -> None:
@@ -474,11 +503,11 @@ class InteractiveWearer(SimulatedWearer):
     def episodes(self, threshold_deg: float = 12.0) -> list[Episode]:
         return []
 
-    def sample(self, times_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        t = np.asarray(times_s, float)
-        self._apply_pending(float(t[0]))
+    def sample_frames(self, times_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        times = np.asarray(times_s, float)
+        self._apply_pending(float(times[0, 0]))
         self.current = self._timeline[-1][2].activity
-        return super().sample(t)
+        return super().sample_frames(times)
 
 
 def workday(seed: int = 0, hours: float = 8.0) -> Script:

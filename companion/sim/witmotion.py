@@ -22,7 +22,7 @@ from bumble import gatt
 from bumble.device import Connection
 
 from ..drivers.witmotion import WIT_NOTIFY, WIT_SERVICE, WIT_WRITE
-from .motion import MotionSource, StillWearer
+from .motion import MotionSource, SamplesAhead, StillWearer
 from .peripheral import SimulatedPeripheral, advertising_data, writable
 from .radio import VirtualRadio
 
@@ -118,19 +118,22 @@ class WitMotionSensor(SimulatedPeripheral):
             0,
         )
 
+    def _frames(self, accel_g: np.ndarray, gyro_dps: np.ndarray) -> list[bytes]:
+        return [self.data_frame(a, g) for a, g in zip(accel_g.reshape(-1, 3), gyro_dps.reshape(-1, 3))]
+
     async def _streaming(self) -> None:
         loop = asyncio.get_running_loop()
-        start = loop.time()
+        samples = SamplesAhead(self.motion, loop.time(), 1.0 / self.rate_hz, self._frames, max_frames=256)
         index = 0
-        while True:
-            # Two frames per notification now and then, as the real stack does.
-            count = 2 if self._rng.random() < 0.3 else 1
-            times = start + (index + np.arange(count)) / self.rate_hz
-            await asyncio.sleep(max(0.0, float(times[-1]) - loop.time()))
-            accel, gyro = self.motion.sample(times - self.boot_s)
-            payload = b"".join(self.data_frame(a, g) for a, g in zip(accel, gyro))
-            await self._send(payload)
-            index += count
+        try:
+            while True:
+                # Two frames per notification now and then, as the real stack does.
+                count = 2 if self._rng.random() < 0.3 else 1
+                await asyncio.sleep(max(0.0, samples.time_of(index + count - 1) - loop.time()))
+                await self._send(b"".join(samples.take(index + k, 1, self.boot_s) for k in range(count)))
+                index += count
+        finally:
+            samples.close()
 
     async def _send(self, payload: bytes) -> None:
         payload = self._pending + payload
