@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import sys
 import time
@@ -18,6 +19,16 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 # checks), and each would otherwise compile the package and the tests again.
 sys.dont_write_bytecode = False
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
+
+# A test worker holds far more than a run of the program does (the test modules,
+# Textual, Bumble, numpy and hypothesis at once) while the UI tests churn through
+# short-lived widgets and strips. With the collector's default thresholds (700, 10,
+# 10) about a quarter of the suite's CPU went to it, most of that in full
+# collections walking all of it again (31 s of about 130 s on two cores); with a
+# larger young generation they are rare (8 s). No test relies on when garbage is
+# collected: whatever must be closed is closed.
+gc.set_threshold(50_000, 20, 10)
 
 
 #: Beyond this the real-time tests (processes killed and restarted) only compete
