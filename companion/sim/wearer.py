@@ -167,29 +167,31 @@ def random_mounting(rng: np.random.Generator) -> np.ndarray:
     )
 
 
-def _rotations(a: np.ndarray, axis: int) -> np.ndarray:
-    """Right-handed rotations (N, 3, 3) by angles ``a`` (rad) about body ``axis``,
-    filled in place: the sensors ask for a frame at a time, where stacking the
-    matrix from its entries costs more than the arithmetic."""
-    c, s = np.cos(a), np.sin(a)
-    m = np.zeros((*np.shape(a), 3, 3))
-    i, j = [(1, 2), (2, 0), (0, 1)][axis]  # the plane the rotation turns
-    m[..., axis, axis] = 1.0
-    m[..., i, i] = c
-    m[..., j, j] = c
-    m[..., i, j] = -s
-    m[..., j, i] = s
-    return m
-
-
 def trunk_orientation(flexion_deg, lateral_deg, twist_deg) -> np.ndarray:
     """World-from-trunk rotations (N, 3, 3): twist about z, then flexion, then side lean.
 
     With this order the up direction seen from the trunk is
-    (-sin f, cos f sin l, cos f cos l): twist never changes it.
+    (-sin f, cos f sin l, cos f cos l): twist never changes it. The product
+    Rz(twist) Ry(flexion) Rx(lean) is written out entry by entry: a stack of 3x3
+    matrix products costs more than the arithmetic, and the sensors ask for
+    many samples at once.
     """
-    twist, flexion, lean = (np.radians(a) for a in (twist_deg, flexion_deg, lateral_deg))
-    return _rotations(twist, 2) @ _rotations(flexion, 1) @ _rotations(lean, 0)
+    twist, flexion, lean = (np.radians(np.asarray(a, float)) for a in (twist_deg, flexion_deg, lateral_deg))
+    cz, sz = np.cos(twist), np.sin(twist)
+    cy, sy = np.cos(flexion), np.sin(flexion)
+    cx, sx = np.cos(lean), np.sin(lean)
+    m = np.empty((*np.shape(twist), 3, 3))
+    sy_sx, sy_cx = sy * sx, sy * cx
+    m[..., 0, 0] = cz * cy
+    m[..., 0, 1] = cz * sy_sx - sz * cx
+    m[..., 0, 2] = cz * sy_cx + sz * sx
+    m[..., 1, 0] = sz * cy
+    m[..., 1, 1] = sz * sy_sx + cz * cx
+    m[..., 1, 2] = sz * sy_cx - cz * sx
+    m[..., 2, 0] = -sy
+    m[..., 2, 1] = cy * sx
+    m[..., 2, 2] = cy * cx
+    return m
 
 
 class SimulatedWearer:
@@ -320,11 +322,22 @@ class SimulatedWearer:
         # One call for the three instants: the sensors ask for a frame or two at a time,
         # where numpy's per-call cost, not the arithmetic, is what a sample costs.
         r_prev, r_now, r_next = np.split(self._orientation(np.concatenate([t - h, t, t + h])), 3)
-        # Angular velocity in the trunk frame: the skew part of R^T dR/dt.
-        omega_hat = np.swapaxes(r_now, 1, 2) @ ((r_next - r_prev) / (2 * h))
-        gyro = np.degrees(np.stack([omega_hat[:, 2, 1], omega_hat[:, 0, 2], omega_hat[:, 1, 0]], -1))
-        lever = np.array([SENSOR_DEPTH_M, 0.0, SENSOR_HEIGHT_M])
-        position = [r @ lever for r in (r_prev, r_now, r_next)]
+        # Angular velocity in the trunk frame: the skew part of R^T dR/dt, of which
+        # only the entries (2, 1), (0, 2) and (1, 0) are needed.
+        rate = (r_next - r_prev) / (2 * h)
+        gyro = np.degrees(
+            np.stack(
+                [
+                    np.einsum("nk,nk->n", r_now[:, :, 2], rate[:, :, 1]),
+                    np.einsum("nk,nk->n", r_now[:, :, 0], rate[:, :, 2]),
+                    np.einsum("nk,nk->n", r_now[:, :, 1], rate[:, :, 0]),
+                ],
+                -1,
+            )
+        )
+        # The sensor sits at a lever (depth, 0, height) from the hip: its position is
+        # R @ lever, and its acceleration the second difference of that.
+        position = [SENSOR_DEPTH_M * r[:, :, 0] + SENSOR_HEIGHT_M * r[:, :, 2] for r in (r_prev, r_now, r_next)]
         linear = (position[2] - 2 * position[1] + position[0]) / (h * h) / G_MS2
         walking = self.walking_mask(t)
         linear[walking, 2] += 0.25 * np.sin(2 * np.pi * 1.9 * t[walking])
