@@ -128,6 +128,29 @@ def test_progress_moves_in_whole_percent_rounded_as_its_label_reads():
         assert bar.progress == shown, share  # 100 * 0.29 is 28.999...: not 28
 
 
+async def test_the_gauge_knows_its_picture_without_drawing_it():
+    """The gauge compares a key (the marker's column, the width and the bands) instead
+    of drawing itself on every snapshot: the same key must mean the same picture."""
+
+    class _Gauge(App):
+        CSS = "TiltGauge { width: 47; height: 3; }"
+
+        def compose(self) -> ComposeResult:
+            yield TiltGauge()
+
+    app = _Gauge()
+    async with app.run_test(size=(60, 8)):
+        gauge = app.query_one(TiltGauge)
+        pictures: dict[object, str] = {}
+        for tenth in range(-300, 500, 3):
+            gauge.flexion_deg = None if tenth == -300 else tenth / 10
+            for threshold, clear in ((12.0, 8.0), (20.0, 14.0)):
+                gauge.threshold_deg, gauge.clear_deg = threshold, clear
+                key, picture = gauge.picture_key(), gauge.draw()
+                assert pictures.setdefault(key, picture.markup) == picture.markup, key
+        assert len(pictures) > 2 * 45  # the marker moves: one key per column and band
+
+
 def test_a_snapshot_arriving_while_the_app_closes_is_not_painted(virtual_time):
     """Closing, Textual removes the live screen's widgets (pruning) while the link's
     last messages still arrive: painting one raised NoMatches out of the app."""

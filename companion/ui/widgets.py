@@ -83,15 +83,20 @@ class _Drawing(Static):
     goes through the whole of Textual's rendering."""
 
     flexion_deg: reactive[float | None] = reactive(None, repaint=False)
-    _shown: Text | None = None
+    _shown: object = None
 
     def watch_flexion_deg(self) -> None:
-        if self._shown is None or self.draw() != self._shown:
+        if self._shown is None or self.picture_key() != self._shown:
             self.refresh()
 
     def render(self) -> Text:
-        self._shown = self.draw()
-        return self._shown
+        picture = self.draw()
+        self._shown = self.picture_key()
+        return picture
+
+    def picture_key(self) -> object:
+        """What decides the picture: by default the picture itself."""
+        return self.draw()
 
     def draw(self) -> Text:
         raise NotImplementedError
@@ -144,12 +149,25 @@ class TiltGauge(_Drawing):
 
     LOW, HIGH = -20.0, 40.0
 
+    def _width(self) -> int:
+        return max(20, (self.size.width or 40) - 2)
+
+    def _column(self, deg: float, width: int) -> int:
+        return max(0, min(width - 1, int((deg - self.LOW) * (width / (self.HIGH - self.LOW)))))
+
+    def picture_key(self) -> object:
+        """The marker's column and what the bar is drawn from: computing it costs a
+        fraction of drawing the bar to compare."""
+        width = self._width()
+        marker = None if self.flexion_deg is None else self._column(self.flexion_deg, width)
+        return (width, marker, self.threshold_deg, self.clear_deg)
+
     def draw(self) -> Text:
-        width = max(20, (self.size.width or 40) - 2)
+        width = self._width()
         scale = width / (self.HIGH - self.LOW)
 
         def col(deg: float) -> int:
-            return max(0, min(width - 1, int((deg - self.LOW) * scale)))
+            return self._column(deg, width)
 
         bar = Text()
         for i in range(width):
