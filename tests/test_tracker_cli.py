@@ -22,7 +22,7 @@ from companion.notify import DesktopNotifications
 from companion.settings import RememberedSensor, Settings, save
 from companion.sim import ReferenceSensor
 from companion.sim.world import simulated_radio
-from companion.tracker import TrackerLock, lock_path, socket_path
+from companion.tracker import TrackerLock, client, lock_path, socket_path
 from companion.tracker.statusline import render
 from companion.tracker.tracker import Tracker
 
@@ -276,14 +276,20 @@ def _posture(*args: str, env) -> subprocess.CompletedProcess:
 
 
 def _wait_status(env, deadline_s: float = 10.0) -> dict:
+    """Until the tracker answers (asked from here: an interpreter a poll would cost
+    more than the tracker's own start), then its status as ``posture status --json``
+    prints it from a second shell."""
     deadline = time.monotonic() + deadline_s
     while True:
-        result = _posture("status", "--json", env=env)
-        if result.returncode == 0:
-            return json.loads(result.stdout)
-        assert result.returncode == 3, result.stderr
-        assert time.monotonic() < deadline, "no status within 10 s"
-        time.sleep(0.2)
+        try:
+            client.request("status", timeout_s=1.0)
+            break
+        except client.NoTracker:
+            assert time.monotonic() < deadline, "no status within 10 s"
+            time.sleep(0.1)
+    result = _posture("status", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
 
 
 def _wait_for_a_committed_bin(path, deadline_s: float = 20.0) -> None:
