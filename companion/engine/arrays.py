@@ -80,6 +80,11 @@ def process_arrays(
     if engine._pending:
         engine._pending_arrays = _join(engine._pending_arrays, _arrays(engine._pending))
         engine._pending = []
+    if _short_of_a_tick(engine, t):
+        # Nothing to feed or decide yet (samples a few at a time): keep them, as the
+        # run below would, without its work.
+        engine._pending_arrays = _join(engine._pending_arrays, (t, accel, gyro))
+        return events
     if engine._pending_arrays is not None:
         t, accel, gyro = _join(engine._pending_arrays, (t, accel, gyro))
         engine._pending_arrays = None
@@ -93,6 +98,20 @@ def process_arrays(
             engine._gap(float(t[stop - 1]) if stop else engine._last_sample_t, float(t[stop]), events)
             engine._last_sample_t = float(t[stop])
     return events
+
+
+def _short_of_a_tick(engine: PostureEngine, t: np.ndarray) -> bool:
+    """Whether the samples kept so far and ``t`` together still complete no tick and
+    hold no silence longer than ``gap_s`` (those kept were checked as they came)."""
+    pending = engine._pending_arrays
+    kept = 0 if pending is None else len(pending[0])
+    if kept + len(t) >= engine._samples_per_tick - engine._sums[4]:
+        return False
+    previous = engine._last_sample_t if pending is None else float(pending[0][-1])
+    gap_s = engine.settings.gap_s
+    if float(t[0]) - previous > gap_s:
+        return False
+    return len(t) == 1 or not bool((np.diff(t) > gap_s).any())
 
 
 def _join(
