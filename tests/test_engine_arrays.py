@@ -270,6 +270,74 @@ def test_analyze_of_a_file_matches_the_readings_replay(tmp_path):
     assert any(isinstance(e, DataGap) for e in result.events)
 
 
+def _fast_and_full(t, accel, gyro, plan, monkeypatch):
+    """The same calls (``plan``: (start, stop, through process()) ) on two engines,
+    the second never keeping samples short of a tick at once: (events, engine) each."""
+    from companion.engine import arrays
+
+    rs = _readings(t, accel, gyro)
+    frame = BodyFrame.from_dict(upright_frame(MOUNTINGS["tilted"]))
+
+    def run() -> tuple[list, PostureEngine]:
+        engine = _engine(frame)
+        events: list = []
+        for a, b, as_readings in plan:
+            if as_readings:
+                events += engine.process(rs[a:b])
+            else:
+                events += engine.process_arrays(t[a:b], accel[a:b], None if gyro is None else gyro[a:b])
+        return events, engine
+
+    fast = run()
+    with monkeypatch.context() as m:
+        m.setattr(arrays, "_short_of_a_tick", lambda engine, t: False)
+        full = run()
+    return fast, full
+
+
+def _assert_same_state(fast, full) -> None:
+    (fast_events, a), (full_events, b) = fast, full
+    assert len(fast_events) == len(full_events) and all(_close(x, y) for x, y in zip(fast_events, full_events))
+    for name in ("_first_t", "_last_sample_t", "_last_tick_t", "has_gyro", "_sums"):
+        assert _close(getattr(a, name), getattr(b, name)), name
+    kept = [
+        None if p is None else [None if x is None else x.tolist() for x in p]
+        for p in (a._pending_arrays, b._pending_arrays)
+    ]
+    assert kept[0] == kept[1] and a._pending == b._pending
+
+
+@pytest.mark.parametrize(("seed", "rates"), [(0, True), (1, True), (2, True), (3, False), (4, False)])
+def test_samples_kept_short_of_a_tick_leave_the_engine_as_the_full_run_would(seed, rates, monkeypatch):
+    """A few samples at a time, with silences, some through process() and some as
+    arrays, with or without rates: keeping samples short of a tick at once gives
+    the same events and state as the full run over them."""
+    rng = np.random.default_rng(seed)
+    t, accel, gyro = signals(Schedule().hold(10).hold(20, flexion=25).hold(10), MOUNTINGS["tilted"], seed=seed)
+    t = t.copy()
+    for i in rng.choice(len(t), 6, replace=False):
+        t[i:] += rng.choice([1.0, 8.0])  # silences shorter and longer than gap_s
+    cuts = np.cumsum(rng.integers(1, 4, 400))
+    cuts = [0, *cuts[cuts < len(t)].tolist(), len(t)]
+    plan = [(a, b, rng.random() < 0.3) for a, b in itertools.pairwise(cuts)]
+    fast, full = _fast_and_full(t, accel, gyro if rates else None, plan, monkeypatch)
+    assert any(isinstance(e, DataGap) for e in full[0])
+    _assert_same_state(fast, full)
+
+
+def test_a_silence_among_readings_left_by_process_is_found_by_the_next_arrays(monkeypatch):
+    """process() checks for silences a tick at a time: readings it keeps short of a
+    tick may hold one, so a few samples as arrays after them take the full run,
+    which reports the gap at once."""
+    t, accel, gyro = signals(Schedule().hold(10), MOUNTINGS["tilted"], seed=3)
+    t = t.copy()
+    t[13:] += 8.0  # between the two readings process() keeps after its first two ticks
+    plan = [(0, 12, True), (12, 14, True), (14, 15, False)]
+    fast, full = _fast_and_full(t, accel, gyro, plan, monkeypatch)
+    assert [type(e) for e in fast[0]] == [DataGap]
+    _assert_same_state(fast, full)
+
+
 def test_bad_shapes_are_refused():
     engine = _engine(None)
     with pytest.raises(ValueError, match="acceleration"):

@@ -228,6 +228,8 @@ class _OneFrameAtATime:
 class _Loud:
     """A pure motion source far beyond every range: saturation at both ends."""
 
+    revision = 0
+
     def sample(self, times_s):
         return self.sample_frames(np.asarray(times_s)[None])[0][0], self.sample_frames(np.asarray(times_s)[None])[1][0]
 
@@ -308,6 +310,7 @@ def test_frames_built_ahead_equal_frames_built_when_due(config: SensorConfig) ->
 def test_frames_saturate_and_round_as_one_frame_does() -> None:
     config = SensorConfig(100, 2, 125)
     requests = [(i * 7, 7, 1.25) for i in range(100)]
+    assert isinstance(_Loud(), FrameMotionSource)
     ahead = _bodies(_Loud(), config, requests)
     assert ahead == _bodies(_OneFrameAtATime(_Loud()), config, requests)
     counts = np.frombuffer(b"".join(ahead), "<i2").reshape(-1, 6)

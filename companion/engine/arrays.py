@@ -77,10 +77,12 @@ def process_arrays(
         engine._last_sample_t = float(t[0])
         if not engine.has_gyro:
             engine._gyro_check = None  # nothing to check
+    # Readings left by process() were not yet checked for gaps: only the full run does.
+    unchecked = bool(engine._pending)
     if engine._pending:
         engine._pending_arrays = _join(engine._pending_arrays, _arrays(engine._pending))
         engine._pending = []
-    if _short_of_a_tick(engine, t):
+    if not unchecked and _short_of_a_tick(engine, t):
         # Nothing to feed or decide yet (samples a few at a time): keep them, as the
         # run below would, without its work.
         engine._pending_arrays = _join(engine._pending_arrays, (t, accel, gyro))
@@ -102,7 +104,8 @@ def process_arrays(
 
 def _short_of_a_tick(engine: PostureEngine, t: np.ndarray) -> bool:
     """Whether the samples kept so far and ``t`` together still complete no tick and
-    hold no silence longer than ``gap_s`` (those kept were checked as they came)."""
+    hold no silence longer than ``gap_s`` (those kept by process_arrays were checked
+    as they came; the caller does not ask with readings of process() among them)."""
     pending = engine._pending_arrays
     kept = 0 if pending is None else len(pending[0])
     if kept + len(t) >= engine._samples_per_tick - engine._sums[4]:

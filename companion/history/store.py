@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import cast
 
 from .. import errors
 from ..paths import create_private_file, data_dir, private_dir
@@ -391,11 +392,12 @@ class HistoryStore:
         db = self.db
         try:
             db.execute("BEGIN IMMEDIATE")
-            # Runs of bins (most of any batch) go in three executemany calls: the same
-            # statements in the same order, without a round trip each.
+            # Runs of bins (most of any batch) go in three executemany calls (the bins,
+            # then their day rollups, then their hour rollups), without a round trip a
+            # statement: each table gets the same rows, added in record order.
             for is_bin, run in itertools.groupby(records, key=lambda r: isinstance(r, Bin)):
                 if is_bin:
-                    self._insert_bins([r for r in run if isinstance(r, Bin)])
+                    self._insert_bins(cast(list[Bin], list(run)))
                 else:
                     for record in run:
                         self._insert(record)

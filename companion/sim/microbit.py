@@ -43,6 +43,7 @@ class MicrobitSensor(SimulatedPeripheral):
         self._rng = random.Random(seed)
         self.data_char = readable(ACCEL_DATA, lambda _c: self._read_sample(), notify=True)
         self._latest: bytes | None = None
+        self._samples: SamplesAhead[bytes] | None = None  # the running stream's
         self.stream_while_subscribed(self.data_char, self._streaming)
         self.period_char = writable(ACCEL_PERIOD, self._on_period, read=lambda _c: struct.pack("<H", self.period_ms))
 
@@ -59,9 +60,13 @@ class MicrobitSensor(SimulatedPeripheral):
             self.period_ms = min(SUPPORTED_PERIODS_MS, key=lambda p: abs(p - wanted))
 
     def _read_sample(self) -> bytes:
-        """A read gives the latest reading: the one last sent while streaming."""
+        """A read gives the latest reading: the one last sent while streaming, else
+        one taken now (after giving back what the stream drew ahead, so that the
+        source's draws stay in the order they are used)."""
         if self._notifier_task is not None and self._latest is not None:
             return self._latest
+        if self._samples is not None:
+            self._samples.close()
         accel, gyro = self.motion.sample(np.array([asyncio.get_running_loop().time() - self.boot_s]))
         return self._pack(accel[None], gyro[None])[0]
 
@@ -75,6 +80,7 @@ class MicrobitSensor(SimulatedPeripheral):
         loop = asyncio.get_running_loop()
         samples: SamplesAhead[bytes] | None = None
         index, period_ms = 0, 0
+        self._latest = None  # nothing sent on this subscription yet
         try:
             while True:
                 if samples is None or self.period_ms != period_ms:
@@ -84,6 +90,7 @@ class MicrobitSensor(SimulatedPeripheral):
                         samples.close()
                     index, period_ms = 0, self.period_ms
                     samples = SamplesAhead(self.motion, start_s, period_ms / 1000.0, self._pack, max_frames=256)
+                    self._samples = samples
                 index += 1
                 # Bursty: sometimes late, then catching up with several quick ones.
                 late_s = self._rng.choice((0.0, 0.0, 0.0, 0.015, 0.03))
@@ -93,3 +100,5 @@ class MicrobitSensor(SimulatedPeripheral):
         finally:
             if samples is not None:
                 samples.close()
+            if self._samples is samples:
+                self._samples = None

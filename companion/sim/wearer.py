@@ -176,7 +176,9 @@ def trunk_orientation(flexion_deg, lateral_deg, twist_deg) -> np.ndarray:
     matrix products costs more than the arithmetic, and the sensors ask for
     many samples at once.
     """
-    twist, flexion, lean = (np.radians(np.asarray(a, float)) for a in (twist_deg, flexion_deg, lateral_deg))
+    twist, flexion, lean = np.radians(
+        np.broadcast_arrays(*(np.asarray(a, float) for a in (twist_deg, flexion_deg, lateral_deg)))
+    )
     cz, sz = np.cos(twist), np.sin(twist)
     cy, sy = np.cos(flexion), np.sin(flexion)
     cx, sx = np.cos(lean), np.sin(lean)

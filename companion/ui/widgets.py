@@ -91,7 +91,9 @@ class _Drawing(Static):
 
     def render(self) -> Text:
         picture = self.draw()
-        self._shown = self.picture_key()
+        # The key of the picture just drawn: the picture itself unless a subclass
+        # has a cheaper one.
+        self._shown = picture if type(self).picture_key is _Drawing.picture_key else self.picture_key()
         return picture
 
     def picture_key(self) -> object:
