@@ -36,6 +36,7 @@ class LiveScreen(Screen):
         super().__init__()
         self._chart: deque[tuple[float, float]] = deque(maxlen=CHART_POINTS)
         self._last_chart_s: float | None = None
+        self._today_counts: tuple[int, int, int] | None = None  # as last painted
         self.snapshot: PostureSnapshot | None = None
         self.linked = False
         # From a calibration until the wearer is back upright out of its forward
@@ -146,7 +147,13 @@ class LiveScreen(Screen):
         self._show_state()
         if chart:
             self.query_one(FlexionChart).show(list(self._chart), at, self._threshold_deg)
-        self.show_today(tally, snapshot.t_s)
+        # The day's panel moves once a second, with the chart (its timers and shares
+        # would each repaint the screen at their own moment within the second), and
+        # at once when a count changes.
+        counts = (tally.episodes, tally.alerts, tally.lean_alerts)
+        if chart or counts != self._today_counts:
+            self._today_counts = counts
+            self.show_today(tally, snapshot.t_s)
 
     def _plots(self, snapshot: PostureSnapshot, at_s: float) -> bool:
         """Whether this snapshot is posture to plot."""
