@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from test_ui import calibrate_demo_sensor, demo_app, state_line, wait_for
+from test_ui import calibrate_demo_sensor, demo_app, slouching_demo, state_line, wait_for
 from textual.app import App, ComposeResult
 from textual.widget import Widget
 from textual.widgets import ProgressBar, Static
@@ -111,11 +111,7 @@ def test_the_days_counts_show_at_once_not_at_the_next_second(virtual_time, updat
     shows with the snapshot that brings it."""
 
     async def scenario():
-        calibrate_demo_sensor()
-        app = demo_app(delay_s=5)
-        async with app.run_test(size=(100, 30)) as pilot:
-            await wait_for(lambda: state_line(app) == "upright")
-            await pilot.press("s")
+        async with slouching_demo() as (app, _pilot):
             shown: list[tuple[int, str]] = []
             show = app.live.show_snapshot
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import tomllib
 
 from companion.body_frames import load_frame, save_frame
@@ -53,13 +54,20 @@ def demo_app(delay_s: float = 5, **settings_changes):
     return make_app(demo=True, settings=settings)
 
 
+@contextlib.asynccontextmanager
+async def slouching_demo(delay_s: float = 5):
+    """The calibrated demo at 100x30, its wearer told to slouch once it reads upright."""
+    calibrate_demo_sensor()
+    app = demo_app(delay_s=delay_s)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(lambda: state_line(app) == "upright")
+        await pilot.press("s")
+        yield app, pilot
+
+
 def test_slouch_counts_up_then_alerts_and_vibrates_then_clears(virtual_time):
     async def scenario():
-        calibrate_demo_sensor()
-        app = demo_app(delay_s=5)
-        async with app.run_test(size=(100, 30)) as pilot:
-            await wait_for(lambda: state_line(app) == "upright")
-            await pilot.press("s")
+        async with slouching_demo() as (app, pilot):
             await wait_for(lambda: state_line(app).startswith("slouching"))
             assert "of 00:05" in state_line(app)
             await wait_for(lambda: state_line(app).startswith("alerted"), timeout_s=20)

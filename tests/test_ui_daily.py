@@ -27,7 +27,7 @@ from companion.settings import RememberedSensor, Settings, settings_path
 from companion.ui.app import make_app
 from companion.ui.sensor_screen import SensorScreen
 from companion.ui.widgets import FlexionChart
-from tests.test_ui import DEMO_ADDRESS, calibrate_demo_sensor, demo_app, state_line, wait_for
+from tests.test_ui import DEMO_ADDRESS, calibrate_demo_sensor, demo_app, slouching_demo, state_line, wait_for
 
 
 async def test_a_simulated_sensor_is_never_remembered():
@@ -173,11 +173,7 @@ async def test_a_flexion_just_below_zero_reads_0_not_minus_0():
 
 
 async def test_a_closed_terminal_writes_the_open_episode_and_ends_the_session():
-    calibrate_demo_sensor()
-    app = demo_app(delay_s=5)
-    async with app.run_test(size=(100, 30)) as pilot:
-        await wait_for(lambda: state_line(app) == "upright")
-        await pilot.press("s")
+    async with slouching_demo() as (app, _pilot):
         await wait_for(lambda: state_line(app).startswith("alerted"), timeout_s=20)
         os.kill(os.getpid(), signal.SIGHUP)  # the terminal window closes
         await wait_for(lambda: app._exit_renderables is not None or not app.is_running, timeout_s=10)
