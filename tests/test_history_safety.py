@@ -142,6 +142,78 @@ def test_an_unexpected_writer_failure_is_reported_not_silent(db_path, monkeypatc
     writer.close()
 
 
+class _WatchedQueue:
+    """The writer's queue, noting how long each wait for a record may last."""
+
+    def __init__(self, real) -> None:
+        self.real = real
+        self.waits: list[float | None] = []
+        self.got: list[object] = []
+
+    def put(self, item) -> None:
+        self.real.put(item)
+
+    def get(self, block: bool = True, timeout: float | None = None):
+        self.waits.append(timeout)
+        item = self.real.get(block, timeout)
+        self.got.append(item)
+        return item
+
+    def wait_after(self, taken) -> float | None:
+        """The timeout of the first wait after the writer took ``taken(item)``."""
+        assert wait_for(lambda: any(taken(item) for item in self.got))
+        index = next(i for i, item in enumerate(self.got) if taken(item))
+        assert wait_for(lambda: len(self.waits) > index + 1)
+        return self.waits[index + 1]
+
+
+def watched(writer: HistoryWriter) -> _WatchedQueue:
+    queue = _WatchedQueue(writer._queue)
+    writer._queue = queue  # type: ignore[assignment]
+    return queue
+
+
+def test_an_idle_writer_sleeps_until_a_record_arrives(db_path):
+    """With everything written it waits for the next record without a timeout; it
+    used to wake every 10 ms from a second after its last commit (about 1 % of a
+    core for the tracker, all day)."""
+    writer = HistoryWriter(db_path)
+    queue = watched(writer)
+    writer.start()
+    writer.put(a_bin(0))
+    assert writer.flush(2.0) and writer.written == 1
+    assert queue.wait_after(lambda item: isinstance(item, writer_module._Flush)) is None
+    writer.put(a_bin(1))  # and it still writes what comes next within the second
+    assert wait_for(lambda: writer.written == 2)
+    writer.close()
+
+
+def test_a_failing_write_is_tried_again_after_the_retry_interval_not_polled(db_path, monkeypatch):
+    def disk_error(self, records):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(HistoryStore, "write", disk_error)
+    messages: list[str] = []
+    waits_before: list[int] = []
+
+    def on_error(message: str) -> None:  # on the writer's thread, right after the failed write
+        messages.append(message)
+        waits_before.append(len(queue.waits))
+
+    writer = HistoryWriter(db_path, on_error=on_error)
+    queue = watched(writer)
+    writer.start()
+    writer.put(a_bin(0))
+    assert wait_for(lambda: messages)
+    assert "could not be saved" in messages[0]
+    # The next wait lasts until the retry; it used to poll every 10 ms in between.
+    assert wait_for(lambda: len(queue.waits) > waits_before[0])
+    wait = queue.waits[waits_before[0]]
+    assert wait is not None and wait > writer_module.RETRY_S - 1.0
+    assert writer.kept == 1
+    writer.close()
+
+
 # -- 2: corruption --------------------------------------------------------------------
 
 

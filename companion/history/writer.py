@@ -110,7 +110,7 @@ class HistoryWriter:
                     store, seen = self._open(seen)
                     retry_at = now + RETRY_S
                     self._opened.set()
-                wait = max(0.01, self.commit_every_s - (time.monotonic() - last_commit))
+                wait = self._wait_s(store, last_commit, retry_at)
                 try:
                     item = self._queue.get(timeout=wait)
                 except queue.Empty:
@@ -145,6 +145,21 @@ class HistoryWriter:
         finally:
             if store is not None:
                 store.close()
+
+    def _wait_s(self, store: HistoryStore | None, last_commit: float, retry_at: float) -> float | None:
+        """How long to wait for the next record: until the store is to be opened
+        again, until the records held are due to be written (and a failed write may
+        be tried again), or, with nothing to write, until something arrives. An idle
+        writer sleeps: the tracker runs all day."""
+        now = time.monotonic()
+        if store is None:
+            return max(0.01, retry_at - now)
+        if not self._pending:
+            return None
+        due = last_commit + self.commit_every_s
+        if self.error:
+            due = max(due, retry_at)
+        return max(0.01, due - now)
 
     def _open(self, seen: tuple[int, int, float] | None) -> tuple[HistoryStore | None, tuple[int, int, float] | None]:
         signature = _signature(self.path)
