@@ -156,15 +156,15 @@ class _WatchedQueue:
     def get(self, block: bool = True, timeout: float | None = None):
         self.waits.append(timeout)
         item = self.real.get(block, timeout)
-        self.got.append(item)
+        self.got.append((item, len(self.waits)))  # a wait that timed out takes nothing
         return item
 
     def wait_after(self, taken) -> float | None:
         """The timeout of the first wait after the writer took ``taken(item)``."""
-        assert wait_for(lambda: any(taken(item) for item in self.got))
-        index = next(i for i, item in enumerate(self.got) if taken(item))
-        assert wait_for(lambda: len(self.waits) > index + 1)
-        return self.waits[index + 1]
+        assert wait_for(lambda: any(taken(item) for item, _ in self.got))
+        following = next(n for item, n in self.got if taken(item))  # the index of the next wait
+        assert wait_for(lambda: len(self.waits) > following)
+        return self.waits[following]
 
 
 def watched(writer: HistoryWriter) -> _WatchedQueue:
@@ -197,14 +197,14 @@ def test_a_failing_write_is_tried_again_after_the_retry_interval_not_polled(db_p
     waits_before: list[int] = []
 
     def on_error(message: str) -> None:  # on the writer's thread, right after the failed write
-        messages.append(message)
         waits_before.append(len(queue.waits))
+        messages.append(message)
 
     writer = HistoryWriter(db_path, on_error=on_error)
     queue = watched(writer)
     writer.start()
     writer.put(a_bin(0))
-    assert wait_for(lambda: messages)
+    assert wait_for(lambda: messages and waits_before)
     assert "could not be saved" in messages[0]
     # The next wait lasts until the retry; it used to poll every 10 ms in between.
     assert wait_for(lambda: len(queue.waits) > waits_before[0])
