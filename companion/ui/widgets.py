@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from itertools import groupby
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -171,17 +172,16 @@ class TiltGauge(_Drawing):
         def col(deg: float) -> int:
             return self._column(deg, width)
 
-        bar = Text()
-        for i in range(width):
+        def band(i: int) -> str:
             deg = self.LOW + i / scale
-            style = (
-                "on dark_green"
-                if deg < self.clear_deg
-                else "on dark_orange3"
-                if deg < self.threshold_deg
-                else "on dark_red"
-            )
-            bar.append(" ", style=style)
+            if deg < self.clear_deg:
+                return "on dark_green"
+            return "on dark_orange3" if deg < self.threshold_deg else "on dark_red"
+
+        # One span a band, not one a cell: rendering costs by the span.
+        bar = Text()
+        for style, cells in groupby(range(width), key=band):
+            bar.append(" " * len(list(cells)), style=style)
         marker = Text(" " * width)
         if self.flexion_deg is not None:
             marker = Text(" " * col(self.flexion_deg) + "▲", style="bold")
@@ -253,16 +253,21 @@ class FlexionChart(Static):
         levels = bars * 8
         rows = []
         columns = self.columns(width)
+        filled = [
+            None if value is None else max(1, round(max(0.0, min(value, self.TOP_DEG)) / self.TOP_DEG * levels))
+            for value in columns
+        ]
+        colours = ["" if value is None else "red" if value > self.threshold_deg else "green" for value in columns]
         for row in range(bars):
-            line = Text()
             floor = (bars - 1 - row) * 8
-            for value in columns:
-                if value is None:
-                    line.append(" ")
-                    continue
-                filled = max(1, round(max(0.0, min(value, self.TOP_DEG)) / self.TOP_DEG * levels))
-                part = max(0, min(8, filled - floor))
-                line.append(self.BLOCKS[part], style="red" if value > self.threshold_deg else "green")
+            cells = [" " if f is None else self.BLOCKS[max(0, min(8, f - floor))] for f in filled]
+            # One span a run of one colour, not one a column: rendering costs by the span.
+            line = Text()
+            start = 0
+            for colour, run in groupby(colours):
+                end = start + len(list(run))
+                line.append("".join(cells[start:end]), style=colour or None)
+                start = end
             rows.append(line)
         rows.append(self.axis(width))
         return Text("\n").join(rows)
