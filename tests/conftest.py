@@ -26,14 +26,30 @@ os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 # short-lived widgets and strips. With the collector's default thresholds (700, 10,
 # 10) about a quarter of the suite's CPU went to it, most of that in full
 # collections walking all of it again (31 s of about 130 s on two cores); with a
-# larger young generation they are rare (8 s). No test relies on when garbage is
-# collected: whatever must be closed is closed.
+# larger young generation they are rare. During collection, that is all there is.
 gc.set_threshold(50_000, 20, 10)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     """What collection loaded (the libraries, the test modules) stays to the end:
-    frozen, later full collections walk only what the tests made."""
+    frozen, no later collection walks it. From here on garbage is collected once
+    after each test instead of by allocation counts (below)."""
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Garbage is collected after each test, and what survives it (module fixtures,
+    caches) is frozen with the rest. A young-generation collection walks every
+    young object still alive, and a test's objects were walked many times over
+    while they lived; once at the end, most of them have died by reference count
+    and are never walked at all. Over a whole run: 10-11 s of collector CPU before,
+    6-7 s after. No test relies on when garbage is collected (whatever must be
+    closed is closed), and none makes enough cyclic garbage to need collecting
+    while it runs: a worker's peak memory went down, not up."""
+    yield
     gc.collect()
     gc.freeze()
 
