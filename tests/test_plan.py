@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from datetime import date, timedelta
@@ -16,6 +17,8 @@ from companion.coach.day import DaySummary
 from companion.coach.habit import habit_status
 from companion.coach.plan import DayKind, PlanError, replay
 from companion.history import HistoryStore, default_path
+from companion.history.days import HABIT_TABLES, habit_from_store
+from companion.history.synthetic import synthetic_days
 from companion.plan_file import builtin_plan, builtin_plan_text, load_plan, parse_plan, user_plan_path
 
 TODAY = date(2026, 11, 20)
@@ -188,6 +191,67 @@ def test_posture_plan_with_an_unreadable_history_is_one_line_and_an_exit_status(
     assert (
         err.startswith("posture: ") and "not a readable posture history" in err and len(err.strip().splitlines()) == 1
     )
+
+
+def _history_with_a_damaged_table(table: str) -> bytes:
+    """A few days of history with the root page of ``table`` overwritten; the file's bytes."""
+    store = HistoryStore(default_path())
+    store.write(list(synthetic_days(date.today(), 4)))
+    store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    [(root,)] = store.db.execute("SELECT rootpage FROM sqlite_schema WHERE name = ?", (table,)).fetchall()
+    page = store.db.execute("PRAGMA page_size").fetchone()[0]
+    store.close()
+    data = bytearray(default_path().read_bytes())
+    start = (root - 1) * page
+    data[start : start + page] = bytes(range(256)) * (page // 256)
+    default_path().write_bytes(bytes(data))
+    return bytes(data)
+
+
+def test_the_plan_reads_only_the_tables_it_checks():
+    """HABIT_TABLES is what a read-only plan store checks: it must name every table read."""
+    store = HistoryStore(default_path())
+    store.write(list(synthetic_days(date.today(), 3)))
+    read: set[str] = set()
+
+    def note(action: int, table: str | None, *_: object) -> int:
+        if action == sqlite3.SQLITE_READ and table:
+            read.add(table)
+        return sqlite3.SQLITE_OK
+
+    store.db.set_authorizer(note)
+    status = habit_from_store(store, builtin_plan(), date.today(), "training")
+    store.close()
+    assert status.worn_today_s > 0  # the days were read
+    assert read and read - {"sqlite_schema", "sqlite_master"} <= HABIT_TABLES, read
+
+
+@pytest.mark.parametrize("table", sorted(HABIT_TABLES))
+def test_damage_in_a_table_the_plan_reads_is_named_and_nothing_is_written(table, capsys):
+    damaged = _history_with_a_damaged_table(table)
+    assert main(["plan"]) == 1
+    err = capsys.readouterr().err
+    assert "damaged" in err and str(default_path()) in err and len(err.strip().splitlines()) == 1
+    assert default_path().read_bytes() == damaged
+
+
+def test_the_plan_answers_over_damaged_bins_and_check_history_names_them(capsys):
+    """The plan reads the day rollups, never a year's bins: it does not check them at
+    each run (half a second on a year's file) and answers from sound tables."""
+    damaged = _history_with_a_damaged_table("bins")
+    assert main(["plan", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["worn_s"] > 0
+    assert main(["check-history"]) == 1
+    assert "damaged" in capsys.readouterr().err
+    assert default_path().read_bytes() == damaged
+
+
+def test_a_store_checks_only_tables_of_the_history():
+    HistoryStore(default_path()).close()
+    with pytest.raises(ValueError, match="not tables of the history: sqlite_schema"):
+        HistoryStore(default_path(), readonly=True, check={"daily", "sqlite_schema"})
+    with pytest.raises(ValueError, match="in full"):
+        HistoryStore(default_path(), check=HABIT_TABLES)
 
 
 def test_status_shows_what_comes_next_at_the_last_step():

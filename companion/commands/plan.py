@@ -33,12 +33,14 @@ def habit_from_history(plan: Plan, today: date, mode: str) -> HabitStatus:
     Raises HistoryError for a history that cannot be read."""
     from ..coach.habit import habit_status
     from ..history import HistoryStore, default_path
-    from ..history.days import habit_from_store
+    from ..history.days import HABIT_TABLES, habit_from_store
 
     path = default_path()
     if not path.exists():
         return habit_status(plan, [], today, mode)
-    store = HistoryStore(path, readonly=True)
+    # Damage in what is read is named before anything is read; a year's bins,
+    # which the plan never reads, are left to the writer's check and check-history.
+    store = HistoryStore(path, readonly=True, check=HABIT_TABLES)
     try:
         return habit_from_store(store, plan, today, mode)
     finally:

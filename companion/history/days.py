@@ -16,6 +16,11 @@ from .store import HistoryStore
 
 _MARGIN_S = 2 * 86400.0  # time-zone changes move a day's edges by up to ~26 h
 
+#: What ``habit_from_store`` reads: the day and hour rollups, episodes, stretches
+#: (never the bins, most of a year's file). A read-only store opened for it needs
+#: only these checked.
+HABIT_TABLES = frozenset({"daily", "hourly", "episodes", "stretches"})
+
 
 def _day_start_s(day: date) -> float:
     return datetime.combine(day, time.min).timestamp()

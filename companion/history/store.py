@@ -10,7 +10,7 @@ import errno
 import itertools
 import os
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import cast
@@ -190,10 +190,26 @@ def _why(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def inspect(path: Path, *, check: bool = True) -> int:
+#: SQLite checks one table (and its indexes) from this version on.
+_TABLE_CHECKS = sqlite3.sqlite_version_info >= (3, 33, 0)
+
+
+def _quick_checks(tables: Collection[str] | None, present: Collection[str]) -> list[str]:
+    """The ``quick_check`` statements for the whole file (None) or for those of
+    ``tables`` the file has (an older schema may lack some)."""
+    if tables is not None and not set(tables) <= OUR_TABLES:
+        raise ValueError(f"not tables of the history: {', '.join(sorted(set(tables) - OUR_TABLES))}")
+    if tables is None or not _TABLE_CHECKS:
+        return ["PRAGMA quick_check(5)"]
+    return [f"PRAGMA quick_check({table})" for table in sorted(set(tables) & set(present))]
+
+
+def inspect(path: Path, *, check: bool | Collection[str] = True) -> int:
     """Check that ``path`` holds a posture history SQLite can read in full; return its
     schema version (0 for an empty file, to be created).
 
+    ``check``: SQLite's ``quick_check`` of the whole file (True), of only the tables
+    named (their pages and indexes: what a read-only command reads), or none.
     Reads only (a read-only connection never checkpoints a WAL into the file) and
     raises HistoryForeign, HistoryCorrupt or HistoryReadOnly with the path named.
     """
@@ -250,14 +266,14 @@ def inspect(path: Path, *, check: bool = True) -> int:
                 f"{SCHEMA_VERSION}); update posture to read it.",
                 path,
             )
-        if not check:
-            return version
-        try:
-            problems = [row[0] for row in db.execute("PRAGMA quick_check(5)")]
-        except sqlite3.DatabaseError as exc:
-            raise _corrupt(path, str(exc)) from exc
-        if problems != ["ok"]:
-            raise _corrupt(path, problems[0])
+        statements = [] if check is False else _quick_checks(None if check is True else check, tables)
+        for statement in statements:
+            try:
+                problems = [row[0] for row in db.execute(statement)]
+            except sqlite3.DatabaseError as exc:
+                raise _corrupt(path, str(exc)) from exc
+            if problems != ["ok"]:
+                raise _corrupt(path, problems[0])
         return version
     finally:
         db.close()
@@ -280,12 +296,14 @@ class HistoryStore:
     reported with its own error class and left exactly as it was.
     """
 
-    def __init__(self, path: Path, *, readonly: bool = False, check: bool = True) -> None:
-        """``check=False`` skips ``quick_check`` (allowed only read-only): for a viewer
+    def __init__(self, path: Path, *, readonly: bool = False, check: bool | Collection[str] = True) -> None:
+        """Read-only stores may check less than the whole file (``inspect``): only the
+        tables a command reads (a year's bins take half a second to check, and what
+        is shown from the day rollups does not read them), or nothing, for a viewer
         reopening a file the writer has already checked, where a damaged page still
         surfaces as ``sqlite3.DatabaseError`` on reading."""
-        if not check and not readonly:
-            raise ValueError("a store opened for writing is always checked")
+        if check is not True and not readonly:
+            raise ValueError("a store opened for writing is always checked in full")
         self.path = path
         self.session_id: int | None = None
         existed = path.exists()

@@ -18,13 +18,18 @@ if TYPE_CHECKING:
 
 def today_from_history(path: Path, day: date) -> DayTally:
     """The stored episodes, alerts and worn time of the local ``day``; an empty tally
-    when there is no history or it cannot be read (the writer reports that)."""
+    when there is no history or it cannot be read (the writer reports that).
+
+    Its callers, the app and the tracker, open the same file for writing as they
+    start, which checks it in full; checking it again here cost as long again (half
+    a second for a year of history, on the app's start). A damaged page read here
+    still raises, and leaves the tally empty."""
     if not path.exists():
         return DayTally()
     start = datetime.combine(day, time.min).timestamp()
     end = start + 86400.0
     try:
-        store = HistoryStore(path, readonly=True)
+        store = HistoryStore(path, readonly=True, check=False)
     except HistoryError:
         return DayTally()
     try:
