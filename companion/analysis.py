@@ -90,11 +90,42 @@ class Analysis:
 Source = Sequence[ImuReading] | Path | str
 
 
+#: The parsed samples of a recording ``analyze`` keeps between its passes (about
+#: three hours at 50 Hz); a longer recording is parsed again for each pass, in
+#: blocks, so memory stays bounded whatever its length.
+KEEP_BYTES = 32 * 1024 * 1024
+
+
+class _Reread:
+    """A recording read from the start, chunk by chunk, as often as asked: the chunks
+    of the first read that reaches the end are kept when they fit in ``KEEP_BYTES``,
+    and later reads take them instead of parsing the file again."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._kept: list[Chunk] | None = None
+
+    def __call__(self) -> Iterator[Chunk]:
+        if self._kept is not None:
+            yield from self._kept
+            return
+        kept: list[Chunk] | None = []
+        size = 0
+        for chunk in read_chunks(self.path):
+            if kept is not None:
+                size += chunk.t.nbytes + chunk.accel_g.nbytes + (0 if chunk.gyro_dps is None else chunk.gyro_dps.nbytes)
+                if size <= KEEP_BYTES:
+                    kept.append(chunk)
+                else:
+                    kept = None
+            yield chunk
+        self._kept = kept  # only a read that went to the end gets here
+
+
 def _chunks(source: Source) -> Callable[[], Iterator[Chunk]]:
     """A way to read the source again from the start, chunk by chunk."""
     if isinstance(source, (str, Path)):
-        path = Path(source)
-        return lambda: read_chunks(path)
+        return _Reread(Path(source))
     readings = list(source)
     if not readings:
         raise CalibrationError("the recording needs at least two samples")

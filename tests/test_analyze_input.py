@@ -9,7 +9,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from companion import recording
+from companion import analysis, recording
 from companion.cli import main
 from companion.recording import CHUNK_BYTES, RecordingError, read_chunks, read_metadata
 
@@ -120,3 +120,27 @@ def test_reading_is_chunked_in_bounded_memory(tmp_path, monkeypatch):
     tracemalloc.stop()
     assert count == 60_000
     assert peak < 1.5 * 1024 * 1024 < whole_array / 2
+
+
+def test_a_recording_is_parsed_once_when_it_fits_and_again_for_each_pass_when_not(tmp_path, monkeypatch):
+    """analyze passes over a recording two or three times (seconds, the upright
+    window, the replay): kept when it fits in KEEP_BYTES, parsed again otherwise."""
+    path = tmp_path / "still.csv"
+    path.write_text(HEADER + _rows(6000))
+    reads: list[object] = []
+    parse = analysis.read_chunks
+
+    def counted(source):
+        reads.append(source)
+        return parse(source)
+
+    monkeypatch.setattr(analysis, "read_chunks", counted)
+    kept = analysis.analyze(path)
+    assert len(reads) == 1
+    monkeypatch.setattr(analysis, "KEEP_BYTES", 64 * 1024)  # 6000 rows are 336 kB parsed
+    monkeypatch.setattr(recording, "CHUNK_BYTES", 16 * 1024)
+    reads.clear()
+    streamed = analysis.analyze(path)
+    assert len(reads) >= 2
+    assert (streamed.frames, streamed.events, streamed.samples) == (kept.frames, kept.events, kept.samples)
+    assert len(kept.frames) >= 100
