@@ -84,12 +84,14 @@ def load_frame(address: str, history_path: Path | None = None) -> BodyFrame | No
     if not path.exists():
         return None
     try:
-        # Opened for writing when it can be, so a history from before calibrations
-        # named their sensor is upgraded rather than read as having none.
-        store = HistoryStore(path)
+        # Read-only, checking only the calibrations (a year's bins take half a second
+        # to check, and this runs as a sensor connects).
+        store = HistoryStore(path, readonly=True, check={"calibrations"})
     except HistoryError:
         try:
-            store = HistoryStore(path, readonly=True)
+            # A history from before calibrations named their sensor is upgraded
+            # (opened for writing, checked in full) rather than read as having none.
+            store = HistoryStore(path)
         except HistoryError:
             return None
     try:

@@ -12,6 +12,7 @@ from textual.app import App, ComposeResult
 from textual.widget import Widget
 from textual.widgets import ProgressBar, Static
 
+from companion.engine import BodyFrame, CalibrationCompleted, CalibrationProgress
 from companion.ui.calibration_screen import CalibrationScreen
 from companion.ui.widgets import PostureFigure, TiltGauge, show_progress, show_text
 
@@ -142,6 +143,25 @@ def test_the_calibration_screen_lays_out_when_its_step_changes_not_with_every_sn
     # ...while it goes on showing the hold counting down.
     countdown = {content for widget, _, content in updates if widget == "feedback"}
     assert len({text for text in countdown if str(text).startswith("Holding...")}) >= 2, countdown
+
+
+def test_the_calibration_screen_takes_updates_while_its_widgets_are_being_removed(virtual_time):
+    """As the app shuts down it removes a screen's widgets while snapshots and events
+    still come: they are skipped, never an exception (NoMatches) on the way out, and a
+    completed calibration still closes the screen."""
+
+    async def scenario():
+        app = demo_app()
+        async with app.run_test(size=(100, 30)):
+            await wait_for(lambda: isinstance(app.screen, CalibrationScreen), timeout_s=5)
+            screen = app.screen
+            await screen.query("*").remove()
+            screen.show_status(("upright", 1.0, 4.0))
+            screen.show_event(CalibrationProgress(1.0, "lean", "Now lean forward"))
+            screen.show_event(CalibrationCompleted(2.0, BodyFrame.from_dict({"up": [0, 0, 1], "forward": [1, 0, 0]})))
+            await wait_for(lambda: not isinstance(app.screen, CalibrationScreen), timeout_s=5)
+
+    virtual_time(scenario())
 
 
 def test_progress_moves_in_whole_percent_rounded_as_its_label_reads():

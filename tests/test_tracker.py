@@ -17,6 +17,7 @@ import pytest
 
 from companion.ble.transport import BleTransport
 from companion.history import HistoryStore
+from companion.history.records import Alert, SessionStarted
 from companion.history.store import default_path
 from companion.link import scan
 from companion.notify import DesktopNotifications
@@ -297,6 +298,25 @@ def test_peer_uid_is_read_from_the_kernel():
     a, b = socket.socketpair(socket.AF_UNIX)
     with a, b:
         assert peer_uid(a) in (os.getuid(), None)
+
+
+def test_a_session_a_crashed_tracker_left_open_is_ended_at_what_it_stored():
+    t = (WALL0 - timedelta(days=1)).timestamp()
+    store = HistoryStore(default_path())
+    store.write([SessionStarted(t, "F0:00:00:00:00:01", "Posture1", "reference"), Alert(t + 70, "slouch", 22.0, True)])
+    store.close()
+
+    async def main():
+        async with running_tracker() as (tracker, _sensor):
+            assert tracker.history is not None
+            await asyncio.to_thread(tracker.history.flush, 5.0)
+
+    run_virtual(main())
+    store = HistoryStore(default_path(), readonly=True)
+    ended = store.db.execute("SELECT ended_at FROM sessions ORDER BY id").fetchall()
+    store.close()
+    assert ended[0] == (t + 70,)
+    assert len(ended) == 2 and ended[1][0] is not None  # the tracker's own, ended as it stopped
 
 
 def test_snooze_holds_nudges_and_resume_ends_it():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import os
 import signal
+import threading
 import tomllib
 from datetime import datetime
 
@@ -202,6 +203,32 @@ def test_a_session_left_open_by_a_crash_ends_at_what_was_stored():
     rows = store.db.execute("SELECT ended_at FROM sessions ORDER BY id").fetchall()
     store.close()
     assert rows == [(t + 70,), (None,)]
+
+
+async def test_the_app_ends_sessions_a_crash_left_open_without_opening_the_history_on_its_thread(monkeypatch):
+    """The history is opened for writing on the writer's thread only (with a year of
+    history its check takes half a second): the app's start never waits for that."""
+    app = demo_app()
+    t = datetime.now().timestamp() - 86400
+    store = HistoryStore(app.history_path)
+    store.write([SessionStarted(t, DEMO_ADDRESS, "Posture1", "reference"), Alert(t + 70, "slouch", 22.0, True)])
+    store.close()
+    opened_on: list[str] = []
+    real_init = HistoryStore.__init__
+
+    def watched(self, path, *, readonly=False, check=True):
+        if not readonly:
+            opened_on.append(threading.current_thread().name)
+        real_init(self, path, readonly=readonly, check=check)
+
+    monkeypatch.setattr(HistoryStore, "__init__", watched)
+    async with app.run_test(size=(100, 30)):
+        assert app.history is not None and app.history.flush(5.0)
+        store = HistoryStore(app.history_path, readonly=True)
+        ended = store.db.execute("SELECT ended_at FROM sessions ORDER BY id").fetchall()
+        store.close()
+    assert ended[0] == (t + 70,)
+    assert opened_on and set(opened_on) == {"history-writer"}
 
 
 def _rotation(pitch_deg: np.ndarray, rate_hz: float) -> list[ImuReading]:

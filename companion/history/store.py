@@ -136,6 +136,8 @@ OUR_TABLES = frozenset(
     {"sessions", "calibrations", "bins", "episodes", "alerts", "stretches", "balance_checks", "daily", "hourly"}
 )
 SQLITE_HEADER = b"SQLite format 3\x00"
+#: A session that has stored nothing for this long is no longer running anywhere.
+STALE_SESSION_S = 300.0
 
 
 class HistoryError(errors.HistoryUnavailable):
@@ -513,7 +515,7 @@ class HistoryStore:
             self.db.execute("ROLLBACK")
             raise
 
-    def close_stale_sessions(self, now: float, stale_s: float) -> int:
+    def close_stale_sessions(self, now: float, stale_s: float = STALE_SESSION_S) -> int:
         """End the sessions a crash left open: each ends at the last thing stored
         for it. A session that stored something within ``stale_s`` of ``now`` may
         still be running elsewhere and is left alone. Returns how many were closed."""

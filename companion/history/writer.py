@@ -53,10 +53,17 @@ class HistoryWriter:
         *,
         commit_every_s: float = 1.0,
         on_error: Callable[[str], None] | None = None,
+        on_open: Callable[[HistoryStore], object] | None = None,
     ) -> None:
+        """``on_open``: run on the writer's thread the first time the store opens,
+        before anything is written (ending the sessions a crash left open), never
+        again: once this writer has written, an open session may be its own. The
+        caller's thread never waits for it. An SQLite error in it is logged; writing
+        goes on."""
         self.path = path
         self.commit_every_s = commit_every_s
         self.on_error = on_error or (lambda message: None)
+        self.on_open = on_open
         self.error = ""  # the current problem, empty while the history is being saved
         self.written = 0
         self.dropped = 0
@@ -176,6 +183,12 @@ class HistoryWriter:
         except OSError as exc:
             self._report(f"The history at {self.path} cannot be opened ({exc.strerror or exc}). Tracking goes on.")
             return None, None
+        if self.on_open is not None:
+            on_open, self.on_open = self.on_open, None
+            try:
+                on_open(store)
+            except sqlite3.Error as exc:  # busy or read-only: tried again at the next start
+                _log.warning("history opened, but %s failed: %s", getattr(on_open, "__name__", "on_open"), exc)
         if self.error:
             self._report("")
         return store, None

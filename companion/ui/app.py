@@ -146,11 +146,14 @@ class PostureApp(LinkMixin, HistoryMixin, SessionActionsMixin, App):
         if not self.demo and not self._lock_home():
             return
         self._close_on_signals()
-        self._repair_history()
         self.tally = self._today_from_history()
         self._tally_day = self.clock().date()
         self.session.tally = self.tally
-        self.history = HistoryWriter(self.history_path, on_error=self._history_problem_from_thread).start()
+        # The writer opens (and checks) the file on its own thread: the screen does not
+        # wait for it (half a second with a year of history); a problem is shown from there.
+        self.history = HistoryWriter(
+            self.history_path, on_error=self._history_problem_from_thread, on_open=self._close_stale_sessions
+        ).start(wait_s=0)
         await self.push_screen(self.live)
         if not self.demo:  # a demo's made-up session is never served to the real home
             await self._serve_control()

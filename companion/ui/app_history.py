@@ -1,17 +1,16 @@
-"""The app's history: repairing it at start, today's numbers and the plan's status
+"""The app's history: ending the sessions a crash left open, today's numbers and the plan's status
 from it, the writer's problems on screen. Part of :class:`companion.ui.app.PostureApp`."""
 
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 from typing import TYPE_CHECKING
 
 from rich.markup import escape
 from textual import work
 
 from ..coach import DayTally
-from ..history import HistoryError, HistoryStore
+from ..history import HistoryStore
 from ..history.today import habit_today, today_from_history
 from ..live import LiveSession
 from ..plan_file import load_plan
@@ -21,27 +20,14 @@ if TYPE_CHECKING:  # the state the app holds, declared for this part (app_state.
 else:
     _AppState = object
 
-# An open session that stored nothing for this long is not running anywhere.
-STALE_SESSION_S = 300.0
-
 
 class HistoryMixin(_AppState):
     """What the app reads from and writes to the history (mixed into PostureApp)."""
 
-    def _repair_history(self) -> None:
-        """Sessions a crash left open end at the last thing stored for them."""
-        try:
-            store = HistoryStore(self.history_path, readonly=False) if self.history_path.exists() else None
-        except HistoryError:
-            return  # the writer reports it
-        if store is None:
-            return
-        try:
-            store.close_stale_sessions(self.clock().timestamp(), STALE_SESSION_S)
-        except sqlite3.Error:
-            pass  # busy or read-only: tried again on the next start
-        finally:
-            store.close()
+    def _close_stale_sessions(self, store: HistoryStore) -> None:
+        """Sessions a crash left open end at the last thing stored for them (run by
+        the writer as it opens the store, on its thread)."""
+        store.close_stale_sessions(self.clock().timestamp())
 
     def _today_from_history(self) -> DayTally:
         """Today's numbers as earlier runs stored them (none when there is no history)."""

@@ -7,6 +7,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Header, Label, ProgressBar, Static
 
@@ -42,28 +43,42 @@ class CalibrationScreen(ModalScreen[bool]):
     def on_mount(self) -> None:
         services_of(self.app).start_calibration()
 
+    def _widgets(self) -> tuple[Static, ProgressBar, Static] | None:
+        """The step, the hold bar and the feedback; None while they are not in the
+        screen (as the app shuts down and removes them, a snapshot may still come)."""
+        try:
+            return self.query_one("#step", Static), self.query_one(ProgressBar), self.query_one("#feedback", Static)
+        except NoMatches:
+            return None
+
     def show_status(self, status: tuple[str, float, float] | None) -> None:
-        if status is None:
+        widgets = self._widgets()
+        if status is None or widgets is None:
             return
+        step, bar, feedback = widgets
         phase, held, needed = status
         # Called with every snapshot: only what changed is drawn again.
-        show_text(self.query_one("#step", Static), STEPS.get(phase, ""))
-        show_progress(self.query_one(ProgressBar), held / needed)
+        show_text(step, STEPS.get(phase, ""))
+        show_progress(bar, held / needed)
         if phase == "upright" and held > 0:
-            show_text(self.query_one("#feedback", Static), f"Holding... {max(0.0, needed - held):.0f} s")
+            show_text(feedback, f"Holding... {max(0.0, needed - held):.0f} s")
 
     def show_event(self, event: EngineEvent) -> None:
+        if isinstance(event, CalibrationCompleted):
+            self.set_timer(1.2, self._finish)
+        widgets = self._widgets()
+        if widgets is None:
+            return
+        step, bar, feedback = widgets
         if isinstance(event, CalibrationProgress):
-            feedback = self.query_one("#feedback", Static)
             feedback.update(event.message)
             feedback.set_classes("alerted" if event.moving else "")
             if event.phase == "lean":
-                self.query_one("#step", Static).update(STEPS["lean"])
+                step.update(STEPS["lean"])
         elif isinstance(event, CalibrationCompleted):
-            self.query_one("#step", Static).update(STEPS["done"])
-            self.query_one(ProgressBar).update(progress=100)
-            self.query_one("#feedback", Static).update("")
-            self.set_timer(1.2, self._finish)
+            step.update(STEPS["done"])
+            bar.update(progress=100)
+            feedback.update("")
 
     def _finish(self) -> None:
         self.dismiss(True)
