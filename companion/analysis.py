@@ -90,34 +90,51 @@ class Analysis:
 Source = Sequence[ImuReading] | Path | str
 
 
-#: The parsed samples of a recording ``analyze`` keeps between its passes (about
-#: three hours at 50 Hz); a longer recording is parsed again for each pass, in
-#: blocks, so memory stays bounded whatever its length.
+#: The parsed samples of a recording ``analyze`` keeps between its passes (about two
+#: hours at 50 Hz: a parsed sample holds ~80 bytes); a longer recording is parsed
+#: again for each pass, in blocks, so memory stays bounded whatever its length.
 KEEP_BYTES = 32 * 1024 * 1024
+
+
+def _held_bytes(chunk: Chunk) -> int:
+    """The memory a chunk keeps alive: its arrays are views of the parsed block."""
+    roots: dict[int, np.ndarray] = {}
+    for view in (chunk.t, chunk.accel_g, chunk.gyro_dps):
+        root = view
+        while root is not None and isinstance(root.base, np.ndarray):
+            root = root.base
+        if root is not None:
+            roots[id(root)] = root
+    return sum(root.nbytes for root in roots.values())
 
 
 class _Reread:
     """A recording read from the start, chunk by chunk, as often as asked: the chunks
     of the first read that reaches the end are kept when they fit in ``KEEP_BYTES``,
-    and later reads take them instead of parsing the file again."""
+    and later reads take them instead of parsing the file again. A plain file whose
+    text alone is larger is not kept at all (its samples would not fit)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._kept: list[Chunk] | None = None
+        try:
+            self._keep = path.suffix == ".gz" or path.stat().st_size <= KEEP_BYTES
+        except OSError:
+            self._keep = False  # read_chunks names the problem
 
     def __call__(self) -> Iterator[Chunk]:
         if self._kept is not None:
             yield from self._kept
             return
-        kept: list[Chunk] | None = []
+        kept: list[Chunk] | None = [] if self._keep else None
         size = 0
         for chunk in read_chunks(self.path):
             if kept is not None:
-                size += chunk.t.nbytes + chunk.accel_g.nbytes + (0 if chunk.gyro_dps is None else chunk.gyro_dps.nbytes)
+                size += _held_bytes(chunk)
                 if size <= KEEP_BYTES:
                     kept.append(chunk)
                 else:
-                    kept = None
+                    kept, self._keep = None, False
             yield chunk
         self._kept = kept  # only a read that went to the end gets here
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .engine import BodyFrame
 from .history.records import Calibration
-from .history.store import HistoryError, HistoryStore, default_path
+from .history.store import HistoryError, HistoryStore, default_path, open_to_read
 from .paths import data_dir
 
 _log = logging.getLogger(__name__)
@@ -84,16 +84,12 @@ def load_frame(address: str, history_path: Path | None = None) -> BodyFrame | No
     if not path.exists():
         return None
     try:
-        # Read-only, checking only the calibrations (a year's bins take half a second
-        # to check, and this runs as a sensor connects).
-        store = HistoryStore(path, readonly=True, check={"calibrations"})
+        # Checking only the calibrations (a year's bins take half a second to check,
+        # and this runs as a sensor connects). A history from before calibrations
+        # named their sensor is upgraded rather than read as having none.
+        store = open_to_read(path, check={"calibrations"})
     except HistoryError:
-        try:
-            # A history from before calibrations named their sensor is upgraded
-            # (opened for writing, checked in full) rather than read as having none.
-            store = HistoryStore(path)
-        except HistoryError:
-            return None
+        return None
     try:
         calibration = store.latest_calibration(address)
     except sqlite3.DatabaseError:

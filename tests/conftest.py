@@ -47,8 +47,11 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     while they lived; once at the end, most of them have died by reference count
     and are never walked at all. Over a whole run: 10-11 s of collector CPU before,
     6-7 s after. No test relies on when garbage is collected (whatever must be
-    closed is closed), and none makes enough cyclic garbage to need collecting
-    while it runs: a worker's peak memory went down, not up."""
+    closed is closed by its fixture), and none makes enough cyclic garbage to need
+    collecting while it runs. What is frozen is never collected in that worker,
+    even if it becomes garbage later: peak memory is lower all the same (182-197 MB
+    against 205-209 MB), and collecting without freezing walked the survivors again
+    after every test (42-51 s)."""
     yield
     gc.collect()
     gc.freeze()

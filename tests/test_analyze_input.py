@@ -144,3 +144,16 @@ def test_a_recording_is_parsed_once_when_it_fits_and_again_for_each_pass_when_no
     assert len(reads) >= 2
     assert (streamed.frames, streamed.events, streamed.samples) == (kept.frames, kept.events, kept.samples)
     assert len(kept.frames) >= 100
+
+
+def test_the_samples_analyze_keeps_are_counted_as_the_memory_they_hold(tmp_path):
+    """The arrays of a chunk are views of its parsed block: KEEP_BYTES bounds what is
+    held, not the views' own sizes (a third less)."""
+    path = tmp_path / "r.csv"
+    path.write_text(HEADER + _rows(20_000))
+    tracemalloc.start()
+    chunks = list(read_chunks(path))
+    held, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    counted = sum(analysis._held_bytes(chunk) for chunk in chunks)
+    assert 0.9 * held <= counted <= held

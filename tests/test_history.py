@@ -86,6 +86,72 @@ def test_migrates_from_every_earlier_version(db_path):
         assert store.bins(0, 1e12)
 
 
+def _earlier_schema(path: Path, version: int) -> Path:
+    """A history file at schema ``version``, built with the migrations of that time."""
+    from companion.history.store import MIGRATIONS
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path)
+    for script in MIGRATIONS[:version]:
+        db.executescript(script)
+    db.execute(f"PRAGMA user_version = {version}")
+    db.commit()
+    db.close()
+    return path
+
+
+def test_two_openers_upgrading_the_same_file_both_succeed(db_path, monkeypatch):
+    """The app's writer thread and a read on the app's thread may both find an
+    earlier schema: the second to take the write lock finds the upgrade done."""
+    from companion.history import store as store_module
+
+    _earlier_schema(db_path, 1)
+    seen = store_module.inspect(db_path)
+    assert seen == 1
+    HistoryStore(db_path).close()  # the first opener upgrades it
+    # The second had read the version before that upgrade.
+    monkeypatch.setattr(store_module, "inspect", lambda path, check=True: seen)
+    second = HistoryStore(db_path)
+    assert second.schema_version == SCHEMA_VERSION
+    second.close()
+
+
+def test_an_earlier_schema_is_upgraded_for_reading_not_read_as_empty(db_path):
+    from companion.history import open_to_read
+
+    _earlier_schema(db_path, 1)
+    db = sqlite3.connect(db_path)
+    db.execute("INSERT INTO sessions (started_at, sensor_address, sensor_name, sensor_kind) VALUES (1, 'A', 'n', 'r')")
+    db.commit()
+    db.close()
+    with pytest.raises(HistoryError, match="needs upgrading"):
+        HistoryStore(db_path, readonly=True)
+    store = open_to_read(db_path, check=False)
+    assert store.schema_version == SCHEMA_VERSION
+    assert store.db.execute("SELECT COUNT(*) FROM sessions").fetchone() == (1,)
+    store.close()
+
+
+def test_todays_numbers_come_from_an_earlier_schema_on_the_first_start_after_an_upgrade(db_path):
+    """The app reads today's numbers before its writer has opened (and upgraded) the
+    file: read as they are, not as an empty day."""
+    from companion.history.today import today_from_history
+
+    _earlier_schema(db_path, 1)
+    noon = datetime.combine(TODAY, datetime.min.time()).timestamp() + 12 * 3600
+    db = sqlite3.connect(db_path)
+    db.execute("INSERT INTO sessions VALUES (1, ?, NULL, 'A', 'n', 'reference')", (noon,))
+    db.execute("INSERT INTO bins VALUES (1, ?, 60, 40, 20, 0, 0, 10, 0)", (noon,))
+    db.execute(
+        "INSERT INTO episodes (session_id, start, end, peak_deg, mean_deg, alerted) VALUES (1, ?, ?, 25, 22, 1)",
+        (noon, noon + 40),
+    )
+    db.commit()
+    db.close()
+    tally = today_from_history(db_path, TODAY)
+    assert (tally.tracked_s, tally.episodes) == (60.0, 1)
+
+
 def test_newer_schema_is_refused_and_left_alone(db_path):
     db_path.parent.mkdir(parents=True)
     db = sqlite3.connect(db_path)

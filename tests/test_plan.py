@@ -246,6 +246,22 @@ def test_the_plan_answers_over_damaged_bins_and_check_history_names_them(capsys)
     assert default_path().read_bytes() == damaged
 
 
+def test_damage_the_plan_meets_on_reading_is_one_line_too(monkeypatch, capsys):
+    """Damage outside the tables checked (the schema page, a page two tables claim)
+    can surface only as the plan reads: named like damage found at open."""
+    from companion.history import days
+
+    HistoryStore(default_path()).close()
+
+    def malformed(*_args, **_kwargs):
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    monkeypatch.setattr(days, "habit_from_store", malformed)
+    assert main(["plan"]) == 1
+    err = capsys.readouterr().err
+    assert "damaged" in err and "malformed" in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
 def test_a_store_checks_only_tables_of_the_history():
     HistoryStore(default_path()).close()
     with pytest.raises(ValueError, match="not tables of the history: sqlite_schema"):

@@ -31,9 +31,12 @@ def local_today() -> date:
 def habit_from_history(plan: Plan, today: date, mode: str) -> HabitStatus:
     """Today's status from the stored history (an absent history is an empty one).
     Raises HistoryError for a history that cannot be read."""
+    import sqlite3
+
     from ..coach.habit import habit_status
     from ..history import HistoryStore, default_path
     from ..history.days import HABIT_TABLES, habit_from_store
+    from ..history.store import damaged
 
     path = default_path()
     if not path.exists():
@@ -43,6 +46,8 @@ def habit_from_history(plan: Plan, today: date, mode: str) -> HabitStatus:
     store = HistoryStore(path, readonly=True, check=HABIT_TABLES)
     try:
         return habit_from_store(store, plan, today, mode)
+    except sqlite3.DatabaseError as exc:  # damage outside the tables checked, met on reading
+        raise damaged(path, str(exc)) from exc
     finally:
         store.close()
 

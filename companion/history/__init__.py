@@ -15,10 +15,12 @@ if TYPE_CHECKING:
         HistoryCorrupt,
         HistoryError,
         HistoryForeign,
+        HistoryOutdated,
         HistoryReadOnly,
         HistoryStore,
         HistoryUnavailable,
         default_path,
+        open_to_read,
     )
 
 __all__ = [
@@ -26,10 +28,12 @@ __all__ = [
     "HistoryCorrupt",
     "HistoryError",
     "HistoryForeign",
+    "HistoryOutdated",
     "HistoryReadOnly",
     "HistoryStore",
     "HistoryUnavailable",
     "default_path",
+    "open_to_read",
 ]
 
 

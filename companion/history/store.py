@@ -164,6 +164,11 @@ class HistoryCorrupt(HistoryError):
     """A posture history that fails SQLite's integrity check; never written into."""
 
 
+class HistoryOutdated(HistoryError):
+    """A history of an earlier schema, opened read-only: it is upgraded by opening it
+    for writing (``open_to_read``)."""
+
+
 def default_path() -> Path:
     return data_dir() / FILE_NAME
 
@@ -246,9 +251,9 @@ def inspect(path: Path, *, check: bool | Collection[str] = True) -> int:
                 raise HistoryUnavailable(f"{path} is locked by another program ({exc}).", path) from exc
             if "unable to open" in str(exc) or "readonly" in str(exc):
                 raise HistoryReadOnly(f"{path} cannot be read on this file system ({exc}).", path) from exc
-            raise _corrupt(path, str(exc)) from exc
+            raise damaged(path, str(exc)) from exc
         except sqlite3.DatabaseError as exc:
-            raise _corrupt(path, str(exc)) from exc
+            raise damaged(path, str(exc)) from exc
         ours = application_id == APPLICATION_ID or (
             application_id == 0 and tables <= OUR_TABLES and (version == 0) == (not tables)
         )
@@ -273,20 +278,32 @@ def inspect(path: Path, *, check: bool | Collection[str] = True) -> int:
             try:
                 problems = [row[0] for row in db.execute(statement)]
             except sqlite3.DatabaseError as exc:
-                raise _corrupt(path, str(exc)) from exc
+                raise damaged(path, str(exc)) from exc
             if problems != ["ok"]:
-                raise _corrupt(path, problems[0])
+                raise damaged(path, problems[0])
         return version
     finally:
         db.close()
 
 
-def _corrupt(path: Path, detail: str) -> HistoryCorrupt:
+def damaged(path: Path, detail: str) -> HistoryCorrupt:
+    """The error for a damaged history, naming the file and what to do."""
     return HistoryCorrupt(
         f"{path} is damaged and not a readable posture history ({detail}). Nothing is written into it; "
         "run `posture check-history --set-aside` to keep it aside and start a new history.",
         path,
     )
+
+
+def open_to_read(path: Path, *, check: bool | Collection[str] = True) -> HistoryStore:
+    """The history read-only (``check`` as for ``HistoryStore``); one of an earlier
+    schema is upgraded first, opened for writing and checked in full, so it is read
+    as it is rather than as having nothing. Raises HistoryError as the store does."""
+    try:
+        return HistoryStore(path, readonly=True, check=check)
+    except HistoryOutdated:
+        HistoryStore(path).close()
+        return HistoryStore(path, readonly=True, check=False)  # checked in full just now
 
 
 class HistoryStore:
@@ -345,7 +362,7 @@ class HistoryStore:
                 self.db.close()
                 if version == 0:
                     raise HistoryError(f"no history yet at {path}", path)
-                raise HistoryError(f"{path} needs upgrading; open it once with the app", path)
+                raise HistoryOutdated(f"{path} needs upgrading; open it once with the app", path)
             self._migrate(version)
 
     @staticmethod
@@ -383,6 +400,11 @@ class HistoryStore:
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             try:
                 self.db.execute("BEGIN IMMEDIATE")
+                if self.schema_version >= number:
+                    # Another opener (the writer's thread, another process) upgraded
+                    # it since this one read the version: that step is done.
+                    self.db.execute("COMMIT")
+                    continue
                 for statement in script.split(";"):
                     if statement.strip():
                         self.db.execute(statement)

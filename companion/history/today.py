@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..coach import DayTally
-from .store import HistoryError, HistoryStore
+from .store import HistoryError, HistoryStore, open_to_read
 
 if TYPE_CHECKING:
     from ..coach.habit import HabitStatus
@@ -20,16 +20,17 @@ def today_from_history(path: Path, day: date) -> DayTally:
     """The stored episodes, alerts and worn time of the local ``day``; an empty tally
     when there is no history or it cannot be read (the writer reports that).
 
-    Its callers, the app and the tracker, open the same file for writing as they
-    start, which checks it in full; checking it again here cost as long again (half
-    a second for a year of history, on the app's start). A damaged page read here
-    still raises, and leaves the tally empty."""
+    Not checked: its callers, the app and the tracker, start a writer that opens the
+    same file and checks it in full, and says so when it is damaged; checking it here
+    too cost as long again (half a second for a year of history, on the app's start).
+    A damaged page read here still raises, and leaves the tally empty. A history of
+    an earlier schema is upgraded first (``open_to_read``): read as it is."""
     if not path.exists():
         return DayTally()
     start = datetime.combine(day, time.min).timestamp()
     end = start + 86400.0
     try:
-        store = HistoryStore(path, readonly=True, check=False)
+        store = open_to_read(path, check=False)
     except HistoryError:
         return DayTally()
     try:

@@ -58,8 +58,7 @@ class HistoryWriter:
         """``on_open``: run on the writer's thread the first time the store opens,
         before anything is written (ending the sessions a crash left open), never
         again: once this writer has written, an open session may be its own. The
-        caller's thread never waits for it. An SQLite error in it is logged; writing
-        goes on."""
+        caller's thread never waits for it. An error in it is logged; writing goes on."""
         self.path = path
         self.commit_every_s = commit_every_s
         self.on_error = on_error or (lambda message: None)
@@ -187,8 +186,9 @@ class HistoryWriter:
             on_open, self.on_open = self.on_open, None
             try:
                 on_open(store)
-            except sqlite3.Error as exc:  # busy or read-only: tried again at the next start
-                _log.warning("history opened, but %s failed: %s", getattr(on_open, "__name__", "on_open"), exc)
+            except Exception:  # noqa: BLE001 - the store is sound: writing goes on; said in the log
+                # Busy or read-only, say: tried again at the next start.
+                _log.exception("history opened, but %s failed", getattr(on_open, "__name__", "on_open"))
         if self.error:
             self._report("")
         return store, None
