@@ -66,26 +66,6 @@ def test_new_store_is_private_wal_and_current(db_path):
     assert stat.S_IMODE(db_path.parent.stat().st_mode) == 0o700
 
 
-def test_migrates_from_every_earlier_version(db_path):
-    db_path.parent.mkdir(parents=True)
-    for version in range(SCHEMA_VERSION):
-        path = db_path.with_name(f"v{version}.sqlite3")
-        db = sqlite3.connect(path)
-        # Build the schema as it was at ``version`` with the migrations of that time.
-        from companion.history.store import MIGRATIONS
-
-        for script in MIGRATIONS[:version]:
-            db.executescript(script)
-        db.execute(f"PRAGMA user_version = {version}")
-        db.commit()
-        db.close()
-        store = HistoryStore(path)
-        assert store.schema_version == SCHEMA_VERSION
-        assert store.integrity_ok()
-        store.write(list(synthetic_days(TODAY, 1)))
-        assert store.bins(0, 1e12)
-
-
 def _earlier_schema(path: Path, version: int) -> Path:
     """A history file at schema ``version``, built with the migrations of that time."""
     from companion.history.store import MIGRATIONS
@@ -98,6 +78,16 @@ def _earlier_schema(path: Path, version: int) -> Path:
     db.commit()
     db.close()
     return path
+
+
+def test_migrates_from_every_earlier_version(db_path):
+    for version in range(SCHEMA_VERSION):
+        path = _earlier_schema(db_path.with_name(f"v{version}.sqlite3"), version)
+        store = HistoryStore(path)
+        assert store.schema_version == SCHEMA_VERSION
+        assert store.integrity_ok()
+        store.write(list(synthetic_days(TODAY, 1)))
+        assert store.bins(0, 1e12)
 
 
 def test_two_openers_upgrading_the_same_file_both_succeed(db_path, monkeypatch):
