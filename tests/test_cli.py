@@ -224,3 +224,16 @@ def test_bad_status_arguments_get_one_line_too(capsys):
         capsys.readouterr().err.strip()
         == "posture status: unrecognized arguments: --bogus (see `posture status --help`)"
     )
+
+
+@pytest.mark.parametrize("argv", [["demo"], []])
+def test_the_app_without_a_terminal_is_one_line_and_status_2(argv, capsys, monkeypatch):
+    """Run from a script or a pipe (`posture > out`, `posture demo </dev/null`), the app
+    would draw escape codes into a file and wait for keys forever."""
+    ran = []
+    monkeypatch.setattr("companion.ui.app.PostureApp.run", lambda self, *a, **k: ran.append(self))
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "terminal" in err and "Traceback" not in err
+    assert not ran

@@ -12,10 +12,26 @@ if TYPE_CHECKING:
     from ..link import FoundSensor
 
 
+def need_terminal(command: str) -> None:
+    """The app reads keys from stdin and draws on stderr (Textual): without a terminal
+    there it would draw into a file or wait for keys that never come."""
+    import sys
+
+    from ..errors import UsageError
+
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        raise UsageError(
+            f"`{command}` is an app for a terminal, and this one has none on stdin or stderr; "
+            "run it in a terminal (`posture track` tracks without one, `posture status` reads it)"
+        )
+
+
 def cmd_demo(args: argparse.Namespace, out: Output) -> int:
     from ..ui.app import make_app
 
-    make_app(demo=True).run()
+    app = make_app(demo=True)  # its settings are checked first
+    need_terminal("posture demo")
+    app.run()
     return EXIT_OK
 
 
@@ -29,6 +45,7 @@ def cmd_app(args: argparse.Namespace, out: Output) -> int:
     from ..ui.app import make_app
     from .tracker import view_running_tracker
 
+    need_terminal("posture")
     if (code := view_running_tracker(out)) is not None:
         return code
     settings = load()
