@@ -284,7 +284,11 @@ def resolve(handler: str) -> Callable[[argparse.Namespace, Output], object]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extras = parser.parse_known_args(argv)
+    if extras:  # named by the command they were given to, with its help
+        commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        command = commands.choices.get(args.command) if args.command else None
+        (command or parser).error(f"unrecognized arguments: {' '.join(extras)}")
     import logging
 
     logging.basicConfig(

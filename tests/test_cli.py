@@ -214,6 +214,17 @@ def test_bad_arguments_get_one_line_and_status_2(argv, capsys):
     assert err.startswith("posture") and "--help" in err
 
 
+@pytest.mark.parametrize("argv", [["plan"], ["report"], ["export"], ["analyze", "x.csv"]])
+def test_an_unknown_option_is_named_with_its_commands_help(argv, capsys):
+    command = argv[0]
+    with pytest.raises(SystemExit) as exited:
+        main([*argv, "--bogus"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"posture {command}: unrecognized arguments: --bogus")
+    assert f"`posture {command} --help`" in err and len(err.strip().splitlines()) == 1
+
+
 def test_bad_status_arguments_get_one_line_too(capsys):
     from companion.entry import main as entry
 
