@@ -237,6 +237,16 @@ def test_bad_status_arguments_get_one_line_too(capsys):
     )
 
 
+def test_status_json_without_a_tracker_is_an_object_a_status_bar_can_show(capsys):
+    from companion.entry import main as entry
+
+    assert entry(["status", "--json"]) == 3
+    out = capsys.readouterr()
+    shown = json.loads(out.out)
+    assert shown["state"] == "no_tracker" and "posture track" in shown["error"]
+    assert len(out.err.strip().splitlines()) == 1
+
+
 @pytest.mark.parametrize("argv", [["demo"], []])
 def test_the_app_without_a_terminal_is_one_line_and_status_2(argv, capsys, monkeypatch):
     """Run from a script or a pipe (`posture > out`, `posture demo </dev/null`), the app

@@ -31,6 +31,8 @@ def run(args: argparse.Namespace) -> int:
         status = request("status", timeout_s=TIMEOUT_S)["status"]
     except NoTracker as exc:
         print(f"posture: {exc}; {NO_TRACKER_HINT}", file=sys.stderr)
+        if args.json:  # a status bar reading JSON gets an object to show, not nothing
+            print(json.dumps({"state": "no_tracker", "error": f"{exc}; {NO_TRACKER_HINT}"}), flush=True)
         return EXIT_NO_TRACKER
     except CommandFailed as exc:
         print(f"posture: {exc}", file=sys.stderr)
