@@ -45,8 +45,7 @@ def cmd_app(args: argparse.Namespace, out: Output) -> int:
     from ..ui.app import make_app
     from .tracker import view_running_tracker
 
-    need_terminal("posture")
-    if (code := view_running_tracker(out)) is not None:
+    if (code := view_running_tracker(out)) is not None:  # it asks for a terminal first
         return code
     settings = load()
     if args.kind or args.address:

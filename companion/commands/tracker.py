@@ -209,9 +209,11 @@ def cmd_calibrate(args: argparse.Namespace, out: Output) -> int:
 def view_running_tracker(out: Output) -> int | None:
     """Open the app as a viewer when a tracker or a tracking window answers on the
     control socket (the exit status), refuse when the home is locked by one that does
-    not answer, or None: the app tracks in-process."""
+    not answer, or None: the app tracks in-process. Either way the app needs a
+    terminal (``need_terminal``), asked once it is known that one would open."""
     from ..tracker import lock_path
     from ..tracker.lock import holder_pid, is_locked
+    from .app import need_terminal
 
     try:
         TrackerConnection(timeout_s=1.0).close()
@@ -222,6 +224,7 @@ def view_running_tracker(out: Output) -> int | None:
                 f"another posture window (pid {pid or '?'}) is recording this home but does not answer; "
                 "switch to it, or close it and run `posture track`"
             ) from None
+        need_terminal("posture")
         out.message(
             "No tracker is running: tracking in this window until it closes "
             "(`posture track` or `posture service install` tracks without a window)."
@@ -229,6 +232,7 @@ def view_running_tracker(out: Output) -> int | None:
         return None
     from ..ui.viewer import ViewerApp
 
+    need_terminal("posture")
     app = ViewerApp()
     code = app.run()
     return app.return_code or (code if isinstance(code, int) else 0) or EXIT_OK
