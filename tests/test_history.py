@@ -293,6 +293,19 @@ def test_report_per_day_and_when_you_slouch_most(db_path):
     assert json.loads(json.dumps(report.as_json()))["slouch_most"]["hour"] == report.worst_hour
 
 
+def test_the_reports_worn_column_shows_a_short_day_in_minutes():
+    from companion.commands.history import worn_text
+
+    assert [worn_text(s) for s in (0, 20, 106, 3599, 3600, 5 * 3600 + 1800)] == [
+        "0 min",
+        "<1 min",
+        "2 min",
+        "60 min",
+        "1.0 h",
+        "5.5 h",
+    ]
+
+
 def test_cli_report_and_export(tmp_path, monkeypatch):
     home = tmp_path / "home"
     store = HistoryStore(home / "data" / "history.sqlite3")

@@ -68,7 +68,7 @@ def cmd_report(args: argparse.Namespace, out: Output) -> int:
     )
     for day in report.days:
         share = "-" if day.upright_share is None else f"{day.upright_share:.0%}"
-        tracked = f"{day.tracked_s / 3600:.1f} h"
+        tracked = worn_text(day.tracked_s)
         longest = f"{day.longest_slouch_s / 60:.1f} min" if day.longest_slouch_s else "-"
         status = habit.day_status(date.fromisoformat(day.day))
         score = "-" if status is None or status.score is None else str(status.score)
@@ -79,6 +79,16 @@ def cmd_report(args: argparse.Namespace, out: Output) -> int:
     out.result(report.summary())
     out.result(habit.goal_line())
     return EXIT_OK
+
+
+def worn_text(seconds: float) -> str:
+    """Time worn for the report's column: hours from an hour on, minutes below it (a
+    short day read ``0.0 h``)."""
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    if seconds >= 60:
+        return f"{round(seconds / 60)} min"
+    return "<1 min" if seconds > 0 else "0 min"
 
 
 #: Eighths of a block, for bars with a resolution of 1/8 of a character.
