@@ -20,6 +20,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from .records import Record
@@ -44,6 +45,18 @@ def _signature(path: Path) -> tuple[int, int, float] | None:
     except OSError:
         return None
     return st.st_ino, st.st_size, st.st_mtime
+
+
+def ending_stale_sessions(clock: Callable[[], datetime]) -> Callable[[HistoryStore], None]:
+    """The ``on_open`` of the app's and the tracker's writers: the sessions a crash
+    (``kill -9``, a power cut) left open end at the last thing stored for each."""
+
+    def end_stale_sessions(store: HistoryStore) -> None:
+        closed = store.close_stale_sessions(clock().timestamp())
+        if closed:
+            _log.info("ended %d session(s) a crash left open", closed)
+
+    return end_stale_sessions
 
 
 class HistoryWriter:

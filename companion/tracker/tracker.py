@@ -29,10 +29,9 @@ from ..coach import DayTally
 from ..coach.stretches import GuidedStretch, StretchKind, plan_named
 from ..drivers import make_driver
 from ..engine import CalibrationCompleted, CalibrationProgress, RecalibrationNeeded
-from ..history.store import HistoryStore
 from ..history.store import default_path as default_history_path
 from ..history.today import today_from_history
-from ..history.writer import HistoryWriter
+from ..history.writer import HistoryWriter, ending_stale_sessions
 from ..link import (
     BatteryChanged,
     FoundSensor,
@@ -127,7 +126,7 @@ class Tracker:
             # Opening the history may be slow (a busy disk): off the loop, so the
             # socket answers meanwhile.
             writer = HistoryWriter(
-                self.history_path, on_error=self._history_problem, on_open=self._close_stale_sessions
+                self.history_path, on_error=self._history_problem, on_open=ending_stale_sessions(self.clock)
             )
             self.history = await asyncio.to_thread(writer.start)
             # "Today" is the calendar day as stored, not the time since this start.
@@ -289,13 +288,6 @@ class Tracker:
 
     def _history_problem(self, message: str) -> None:
         _log.error("history: %s", message)  # from the writer thread; logging is thread-safe
-
-    def _close_stale_sessions(self, store: HistoryStore) -> None:
-        """Sessions a crash (``kill -9``, a power cut) left open end at the last thing
-        stored for them (run by the writer as it opens the store, on its thread)."""
-        closed = store.close_stale_sessions(self.clock().timestamp())
-        if closed:
-            _log.info("ended %d session(s) a crash left open", closed)
 
     # -- pause, snooze, calibrate, stretch --------------------------------------------
 

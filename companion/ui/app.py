@@ -32,7 +32,7 @@ from ..ble.transport import BleTransport
 from ..coach import DayTally
 from ..coach.stretches import GuidedStretch
 from ..history.store import default_path as default_history_path
-from ..history.writer import HistoryWriter
+from ..history.writer import HistoryWriter, ending_stale_sessions
 from ..link import (
     FoundSensor,
     LinkState,
@@ -152,7 +152,7 @@ class PostureApp(LinkMixin, HistoryMixin, SessionActionsMixin, App):
         # The writer opens (and checks) the file on its own thread: the screen does not
         # wait for it (half a second with a year of history); a problem is shown from there.
         self.history = HistoryWriter(
-            self.history_path, on_error=self._history_problem_from_thread, on_open=self._close_stale_sessions
+            self.history_path, on_error=self._history_problem_from_thread, on_open=ending_stale_sessions(self.clock)
         ).start(wait_s=0)
         await self.push_screen(self.live)
         if not self.demo:  # a demo's made-up session is never served to the real home

@@ -1,5 +1,5 @@
-"""The app's history: ending the sessions a crash left open, today's numbers and the plan's status
-from it, the writer's problems on screen. Part of :class:`companion.ui.app.PostureApp`."""
+"""The app's history: today's numbers and the plan's status from it, the writer's
+problems on screen. Part of :class:`companion.ui.app.PostureApp`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from rich.markup import escape
 from textual import work
 
 from ..coach import DayTally
-from ..history import HistoryStore
 from ..history.today import habit_today, today_from_history
 from ..live import LiveSession
 from ..plan_file import load_plan
@@ -23,11 +22,6 @@ else:
 
 class HistoryMixin(_AppState):
     """What the app reads from and writes to the history (mixed into PostureApp)."""
-
-    def _close_stale_sessions(self, store: HistoryStore) -> None:
-        """Sessions a crash left open end at the last thing stored for them (run by
-        the writer as it opens the store, on its thread)."""
-        store.close_stale_sessions(self.clock().timestamp())
 
     def _today_from_history(self) -> DayTally:
         """Today's numbers as earlier runs stored them (none when there is no history)."""
