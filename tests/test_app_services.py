@@ -32,6 +32,7 @@ def test_screens_do_not_reach_into_app_attributes():
         "notify",
         "exit",
         "screen",
+        "screen_stack",
         "bell",
         "call_after_refresh",
         "call_from_thread",

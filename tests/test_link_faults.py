@@ -369,6 +369,10 @@ async def test_posture_updates_before_the_live_screen_exists_and_under_another_s
         assert "7" in str(app.live.query_one("#flexion").value)
         app.on_posture_updated(PostureUpdated(_snapshot(21.0), DayTally()))  # under the sensor screen
         await pilot.pause()
+        assert app.live.snapshot.flexion_deg == 21.0  # kept, painted once in view
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.live
         assert "21" in str(app.live.query_one("#flexion").value)
         assert "streaming" in str(app.live.query_one("#connection").render())
 

@@ -20,13 +20,17 @@ PANELS = ("today", "state", "lateral", "goal", "connection")
 
 
 class _OnePanel(App):
-    CSS = "#panel { width: 30; height: auto; }"
+    CSS = """
+    #panel { width: 30; height: auto; }
+    #sized-by-text { width: auto; height: auto; }
+    """
 
     def compose(self) -> ComposeResult:
         yield Static("tracked 01:56\nalerts 1", id="panel")
+        yield Static("tracked 01:56\nalerts 1", id="sized-by-text")
 
 
-async def test_show_text_skips_the_same_text_and_lays_out_only_when_the_shape_may_change(updates):
+async def test_show_text_skips_the_same_text_and_lays_out_only_when_the_size_may_change(updates):
     app = _OnePanel()
     async with app.run_test(size=(60, 20)) as pilot:
         panel = app.query_one("#panel", Static)
@@ -38,35 +42,62 @@ async def test_show_text_skips_the_same_text_and_lays_out_only_when_the_shape_ma
             "tracked 01:58\nalerts 1",  # again (compared with the text now shown)
             "tracked 01:58\nalerts 1\nreconnected 1×",  # a line more
             "tracked 1h02\nalerts 10",  # a line fewer
+            "tracked 1h02\nalerts 10 · slouches 4",  # a longer line, still fitting the width
             "reconnecting: no answer for 5 s\nloss 0.1%",  # longer than the 30 columns: wraps
-            "reconnecting: no answer for 5 s\nloss 12.3% · bad frames 1000000",  # same shape, but wrapping decides
+            "reconnecting: no answer for 5 s\nloss 12.3% · bad frames 1000000",  # wraps onto a line more
+            "reconnecting: no answer for 15 s\nloss 12.3% · bad frames 1000000",  # wrapped as high as before
+            "no answer\nloss 12.3%",  # shorter: unwrapped, two lines fewer
         ]
         for text in steps:
             show_text(panel, text)
             await pilot.pause()
+            assert panel.size.height == panel.get_content_height(panel.size, app.size, panel.size.width)
         assert [(content, layout) for _, layout, content in updates] == [
             (steps[1], False),
             (steps[2], False),
             (steps[3], True),
             (steps[4], True),
-            (steps[5], True),
+            (steps[5], False),
             (steps[6], True),
+            (steps[7], True),
+            (steps[8], False),
+            (steps[9], True),
         ]
-        assert panel.size.height == 4  # both lines wrap now: laid out again
+        assert panel.size.height == 2
+
+
+async def test_show_text_lays_out_a_widget_as_wide_as_its_text_when_its_longest_line_changes(updates):
+    app = _OnePanel()
+    async with app.run_test(size=(60, 20)) as pilot:
+        panel = app.query_one("#sized-by-text", Static)
+        await pilot.pause()
+        updates.clear()
+        for text in ("tracked 01:57\nalerts 1", "tracked 1h02\nalerts 10 · slouches 4"):
+            show_text(panel, text)
+            await pilot.pause()
+        assert [layout for _, layout, _ in updates] == [False, True]
+        assert panel.size.width == len("alerts 10 · slouches 4")
 
 
 @pytest.fixture
-def updates(monkeypatch) -> list[tuple[str | None, bool, object]]:
-    """(widget id, layout, content) of every Static.update while the test runs; the
-    update itself is made."""
-    seen: list[tuple[str | None, bool, object]] = []
-    update = Static.update
+def updates(monkeypatch) -> list[list]:
+    """[widget id, laid out, content] of every Static.update while the test runs, the
+    update itself made; laid out when the update asks for a layout or the widget asks
+    for one right after it."""
+    seen: list[list] = []
+    update, refresh = Static.update, Widget.refresh
 
     def recording(self, content="", *, layout=True):
-        seen.append((self.id, layout, content))
+        seen.append([self.id, layout, content])
         update(self, content, layout=layout)
 
+    def asking(self, *regions, layout=False, **kwargs):
+        if layout and isinstance(self, Static) and seen and seen[-1][0] == self.id:
+            seen[-1][1] = True
+        return refresh(self, *regions, layout=layout, **kwargs)
+
     monkeypatch.setattr(Static, "update", recording)
+    monkeypatch.setattr(Widget, "refresh", asking)
     return seen
 
 
@@ -211,5 +242,38 @@ def test_a_snapshot_arriving_while_the_app_closes_is_not_painted(virtual_time):
             for node in app.live.walk_children(with_self=True):
                 node._pruning = False
             app.exit()
+
+    virtual_time(scenario())
+
+
+def test_the_live_screen_paints_nothing_behind_an_opaque_screen_and_the_latest_when_back(virtual_time, updates):
+    """A stretch or the calibration is open for tens of seconds and hides the whole
+    live screen: painting behind it repaints the screen on top for nothing. A
+    see-through dialog (the help) leaves the live screen in view, still moving."""
+    from companion.ui.help_screen import HelpScreen
+    from companion.ui.stretch_screen import StretchScreen
+
+    async def scenario():
+        calibrate_demo_sensor()
+        app = demo_app()
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_for(lambda: state_line(app) == "upright")
+            await pilot.press("question_mark")
+            await wait_for(lambda: isinstance(app.screen, HelpScreen))
+            updates.clear()
+            await asyncio.sleep(3)
+            assert "today" in [widget for widget, _, _ in updates]  # in view behind the help
+            await pilot.press("escape", "s", "r")  # the wearer slouches behind the stretch list
+            await wait_for(lambda: isinstance(app.screen, StretchScreen))
+            await pilot.pause()
+            updates.clear()
+            before = app.live.snapshot.t_s
+            await asyncio.sleep(10)
+            assert app.live.snapshot.t_s > before + 9  # it was given every snapshot
+            assert [widget for widget, _, _ in updates if widget in PANELS] == []
+            await pilot.press("escape")
+            await pilot.pause()
+            assert state_line(app).startswith(("slouching", "alerted")), state_line(app)
+            assert {"today", "state"} <= {widget for widget, _, _ in updates}
 
     virtual_time(scenario())

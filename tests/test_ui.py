@@ -43,6 +43,14 @@ def state_line(app) -> str:
     return str(app.live.query_one("#state").render())
 
 
+def state_held(app) -> str:
+    """The state the live screen was last given, as it reads it: what it shows once
+    it is on view, even while an opaque screen hides it."""
+    from companion.ui.widgets import state_text
+
+    return state_text(app.live.snapshot, app.live.linked)[0]
+
+
 def bad_frames_shown(app) -> int:
     """The count after "bad frames" on the live screen's connection panel."""
     text = str(app.live.query_one("#connection").render())
@@ -228,7 +236,7 @@ def test_a_measured_stretch_is_recorded_in_the_history(virtual_time):
             await wait_for(lambda: isinstance(app.screen, StretchScreen))
             await pilot.press("down")  # the shoulder-blade squeeze
             await pilot.press("enter")
-            await wait_for(lambda: state_line(app) == "paused", timeout_s=5)
+            await wait_for(lambda: state_held(app) == "paused", timeout_s=5)
             screen = app.screen
             await wait_for(lambda: screen.result is not None, timeout_s=45)
             assert screen.result.seen_by_sensor
@@ -237,6 +245,8 @@ def test_a_measured_stretch_is_recorded_in_the_history(virtual_time):
             store = HistoryStore(app.history_path, readonly=True)
             [stretch] = store.stretches(0, 1e12)
             assert (stretch.kind, stretch.completed_by) == ("shoulder_squeeze", "sensor")
-            await wait_for(lambda: state_line(app) == "upright", timeout_s=15)
+            await wait_for(lambda: state_held(app) == "upright", timeout_s=15)
+            await pilot.press("escape")
+            await wait_for(lambda: state_line(app) == "upright", timeout_s=2)
 
     virtual_time(scenario())

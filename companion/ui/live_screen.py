@@ -29,7 +29,8 @@ class LiveScreen(Screen):
 
     Updates may come at any time: before the screen is composed, or while another
     screen is on top. Each ``show_*`` keeps what it was given and paints it only
-    once the widgets exist; mounting paints the latest of everything.
+    once the widgets exist and can be seen; mounting, and coming back into view
+    from behind an opaque screen, paint the latest of everything.
     """
 
     def __init__(self) -> None:
@@ -46,6 +47,7 @@ class LiveScreen(Screen):
         self._threshold_deg = defaults.threshold_deg
         self._clear_deg = defaults.clear_deg
         self._painted = False
+        self._hidden = False  # behind an opaque screen when last asked
         # The latest call of each show_* method, painted at mount.
         self._latest: dict[str, tuple] = {}
         self._habit: HabitStatus | None = None
@@ -57,9 +59,36 @@ class LiveScreen(Screen):
         return self._paintable()
 
     def _paintable(self) -> bool:
-        """The widgets are there: mounted, and not being removed (an app closing still
-        takes the link's last messages after its screens begin to go)."""
-        return self._painted and self.display
+        """The widgets are there (mounted, and not being removed: an app closing
+        still takes the link's last messages after its screens begin to go) and can
+        be seen. An opaque screen on top (the calibration and the stretches, open
+        for tens of seconds) hides all of this one, and what it would paint behind
+        them costs a repaint of the screen on top for nothing."""
+        if not (self._painted and self.display):
+            return False
+        hidden = self._behind_an_opaque_screen()
+        if self._hidden and not hidden:  # on view again, before any resume event
+            self._hidden = False
+            self._paint_latest()
+        self._hidden = hidden
+        return not hidden
+
+    def _behind_an_opaque_screen(self) -> bool:
+        stack = self.app.screen_stack
+        if self not in stack:
+            return False
+        return any(screen.styles.background.a == 1 for screen in stack[stack.index(self) + 1 :])
+
+    def _paint_latest(self) -> None:
+        """Paint the latest call of each ``show_*`` (a snapshot's with its chart)."""
+        self.set_thresholds(self._threshold_deg, self._clear_deg)
+        for name, args in list(self._latest.items()):
+            getattr(self, f"_paint_{name}")(*args)
+
+    def on_screen_resume(self) -> None:
+        if self._painted and self._hidden:
+            self._hidden = False
+            self._paint_latest()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -96,9 +125,7 @@ class LiveScreen(Screen):
         self.query_one("#goal-bar").display = False
         self._fit(self.size.height)
         self._painted = True
-        self.set_thresholds(self._threshold_deg, self._clear_deg)
-        for name, args in list(self._latest.items()):
-            getattr(self, f"_paint_{name}")(*args)
+        self._paint_latest()
 
     def on_resize(self, event: events.Resize) -> None:
         self._fit(event.size.height)

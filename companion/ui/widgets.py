@@ -7,7 +7,10 @@ from itertools import groupby
 
 from rich.cells import cell_len
 from rich.text import Text
+from textual.dom import DOMNode
 from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import ProgressBar, Static
 
 from ..engine import EngineSettings, EngineState, PostureSnapshot
@@ -24,22 +27,49 @@ def format_duration(seconds: float) -> str:
 
 def show_text(widget: Static, text: str) -> None:
     """Put ``text`` in ``widget`` unless it is there already, and lay the screen out
-    again only when the text's shape may change: another number of lines, another
-    longest line, or a line (old or new) too long for the widget's width, where
-    wrapping decides the height.
+    again only when the widget's size changes with it.
 
-    The live screen repaints several times a second; a layout pass costs the whole
-    screen (about 14 ms at 100x30) while a repaint of one panel costs a fraction of
-    that, and the same text costs nothing.
+    The live screen repaints several times a second and a guided stretch counts its
+    seconds down; a layout pass costs the whole screen (about 14 ms at 100x30) while
+    a repaint of one panel costs a fraction of that, and the same text costs nothing.
+    Where the width follows the text (``width: auto`` on the widget or on a
+    container around it), the text keeps its shape when it has as many lines and
+    the same longest one, all fitting. Otherwise the width is the layout's, and the
+    new text's height at that width (its lines as wrapped) is measured as the layout
+    would measure it.
     """
     old = widget.content
     if old == text:
         return
-    same_shape = False
-    if isinstance(old, str):
-        lines, longest = _shape(old)
-        same_shape = (lines, longest) == _shape(text) and longest <= widget.content_size.width
-    widget.update(text, layout=not same_shape)
+    width = widget.content_size.width
+    if not width:  # not laid out yet
+        widget.update(text)
+    elif _width_follows_text(widget):
+        same_shape = False
+        if isinstance(old, str):
+            (lines, longest), (new_lines, new_longest) = _shape(old), _shape(text)
+            same_shape = (lines, longest) == (new_lines, new_longest) and longest <= width
+        widget.update(text, layout=not same_shape)
+    else:
+        widget.update(text, layout=False)
+        height = widget.styles.height
+        if height is not None and height.is_auto:
+            measured = widget.get_content_height(widget.content_size, widget.app.size, width)
+            if measured != widget.content_size.height:
+                widget.refresh(layout=True)
+
+
+def _width_follows_text(widget: Widget) -> bool:
+    """Whether ``widget``'s width depends on what it shows: an auto width on it or
+    on any container up to its screen (an auto-width container is as wide as its
+    widest child's content)."""
+    node: DOMNode | None = widget
+    while isinstance(node, Widget) and not isinstance(node, Screen):
+        width = node.styles.width
+        if width is not None and width.is_auto:
+            return True
+        node = node.parent
+    return False
 
 
 def show_progress(bar: ProgressBar, share: float) -> None:
