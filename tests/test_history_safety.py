@@ -25,6 +25,8 @@ from companion.history.synthetic import synthetic_days
 from companion.history.writer import HistoryWriter
 from companion.paths import create_private_file, private_dir, write_private_atomically
 
+pytestmark = pytest.mark.start_early  # see tests/conftest.py
+
 TODAY = date(2026, 11, 20)
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.start_early  # see tests/conftest.py
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

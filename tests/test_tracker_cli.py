@@ -26,6 +26,8 @@ from companion.tracker import TrackerLock, client, lock_path, socket_path
 from companion.tracker.statusline import render
 from companion.tracker.tracker import Tracker
 
+pytestmark = pytest.mark.start_early  # see tests/conftest.py
+
 
 class ThreadedTracker:
     """A real tracker on a simulated sensor, in real time on its own thread, so the
