@@ -20,7 +20,7 @@ from companion.history import HistoryCorrupt, HistoryForeign, HistoryReadOnly, H
 from companion.history import store as store_module
 from companion.history import writer as writer_module
 from companion.history.records import Bin, SessionStarted
-from companion.history.store import set_aside
+from companion.history.store import SCHEMA_VERSION, set_aside
 from companion.history.synthetic import synthetic_days
 from companion.history.writer import HistoryWriter
 from companion.paths import create_private_file, private_dir, write_private_atomically
@@ -259,10 +259,15 @@ def test_cli_reports_a_damaged_file_by_name_and_sets_it_aside_only_when_asked(db
     assert cli.main(["check-history", "--set-aside"]) == 0
     out = capsys.readouterr()
     kept = [p for p in db_path.parent.iterdir() if ".damaged-" in p.name and not p.name.endswith(("-wal", "-shm"))]
-    assert len(kept) == 1 and kept[0].read_bytes() == damaged and str(kept[0]) in out.err
+    assert len(kept) == 1 and kept[0].read_bytes() == damaged and str(kept[0]) in out.out
     assert not db_path.exists()
     HistoryStore(db_path).close()  # a new store starts
     assert cli.main(["check-history"]) == 0
+    out = capsys.readouterr()  # the verdict is the result, on stdout
+    assert (out.out, out.err) == (f"{db_path}: a sound posture history (schema {SCHEMA_VERSION})\n", "")
+    db_path.unlink()
+    assert cli.main(["check-history"]) == 0
+    assert capsys.readouterr().out == f"no history yet at {db_path}\n"
 
 
 def test_the_writer_starts_afresh_once_the_damaged_file_is_set_aside(db_path, monkeypatch):
@@ -312,7 +317,7 @@ def test_a_file_that_is_no_history_is_renamed_aside_only_when_asked(db_path, cap
     assert cli.main(["check-history", "--set-aside"]) == 0
     out = capsys.readouterr()
     [kept] = [p for p in db_path.parent.iterdir() if ".damaged-" in p.name]
-    assert kept.read_bytes() == junk and "is not a posture history" in out.err and str(kept) in out.err
+    assert kept.read_bytes() == junk and "is not a posture history" in out.out and str(kept) in out.out
     assert not db_path.exists()
 
 

@@ -210,9 +210,11 @@ def cmd_check_history(args: argparse.Namespace, out: Output) -> int:
     from ..history import HistoryCorrupt, HistoryError
     from ..history.store import HistoryForeign, default_path, inspect, set_aside
 
+    # The verdict is the command's result: on stdout, so `posture check-history >
+    # log` keeps it and a script can read it; a damaged file is a one-line error.
     path = default_path()
     if not path.exists():
-        out.message(f"no history yet at {path}")
+        out.result(f"no history yet at {path}")
         return EXIT_OK
     try:
         version = inspect(path)
@@ -225,9 +227,9 @@ def cmd_check_history(args: argparse.Namespace, out: Output) -> int:
         except OSError as os_exc:
             raise CliError(f"cannot move {path} aside: {os_exc.strerror or os_exc}") from os_exc
         what = "was damaged" if isinstance(exc, HistoryCorrupt) else "is not a posture history"
-        out.message(f"{path} {what}; kept as {moved}. A new history starts with the next run.")
+        out.result(f"{path} {what}; kept as {moved}. A new history starts with the next run.")
         return EXIT_OK
     except HistoryError as exc:
         raise CliError(str(exc)) from exc
-    out.message(f"{path}: a sound posture history (schema {version})")
+    out.result(f"{path}: a sound posture history (schema {version})")
     return EXIT_OK
