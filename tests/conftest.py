@@ -99,7 +99,10 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
         config.option.numprocesses = min(_cores(), MAX_WORKERS - 1) + 1
         if config.option.dist == "no":
             config.option.dist = "loadfile"
-            config.option.loadscopereorder = False  # the order is ours: pytest_collection_modifyitems
+            # The files' order is ours (pytest_collection_modifyitems, told to each
+            # worker by pytest_configure_node).
+            config.option.loadscopereorder = False
+            config.option.posture_suite_order = True
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -110,13 +113,22 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist's controller, for each worker it starts."""
+    node.workerinput["posture_suite_order"] = getattr(node.config.option, "posture_suite_order", False)
+
+
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     """Files marked ``start_early`` run first, then the others by their number of
     tests, most first (as pytest-xdist orders them by itself). Run where that order
     happened to put them, the type check of a fresh clone (about 18 s on one core,
     the cache cold) or a kill -9 and restart (13 s of waiting) finished alone after
     the rest of the suite, 10-14 s later. Tests keep their order within a file, and
-    the order is the same in every worker (pytest-xdist requires it)."""
+    the order is the same in every worker (pytest-xdist requires it). Only for the
+    whole suite on workers (above): paths given run in the order given."""
+    if not getattr(config, "workerinput", {}).get("posture_suite_order", False):
+        return
     per_file: dict[Path, list[pytest.Item]] = {}
     for item in items:
         per_file.setdefault(item.path, []).append(item)

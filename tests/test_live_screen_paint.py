@@ -9,11 +9,15 @@ import asyncio
 import pytest
 from test_ui import calibrate_demo_sensor, demo_app, slouching_demo, state_line, wait_for
 from textual.app import App, ComposeResult
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import ProgressBar, Static
 
-from companion.engine import BodyFrame, CalibrationCompleted, CalibrationProgress
+from companion.coach import DayTally
+from companion.engine import BodyFrame, CalibrationCompleted, CalibrationProgress, EngineState, PostureSnapshot
+from companion.engine.engine import Activity
 from companion.ui.calibration_screen import CalibrationScreen
+from companion.ui.live_screen import LiveScreen
 from companion.ui.widgets import PostureFigure, TiltGauge, show_progress, show_text
 
 PANELS = ("today", "state", "lateral", "goal", "connection")
@@ -23,11 +27,15 @@ class _OnePanel(App):
     CSS = """
     #panel { width: 30; height: auto; }
     #sized-by-text { width: auto; height: auto; }
+    #scrolling { width: 30; height: auto; max-height: 6; overflow-y: auto; scrollbar-gutter: stable; }
+    #framed { width: 34; height: auto; padding: 1 2; border: round white; }
     """
 
     def compose(self) -> ComposeResult:
         yield Static("tracked 01:56\nalerts 1", id="panel")
         yield Static("tracked 01:56\nalerts 1", id="sized-by-text")
+        yield Static("tracked 01:56\nalerts 1", id="scrolling")
+        yield Static("tracked 01:56\nalerts 1", id="framed")
 
 
 async def test_show_text_skips_the_same_text_and_lays_out_only_when_the_size_may_change(updates):
@@ -64,6 +72,31 @@ async def test_show_text_skips_the_same_text_and_lays_out_only_when_the_size_may
             (steps[9], True),
         ]
         assert panel.size.height == 2
+
+
+@pytest.mark.parametrize("panel_id", ["panel", "sized-by-text", "scrolling", "framed"])
+async def test_show_text_leaves_a_widget_the_size_a_full_layout_gives_it(panel_id):
+    texts = [
+        "tracked 01:57\nalerts 1",
+        "tracked 1h02\nalerts 10 · slouches 4",
+        "reconnecting: no answer for 5 s\nloss 0.1%",
+        "reconnecting: no answer for 15 s\nloss 12.3% · bad frames 1000000",
+        "one\ntwo\nthree\nfour\nfive\nsix\nseven",
+        "one\ntwo",
+        "a line long enough to wrap twice at thirty columns, and then some more",
+        "short",
+    ]
+    app = _OnePanel()
+    async with app.run_test(size=(60, 30)) as pilot:
+        panel = app.query_one(f"#{panel_id}", Static)
+        await pilot.pause()
+        for text in texts:
+            show_text(panel, text)
+            await pilot.pause()
+            shown = panel.size
+            panel.refresh(layout=True)
+            await pilot.pause()
+            assert panel.size == shown, (text, shown, panel.size)
 
 
 async def test_show_text_lays_out_a_widget_as_wide_as_its_text_when_its_longest_line_changes(updates):
@@ -277,3 +310,41 @@ def test_the_live_screen_paints_nothing_behind_an_opaque_screen_and_the_latest_w
             assert {"today", "state"} <= {widget for widget, _, _ in updates}
 
     virtual_time(scenario())
+
+
+class _Covered(App):
+    """The live screen alone, to push an opaque screen over it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.live = LiveScreen()
+
+    async def on_mount(self) -> None:
+        await self.push_screen(self.live)
+
+
+class _Opaque(Screen):
+    def compose(self) -> ComposeResult:
+        yield Static("on top")
+
+
+async def test_the_days_panel_shows_the_latest_tally_once_the_live_screen_is_back_in_view():
+    """Each tally is a new object (as a viewer of the tracker gets them): the one
+    given behind the opaque screen is the one shown once it is gone."""
+    app = _Covered()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        app.live.show_snapshot(_upright(10.0), DayTally(tracked_s=10, upright_s=10))
+        await pilot.pause()
+        assert "tracked        00:10" in str(app.live.query_one("#today").render())
+        await app.push_screen(_Opaque())
+        await pilot.pause()
+        app.live.show_snapshot(_upright(100.0), DayTally(tracked_s=100, upright_s=100))
+        await pilot.pause()
+        await app.pop_screen()
+        await pilot.pause()
+        assert "tracked        01:40" in str(app.live.query_one("#today").render())
+
+
+def _upright(t_s: float) -> PostureSnapshot:
+    return PostureSnapshot(t_s, 5.0, 0.0, Activity.STILL, EngineState.UPRIGHT, 0.0, 30.0)

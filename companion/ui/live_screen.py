@@ -82,8 +82,10 @@ class LiveScreen(Screen):
     def _paint_latest(self) -> None:
         """Paint the latest call of each ``show_*`` (a snapshot's with its chart)."""
         self.set_thresholds(self._threshold_deg, self._clear_deg)
-        for name, args in list(self._latest.items()):
-            getattr(self, f"_paint_{name}")(*args)
+        # Each call read as it is painted: painting a snapshot gives the day's panel
+        # a newer tally than the one kept before.
+        for name in list(self._latest):
+            getattr(self, f"_paint_{name}")(*self._latest[name])
 
     def on_screen_resume(self) -> None:
         if self._painted and self._hidden:

@@ -50,6 +50,8 @@ def show_text(widget: Static, text: str) -> None:
             (lines, longest), (new_lines, new_longest) = _shape(old), _shape(text)
             same_shape = (lines, longest) == (new_lines, new_longest) and longest <= width
         widget.update(text, layout=not same_shape)
+    elif _may_scroll(widget):  # the layout adds room for scrollbars to an auto height
+        widget.update(text)
     else:
         widget.update(text, layout=False)
         height = widget.styles.height
@@ -57,6 +59,11 @@ def show_text(widget: Static, text: str) -> None:
             measured = widget.get_content_height(widget.content_size, widget.app.size, width)
             if measured != widget.content_size.height:
                 widget.refresh(layout=True)
+
+
+def _may_scroll(widget: Widget) -> bool:
+    styles = widget.styles
+    return styles.overflow_x != "hidden" or styles.overflow_y != "hidden" or styles.scrollbar_gutter == "stable"
 
 
 def _width_follows_text(widget: Widget) -> bool:
