@@ -79,9 +79,12 @@ async def test_a_remembered_sensor_without_bluetooth_says_so_on_the_live_screen(
 
 
 def _store_earlier_today(now: datetime, path) -> None:
-    """Two episodes (one alerted) and their alert, as an earlier run stored them."""
+    """Two episodes (one alerted) and their alert, as an earlier run stored them: an
+    hour ago, or from just after midnight in the first hour of the day (an hour ago
+    was yesterday then)."""
     store = HistoryStore(path)
-    t = now.timestamp() - 3600
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    t = max(now.timestamp() - 3600, midnight.timestamp() + 1)
     store.write(
         [
             SessionStarted(t, DEMO_ADDRESS, "Posture1", "reference"),
