@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from test_ui import calibrate_demo_sensor, demo_app, slouching_demo, state_line, wait_for
+from test_ui import calibrate_demo_sensor, demo_app, slouching_demo, state_line, upright_demo, wait_for
 from textual.app import App, ComposeResult
 from textual.screen import Screen
 from textual.widget import Widget
@@ -287,10 +287,7 @@ def test_the_live_screen_paints_nothing_behind_an_opaque_screen_and_the_latest_w
     from companion.ui.stretch_screen import StretchScreen
 
     async def scenario():
-        calibrate_demo_sensor()
-        app = demo_app()
-        async with app.run_test(size=(100, 30)) as pilot:
-            await wait_for(lambda: state_line(app) == "upright")
+        async with upright_demo() as (app, pilot):
             await pilot.press("question_mark")
             await wait_for(lambda: isinstance(app.screen, HelpScreen))
             updates.clear()

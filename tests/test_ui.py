@@ -63,12 +63,19 @@ def demo_app(delay_s: float = 5, **settings_changes):
 
 
 @contextlib.asynccontextmanager
-async def slouching_demo(delay_s: float = 5):
-    """The calibrated demo at 100x30, its wearer told to slouch once it reads upright."""
+async def upright_demo(delay_s: float = 5):
+    """The calibrated demo at 100x30, once it reads upright."""
     calibrate_demo_sensor()
     app = demo_app(delay_s=delay_s)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(lambda: state_line(app) == "upright")
+        yield app, pilot
+
+
+@contextlib.asynccontextmanager
+async def slouching_demo(delay_s: float = 5):
+    """The calibrated demo at 100x30, its wearer told to slouch once it reads upright."""
+    async with upright_demo(delay_s) as (app, pilot):
         await pilot.press("s")
         yield app, pilot
 
@@ -228,10 +235,7 @@ def test_a_measured_stretch_is_recorded_in_the_history(virtual_time):
         from companion.history import HistoryStore
         from companion.ui.stretch_screen import StretchScreen
 
-        calibrate_demo_sensor()
-        app = demo_app()
-        async with app.run_test(size=(100, 30)) as pilot:
-            await wait_for(lambda: state_line(app) == "upright")
+        async with upright_demo() as (app, pilot):
             await pilot.press("r")
             await wait_for(lambda: isinstance(app.screen, StretchScreen))
             await pilot.press("down")  # the shoulder-blade squeeze
