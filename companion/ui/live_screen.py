@@ -66,12 +66,17 @@ class LiveScreen(Screen):
         them costs a repaint of the screen on top for nothing."""
         if not (self._painted and self.display):
             return False
+        self._follow_view()
+        return not self._hidden
+
+    def _follow_view(self) -> None:
+        """Note whether an opaque screen hides this one; back in view (resumed, or
+        found so at the next update), paint the latest of everything."""
         hidden = self._behind_an_opaque_screen()
-        if self._hidden and not hidden:  # on view again, before any resume event
+        if self._hidden and not hidden:
             self._hidden = False
             self._paint_latest()
         self._hidden = hidden
-        return not hidden
 
     def _behind_an_opaque_screen(self) -> bool:
         stack = self.app.screen_stack
@@ -88,9 +93,8 @@ class LiveScreen(Screen):
             getattr(self, f"_paint_{name}")(*self._latest[name])
 
     def on_screen_resume(self) -> None:
-        if self._painted and self._hidden:
-            self._hidden = False
-            self._paint_latest()
+        if self._painted:
+            self._follow_view()
 
     def compose(self) -> ComposeResult:
         yield Header()
