@@ -119,6 +119,35 @@ def test_record_metadata_carries_the_sensors_reported_rate(capsys, virtual_time,
     assert metadata["rate_hz"] == pytest.approx(rate_hz)
 
 
+@pytest.mark.parametrize("kind", ["reference", "witmotion", "upright_go", "microbit"])
+def test_a_simulated_recording_analyzes_with_its_wearers_calibration(capsys, virtual_time, tmp_path, kind):
+    """`record --simulate` then `analyze`, as a new user tries it: the recording says
+    how the simulated sensor sits, so analyze needs no --lean and reads the wearer's
+    true tilt."""
+    import numpy as np
+
+    from companion.sim.world import demo_wearer
+
+    path = tmp_path / "rec.csv"
+    code, _, err = posture(
+        capsys, "record", str(path), "--simulate", "--kind", kind, "--seconds", "15", "--timeout", "0.5"
+    )
+    assert code == 0, err
+    fixed_case = kind == "upright_go"  # reports in its own frame: forward is its case's
+    assert ("with the sensor's calibration" in err) != fixed_case
+    code, out, err = posture(capsys, "analyze", str(path), "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["calibration"]["forward_from"] == ("upright_go mounting" if fixed_case else "recorded calibration")
+    frames = result["frames"]
+    truth = demo_wearer().truth(np.array([f["t_s"] for f in frames]))
+    flexion = np.array([f["flexion_deg"] for f in frames])
+    assert np.ptp(truth[:, 0]) > 10  # the wearer moves: a wrong frame would show
+    assert np.median(np.abs(flexion - truth[:, 0])) < 2.0
+    code, out, _ = posture(capsys, "analyze", str(path))
+    assert ("upright and forward from the recorded calibration" in out) != fixed_case
+
+
 # --- Ctrl-C ---------------------------------------------------------------------------
 
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .output import EXIT_OK, EXIT_USAGE, CliError, Output
+
+if TYPE_CHECKING:
+    from ..analysis import Analysis
 
 #: Engine states that count as slouched in the per-minute summary.
 SLOUCHED_STATES = ("slouching", "alerted")
@@ -59,8 +63,7 @@ async def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
     out.result(
         f"{args.file}: {result.samples} samples, {result.duration_s:.0f} s at {result.rate_hz:.1f} Hz "
         f"({result.worn_s:.0f} s worn, {len(result.gaps)} gap(s)); "
-        f"upright from {result.calibration[0]:g}-{result.calibration[1]:g} s, forward "
-        f"{result.forward_from if result.forward_from.startswith('not needed') else 'from the ' + result.forward_from}"
+        f"{_frame_sources(result)}"
     )
     out.result(f"threshold {settings.threshold_deg:g} deg, alert after {settings.delay_s:g} s")
     for line in minute_table(result.frames):
@@ -74,3 +77,12 @@ async def cmd_analyze(args: argparse.Namespace, out: Output) -> int:
     for alert in result.alerts:
         out.result(f"alert at {alert['t_s']:.0f} s: {alert['kind']} {alert['angle_deg']:.0f} deg")
     return EXIT_OK
+
+
+def _frame_sources(result: Analysis) -> str:
+    """Where upright and forward came from, in words."""
+    start, end = result.calibration
+    if start == end:  # no window: the recording's calibration gave both
+        return "upright and forward from the recorded calibration"
+    forward = result.forward_from if result.forward_from.startswith("not needed") else "from the " + result.forward_from
+    return f"upright from {start:g}-{end:g} s, forward {forward}"

@@ -278,17 +278,30 @@ async def cmd_record(args: argparse.Namespace, out: Output) -> int:
         except OSError as exc:
             raise CliError(f"cannot write {path}: {exc.strerror or exc}", EXIT_USAGE) from exc
         with handle:
-            out.message(
-                f"Recording from {sensor.name} ({sensor.kind}, {sensor.address}) to {path}... "
-                "Sit upright and still for the first few seconds: analyze takes upright from them."
-            )
-            link = SensorLink(sensor, transport)
             # What analyze needs to judge the recording as the live session would. The
             # rate is known once the sensor has said it, so the line waits for that.
             metadata: dict[str, object] = {}
-            frame = load_frame(sensor.address)
-            if frame is not None:
+            if args.simulate:
+                # The simulated wearer's own mounting, as its guided calibration finds
+                # it: analyze reads the recording calibrated, as it reads a real one
+                # recorded after calibrating. (A sensor whose case fixes how it sits
+                # reports in its own frame, and analyze needs nothing more for it.)
+                from ..analysis import MOUNTING_FORWARD
+                from ..sim.world import demo_wearer_calibration
+
+                if sensor.kind not in MOUNTING_FORWARD:
+                    metadata["calibration"] = demo_wearer_calibration()
+            elif (frame := load_frame(sensor.address)) is not None:
                 metadata["calibration"] = frame.as_dict()
+            out.message(
+                f"Recording from {sensor.name} ({sensor.kind}, {sensor.address}) to {path}... "
+                + (
+                    "with the sensor's calibration: analyze reads the recording as the live session would."
+                    if "calibration" in metadata
+                    else "Sit upright and still for the first few seconds: analyze takes upright from them."
+                )
+            )
+            link = SensorLink(sensor, transport)
             header_written = False
             written = 0
             quiet = Output(json=False, quiet_readings=True)

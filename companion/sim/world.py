@@ -49,6 +49,13 @@ def demo_wearer(seed: int = 0) -> SimulatedWearer:
     return SimulatedWearer(script, seed=seed, loop=True)
 
 
+def demo_wearer_calibration(seed: int = 0) -> dict[str, list[float]]:
+    """The body frame a guided calibration of :func:`demo_wearer` finds (its sensor's
+    true mounting): a simulated recording carries it, as a recording made after
+    calibrating carries the wearer's."""
+    return demo_wearer(seed).exact_frame()
+
+
 class TrackedWearer(InteractiveWearer):
     """The simulated person of ``posture track --simulate``: works through a scripted
     day, follows the guided calibration when ``posture calibrate`` asks (sits up,
