@@ -558,7 +558,7 @@ async def test_history_screen_shows_held_back_alerts(db_path):
             await pilot.pause()
         column = [table.get_row_at(i)[4] for i in range(table.row_count)]
         assert column == ["yes", "held back"]
-        assert "1 delivered, 1 held back" in str(screen.query_one("#shares", Static).render())
+        assert "Alerts 1, held back 1" in str(screen.query_one("#shares", Static).render())
 
 
 # -- kill -9, again and again, on one file ----------------------------------------------

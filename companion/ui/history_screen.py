@@ -246,8 +246,9 @@ class HistoryScreen(Screen):
         delivered = sum(a.delivered for a in posture_alerts)
         self._show_charts(view)
         self.query_one("#shares", Static).update(
-            f"Upright share\n  day {pct(view.day_share)}, 7 d {pct(view.week_share)}, 30 d {pct(view.month_share)}\n"
-            f"Alerts {delivered} delivered, {len(posture_alerts) - delivered} held back"
+            # Each line fits the side column at its narrowest (30 cells, 80 columns).
+            f"Upright share\nday {pct(view.day_share)}, 7 d {pct(view.week_share)}, 30 d {pct(view.month_share)}\n"
+            f"Alerts {delivered}, held back {len(posture_alerts) - delivered}"
         )
         table = self.query_one(DataTable)
         table.clear()
