@@ -101,8 +101,7 @@ class LiveSession:
     def end_records(self) -> list[Record]:
         """What closes the session in the history: the slouch episode in progress,
         the bin in progress, the end time."""
-        episodes = [r for r in map(lambda e: self._record_for(e, False), self.engine.pause()) if r is not None]
-        return [*episodes, *self._bins.flush(), SessionEnded(self.clock().timestamp())]
+        return [*self._closed(self.engine.pause()), *self._bins.flush(), SessionEnded(self.clock().timestamp())]
 
     def wall_s(self, t_s: float) -> float:
         """Sample time on the wall clock, anchored at the first reading."""
@@ -149,7 +148,22 @@ class LiveSession:
     def end_episode_now(self) -> list[Record]:
         """Detection rests (a stretch, a pause): the episode in progress ends now and
         its record is returned for the history. The engine stays paused until resumed."""
-        return [r for e in self.engine.pause() if (r := self._record_for(e, False)) is not None]
+        return self._closed(self.engine.pause())
+
+    def start_calibration(self) -> list[Record]:
+        """The guided calibration begins: detection rests until the new frame, and the
+        episode in progress ends now, its record returned for the history."""
+        return self._closed(self.engine.start_calibration())
+
+    def _closed(self, events: list[EngineEvent]) -> list[Record]:
+        """The records of the episodes that detection resting closed, counted in the
+        day's tally as any other end."""
+        records = []
+        for event in events:
+            self.tally.on_event(event)
+            if (record := self._record_for(event, False)) is not None:
+                records.append(record)
+        return records
 
     def stretch_record(self, result: StretchResult, *, by_hand: bool) -> Stretch:
         self.prompts.stretch_done(self.clock())  # a stretch done answers the next prompt

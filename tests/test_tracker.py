@@ -172,6 +172,24 @@ def test_a_tracked_day_with_two_viewers_pause_resume_and_stop():
     assert sum(b.upright_s for b in bins if b.start >= resumed_wall) > 10
 
 
+def test_calibrating_the_tracker_mid_slouch_keeps_the_episode():
+    """`posture calibrate` while the wearer slouches: detection rests for the guided
+    calibration, and the episode under way is written as it ends there."""
+
+    async def main():
+        async with running_tracker() as (tracker, _sensor):
+            await ask("calibrate")
+            await until(lambda: tracker.session.engine.calibrated, 60)
+            await until(lambda: tracker.session.tally.alerts >= 1, 200)
+            await ask("calibrate")
+            await ask("stop")
+            return tracker.session.tally.episodes
+
+    counted = run_virtual(main())
+    episodes = [e for _, e in HistoryStore(default_path(), readonly=True).episodes(0, 1e12)]
+    assert len(episodes) == counted == 1 and episodes[0].alerted
+
+
 def test_second_tracker_refuses_naming_the_running_pid():
     async def main():
         async with running_tracker() as (tracker, _sensor):

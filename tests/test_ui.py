@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import tomllib
 
+import pytest
+
 from companion.body_frames import load_frame, save_frame
 from companion.engine import BodyFrame, EngineSettings
 from companion.link import LinkState
@@ -226,6 +228,29 @@ def test_second_slouch_alert_offers_a_stretch(virtual_time):
             assert app.session.tally.alerts == 2
             assert "Time to stretch" in titles
             assert any("press r" in n.message for n in app._notifications)
+
+    virtual_time(scenario())
+
+
+@pytest.mark.parametrize("keys", [("c",), ("r", "enter")])
+def test_a_slouch_cut_short_by_calibration_or_a_stretch_is_kept_in_the_history(virtual_time, keys):
+    """Calibrating (c) or starting a stretch (r, enter) mid-slouch rests detection:
+    the episode ends there, and the history keeps it as the day's panel counts it."""
+
+    async def scenario():
+        from companion.history import HistoryStore
+
+        async with slouching_demo() as (app, pilot):
+            await wait_for(lambda: state_line(app).startswith("alerted"), timeout_s=30)
+            for key in keys:
+                await pilot.press(key)
+                await pilot.pause()
+            await wait_for(lambda: app.session.engine.detector.onset_s is None, timeout_s=5)
+            app.history.flush()
+            store = HistoryStore(app.history_path, readonly=True)
+            [(_id, episode)] = store.episodes(0, 1e12)
+            assert episode.alerted and episode.peak_deg > 15
+            assert app.session.tally.episodes == 1
 
     virtual_time(scenario())
 

@@ -168,10 +168,12 @@ class PostureEngine:
         self.settings = settings
         self.detector.settings = settings
 
-    def start_calibration(self) -> None:
-        """Begin the guided calibration; progress arrives as events."""
+    def start_calibration(self) -> list[EngineEvent]:
+        """Begin the guided calibration; progress arrives as events. Detection rests
+        until the new frame: an episode in progress ends now (its events returned)."""
+        events = self.detector.end_now(self._latest[0])
         self._calibration = GuidedCalibration(self._latest[0])
-        self.detector.reset()
+        return events
 
     def calibration_status(self) -> tuple[str, float, float] | None:
         """(phase, seconds held so far, seconds needed) while calibrating."""

@@ -357,7 +357,7 @@ class Tracker:
     def calibrate(self) -> None:
         self._calibrations += 1  # names this calibration (control_calibration_abandoned)
         _log.info("calibration started")
-        self.session.engine.start_calibration()
+        self._record(*self.session.start_calibration())
         self._follow("sit_up")
         step = getattr(self.link.driver, "calibrate_step", None) if self.link is not None else None
         if step is not None and self.link is not None:

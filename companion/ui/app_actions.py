@@ -79,7 +79,7 @@ class SessionActionsMixin(_AppState):
             await self.link.alert(level)
 
     def start_calibration(self) -> None:
-        self.session.engine.start_calibration()
+        self._record(*self.session.start_calibration())
         self._demo_wearer("sit_up")
         # A sensor with its own calibration (Upright GO) recalibrates with us.
         step = getattr(self.link.driver, "calibrate_step", None) if self.link is not None else None
@@ -94,8 +94,7 @@ class SessionActionsMixin(_AppState):
         if frame is None:
             self.notify("Calibrate first (c): the stretch is measured from your upright.", severity="warning")
             return None
-        for event in self.session.engine.pause():  # slouch detection rests during a stretch
-            self.post_message(PostureEvent(event))
+        self._record(*self.session.end_episode_now())  # slouch detection rests during a stretch
         self.active_stretch = GuidedStretch(plan, frame.up)
         return self.active_stretch
 
