@@ -135,6 +135,8 @@ class LiveSession:
             record = self._record_for(event, delivered)
             if record is not None:
                 update.records.append(record)
+                if isinstance(record, Alert):
+                    self.tally.count_alert(record.kind, record.delivered)
             if isinstance(event, SlouchAlerted):
                 self._stretch_offer(event.t_s, update)
             elif isinstance(event, SlouchEnded):

@@ -521,6 +521,16 @@ def test_report_counts_delivered_and_held_back_alerts_apart(db_path, capsys):
     store.close()
 
 
+def test_the_days_tally_counts_alerts_as_the_report_does(db_path):
+    """The live panel's count after a restart (from the history) and the report's."""
+    from companion.coach.tally import DayTally
+
+    store = alerts_day(db_path)
+    tally = DayTally.from_history([], store.alerts(0, 1e12), [])
+    assert (tally.alerts, tally.alerts_held_back) == (1, 1)
+    store.close()
+
+
 def test_export_marks_held_back_alerts(db_path):
     import csv as csv_module
     import io

@@ -140,8 +140,13 @@ def test_snooze_holds_nudges_back_but_keeps_tracking(virtual_time):
             await wait_for(lambda: app.session.policy.snoozed_until is not None)
             await pilot.press("s")
             await wait_for(lambda: state_line(app).startswith("alerted"), timeout_s=20)
-            assert app.session.tally.alerts == 1
+            # Counted as the history counts it: held back, not delivered.
+            assert (app.session.tally.alerts, app.session.tally.alerts_held_back) == (0, 1)
             assert next(reason for _, reason in app.session.suppressed).startswith("snoozed")
+            await pilot.press("u")
+            await wait_for(lambda: state_line(app) == "upright", timeout_s=10)
+            [line] = [ln for ln in str(app.live.query_one("#today").render()).splitlines() if ln.startswith("alerts")]
+            assert line.split()[1:] == ["0", "+1", "held"]
             assert app.demo_world.sensor.alert_levels == []
             assert "snoozed" in str(app.live.query_one("#nudge-status").render())
 

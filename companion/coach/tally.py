@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..engine import Activity, EngineState, LeanAlerted, PostureSnapshot, SlouchAlerted, SlouchStarted
+from ..engine import Activity, EngineState, PostureSnapshot, SlouchStarted
 from ..engine.events import EngineEvent
 
 if TYPE_CHECKING:  # records only: importing the history package would load sqlite3
@@ -27,7 +27,8 @@ class DayTally:
     slouched_s: float = 0.0
     moving_s: float = 0.0
     episodes: int = 0
-    alerts: int = 0
+    alerts: int = 0  # slouch nudges that reached the wearer (reminders too)
+    alerts_held_back: int = 0  # held back by quiet mode, snooze, quiet hours or the budget
     lean_alerts: int = 0
     sitting_since_s: float | None = None
     _walking_s: float = 0.0
@@ -40,10 +41,7 @@ class DayTally:
         tally = cls()
         tally.episodes = sum(1 for _ in episodes)
         for alert in alerts:
-            if alert.kind == "slouch":
-                tally.alerts += 1
-            elif alert.kind == "lean":
-                tally.lean_alerts += 1
+            tally.count_alert(alert.kind, alert.delivered)
         for b in bins:
             tally.tracked_s += b.upright_s + b.slouched_s + b.moving_s
             tally.upright_s += b.upright_s
@@ -104,7 +102,14 @@ class DayTally:
     def on_event(self, event: EngineEvent) -> None:
         if isinstance(event, SlouchStarted):
             self.episodes += 1
-        elif isinstance(event, SlouchAlerted):
-            self.alerts += 1
-        elif isinstance(event, LeanAlerted):
+
+    def count_alert(self, kind: str, delivered: bool) -> None:
+        """An alert as the history stores it, so the live count and the stored one
+        agree (``posture report`` counts the same way)."""
+        if kind == "slouch":
+            if delivered:
+                self.alerts += 1
+            else:
+                self.alerts_held_back += 1
+        elif kind == "lean":
             self.lean_alerts += 1

@@ -93,6 +93,7 @@ def status_fields(
             "moving_s": round(tally.moving_s, 1),
             "episodes": tally.episodes,
             "alerts": tally.alerts,
+            "alerts_held_back": tally.alerts_held_back,
             "lean_alerts": tally.lean_alerts,
             "sitting_for_s": round(tally.sitting_for_s(snap.t_s), 1),
         },

@@ -37,7 +37,7 @@ class LiveScreen(Screen):
         super().__init__()
         self._chart: deque[tuple[float, float]] = deque(maxlen=CHART_POINTS)
         self._last_chart_s: float | None = None
-        self._today_counts: tuple[int, int, int] | None = None  # as last painted
+        self._today_counts: tuple[int, int, int, int] | None = None  # as last painted
         self.snapshot: PostureSnapshot | None = None
         self.linked = False
         # From a calibration until the wearer is back upright out of its forward
@@ -183,7 +183,7 @@ class LiveScreen(Screen):
         # The day's panel moves once a second, with the chart (its timers and shares
         # would each repaint the screen at their own moment within the second), and
         # at once when a count changes.
-        counts = (tally.episodes, tally.alerts, tally.lean_alerts)
+        counts = (tally.episodes, tally.alerts, tally.alerts_held_back, tally.lean_alerts)
         if chart or counts != self._today_counts:
             self._today_counts = counts
             self.show_today(tally, snapshot.t_s)
@@ -252,7 +252,7 @@ class LiveScreen(Screen):
             self.query_one("#today", Static),
             f"upright        {tally.upright_share:>5.0%}\n"
             f"slouch episodes {tally.episodes:>4}\n"
-            f"alerts          {tally.alerts:>4}\n"
+            f"alerts          {tally.alerts:>4}{f' +{tally.alerts_held_back} held' if tally.alerts_held_back else ''}\n"
             f"side leans      {tally.lean_alerts:>4}\n"
             f"sitting for   {format_duration(since_break):>6}\n"
             f"tracked       {format_duration(tally.tracked_s):>6}",

@@ -63,6 +63,7 @@ def tally_from(status: dict[str, Any]) -> DayTally:
         moving_s=today.get("moving_s", 0.0),
         episodes=today["episodes"],
         alerts=today["alerts"],
+        alerts_held_back=today.get("alerts_held_back", 0),
         lean_alerts=today.get("lean_alerts", 0),
         sitting_since_s=(t_s - today["sitting_for_s"]) if today.get("sitting_for_s") else None,
     )
