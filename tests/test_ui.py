@@ -146,7 +146,7 @@ def test_snooze_holds_nudges_back_but_keeps_tracking(virtual_time):
             await pilot.press("u")
             await wait_for(lambda: state_line(app) == "upright", timeout_s=10)
             [line] = [ln for ln in str(app.live.query_one("#today").render()).splitlines() if ln.startswith("alerts")]
-            assert line.split()[1:] == ["0", "+1", "held"]
+            assert line.split() == ["alerts", "(1", "held)", "0"]
             assert app.demo_world.sensor.alert_levels == []
             assert "snoozed" in str(app.live.query_one("#nudge-status").render())
 

@@ -131,9 +131,12 @@ class SessionActionsMixin(_AppState):
         return None if self.active_stretch is None else self.active_stretch.plan.kind.value
 
     def snooze_nudges(self, minutes: int | None) -> datetime:
-        until = self.session.policy.snooze(self.clock(), minutes)
-        self.live.show_nudge_status(f"nudges snoozed until {until:%a %H:%M}")
-        self.notify(f"Nudges snoozed until {until:%a %H:%M}.")
+        now = self.clock()
+        until = self.session.policy.snooze(now, minutes)
+        # The day only when it is not today; short enough for the side panel at 80x24.
+        when = f"{until:%H:%M}" if until.date() == now.date() else f"{until:%a %H:%M}"
+        self.live.show_nudge_status(f"nudges snoozed until {when}")
+        self.notify(f"Nudges snoozed until {when}.")
         return until
 
     def resume_nudges(self) -> None:

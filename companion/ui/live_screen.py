@@ -252,7 +252,7 @@ class LiveScreen(Screen):
             self.query_one("#today", Static),
             f"upright        {tally.upright_share:>5.0%}\n"
             f"slouch episodes {tally.episodes:>4}\n"
-            f"alerts          {tally.alerts:>4}{f' +{tally.alerts_held_back} held' if tally.alerts_held_back else ''}\n"
+            f"{f'alerts ({tally.alerts_held_back} held)' if tally.alerts_held_back else 'alerts':<16}{tally.alerts:>4}\n"
             f"side leans      {tally.lean_alerts:>4}\n"
             f"sitting for   {format_duration(since_break):>6}\n"
             f"tracked       {format_duration(tally.tracked_s):>6}",
