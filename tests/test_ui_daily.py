@@ -119,6 +119,32 @@ async def test_today_comes_from_history_and_survives_connecting_from_the_sensor_
         assert chart.now_s == chart.points[-1][0]
 
 
+async def test_the_chart_opens_with_the_minutes_an_earlier_run_stored():
+    """A window opened a few minutes after the tracker (or an earlier window) stopped
+    shows those minutes, not "no posture data"; older time is left out."""
+    calibrate_demo_sensor()
+    app = demo_app()
+    now = datetime.now().timestamp()
+    store = HistoryStore(app.history_path)
+    store.write(
+        [
+            SessionStarted(now - 1200, DEMO_ADDRESS, "Posture1", "reference"),
+            Bin(now - 1200, 5.0, 5.0, 0.0, 0.0, 0.0, 30.0, 0.0),  # 20 minutes ago: off the chart
+            Bin(now - 300, 5.0, 5.0, 0.0, 0.0, 0.0, 4.0, 0.0),
+            Bin(now - 295, 5.0, 0.0, 5.0, 0.0, 0.0, 22.0, 0.0),
+            Bin(now - 290, 5.0, 0.0, 0.0, 5.0, 0.0, None, None),  # moving: nothing to plot
+        ]
+    )
+    store.close()
+    async with app.run_test(size=(100, 30)):
+        chart = app.live.query_one(FlexionChart)
+        await wait_for(lambda: bool(chart.points))
+        stored = [p for p in chart.points if p[0] < now]
+        assert [round(p[0] - now) for p in stored] == list(range(-300, -290))
+        assert [p[1] for p in stored] == [4.0] * 5 + [22.0] * 5
+        assert "no posture data" not in str(chart.render())
+
+
 def test_the_chart_is_ten_minutes_of_wall_time_with_minute_marks():
     chart = FlexionChart()
     now = 1_000_000.0

@@ -42,6 +42,30 @@ def today_from_history(path: Path, day: date) -> DayTally:
         store.close()
 
 
+def recent_flexion(path: Path, since: float) -> list[tuple[float, float]]:
+    """The stored forward flexion from ``since`` (Unix s) on, one point a second of
+    each bin's judged time at the bin's mean, oldest first: the live chart's last
+    minutes when a window opens after an earlier run (none when unreadable)."""
+    if not path.exists():
+        return []
+    try:
+        store = open_to_read(path, check=False)
+    except HistoryError:
+        return []
+    try:
+        bins = store.bins(since, float("inf"))
+    except sqlite3.Error:
+        return []
+    finally:
+        store.close()
+    return [
+        (b.start + k, max(0.0, b.mean_flexion_deg))
+        for b in bins
+        if b.mean_flexion_deg is not None and b.upright_s + b.slouched_s > 0
+        for k in range(max(1, round(b.upright_s + b.slouched_s)))
+    ]
+
+
 def habit_today(path: Path, day: date, plan: Plan) -> HabitStatus | None:
     """The plan's status for ``day`` (goal, score, streak) from the history at
     ``path``, for the live screen; None when the history cannot be read."""
@@ -62,4 +86,4 @@ def habit_today(path: Path, day: date, plan: Plan) -> HabitStatus | None:
         store.close()
 
 
-__all__ = ["habit_today", "today_from_history"]
+__all__ = ["habit_today", "recent_flexion", "today_from_history"]

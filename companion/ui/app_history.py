@@ -10,9 +10,10 @@ from rich.markup import escape
 from textual import work
 
 from ..coach import DayTally
-from ..history.today import habit_today, today_from_history
+from ..history.today import habit_today, recent_flexion, today_from_history
 from ..live import LiveSession
 from ..plan_file import load_plan
+from .widgets import FlexionChart
 
 if TYPE_CHECKING:  # the state the app holds, declared for this part (app_state.py)
     from .app_state import AppState as _AppState
@@ -26,6 +27,10 @@ class HistoryMixin(_AppState):
     def _today_from_history(self) -> DayTally:
         """Today's numbers as earlier runs stored them (none when there is no history)."""
         return today_from_history(self.history_path, self.clock().date())
+
+    def _recent_flexion(self) -> list[tuple[float, float]]:
+        """The chart's window as earlier runs stored it."""
+        return recent_flexion(self.history_path, self.clock().timestamp() - FlexionChart.WINDOW_S)
 
     @work(exclusive=True, thread=True, group="habit", exit_on_error=False)
     def _refresh_habit(self) -> None:

@@ -148,6 +148,13 @@ class LiveScreen(Screen):
         gauge.clear_deg = clear_deg
         self.query_one(PostureFigure).threshold_deg = threshold_deg
 
+    def seed_chart(self, points: list[tuple[float, float]]) -> None:
+        """Earlier points (wall-clock s, flexion), oldest first, ahead of the live
+        ones: what an earlier run stored for the last minutes."""
+        live = [p for p in self._chart if not points or p[0] > points[-1][0]]
+        self._chart.clear()
+        self._chart.extend([*points, *live])
+
     def show_snapshot(self, snapshot: PostureSnapshot, tally: DayTally, at_s: float | None = None) -> None:
         """``at_s``: the snapshot's wall-clock time (Unix s), which places it on the
         chart; sample time stands in when it is not known."""

@@ -11,6 +11,7 @@ asks the tracker to read it again.
 from __future__ import annotations
 
 import contextlib
+import time
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -27,7 +28,7 @@ from ..coach import DayTally
 from ..coach.stretches import PLANS_BY_NAME, GuidedStretch, StretchPlan, StretchResult
 from ..engine import Activity, EngineState, PostureSnapshot
 from ..history.store import default_path as default_history_path
-from ..history.today import habit_today
+from ..history.today import habit_today, recent_flexion
 from ..link import FoundSensor, LinkState, LinkStats
 from ..plan_file import load_plan
 from ..settings import Settings, load, settings_path
@@ -35,6 +36,7 @@ from ..tracker.client import AsyncTrackerClient, NoTracker
 from .history_screen import HistoryScreen
 from .live_screen import LiveScreen
 from .settings_screen import SettingsScreen
+from .widgets import FlexionChart
 
 SNOOZE_MIN = 30
 HABIT_REFRESH_S = 60.0
@@ -124,6 +126,8 @@ class ViewerApp(App):
         self.attached = True
         if client.hello.get("history"):  # the tracker's own store (a simulated one keeps its own)
             self.history_path = Path(client.hello["history"])
+        # The chart's last minutes as the tracker stored them, ahead of what it sends.
+        self.live.seed_chart(recent_flexion(self.history_path, time.time() - FlexionChart.WINDOW_S))
         self._refresh_habit()
         self.set_interval(HABIT_REFRESH_S, self._refresh_habit)
         # Short enough for the header at 80 columns; help says quitting leaves it running.
@@ -171,7 +175,8 @@ class ViewerApp(App):
         link = status["link"]
         stats = LinkStats(received=link["received"], lost=link["lost"], reconnects=link["reconnects"])
         self.live.show_link(LinkState(link["state"]), link["detail"], status["sensor"], stats)
-        self.live.show_snapshot(snapshot_from(status), tally_from(status))
+        # Placed on the chart by wall-clock time, as the app places its own.
+        self.live.show_snapshot(snapshot_from(status), tally_from(status), status.get("time"))
         notes = []
         if status["paused"]:
             left = status.get("pause_left_s")
