@@ -119,6 +119,13 @@ def test_record_metadata_carries_the_sensors_reported_rate(capsys, virtual_time,
     assert metadata["rate_hz"] == pytest.approx(rate_hz)
 
 
+@pytest.mark.parametrize("force", [(), ("--force",)])
+def test_record_into_a_folder_says_so_with_or_without_force(capsys, tmp_path, force):
+    code, _, err = posture(capsys, "record", str(tmp_path), *force, "--simulate", "--timeout", "0.5")
+    assert code == 2
+    assert err == f"posture: {tmp_path} is a folder; name a file in it, such as {tmp_path / 'recording.csv'}\n"
+
+
 @pytest.mark.parametrize("kind", ["reference", "witmotion", "upright_go", "microbit"])
 def test_a_simulated_recording_analyzes_with_its_wearers_calibration(capsys, virtual_time, tmp_path, kind):
     """`record --simulate` then `analyze`, as a new user tries it: the recording says

@@ -265,6 +265,8 @@ async def cmd_record(args: argparse.Namespace, out: Output) -> int:
     from ..simulation import open_transport
 
     path = Path(args.out)
+    if path.is_dir():  # noqa: ASYNC240 - one stat before the loop has work
+        raise CliError(f"{path} is a folder; name a file in it, such as {path / 'recording.csv'}", EXIT_USAGE)
     if path.exists() and not args.force:  # noqa: ASYNC240 - one stat before the loop has work
         raise CliError(f"{path} exists; add --force to replace it", EXIT_USAGE)
     async with open_transport(args.simulate, wearer=args.simulate) as transport:
