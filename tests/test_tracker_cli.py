@@ -110,10 +110,17 @@ def test_pause_resume_snooze_from_the_command_line(tracker, capsys):
     assert capsys.readouterr().out.strip() == "paused 15 min"
     assert tracker.tracker.pause is not None
     assert main(["resume"]) == 0
-    assert tracker.tracker.pause is None and "resumed" in capsys.readouterr().out
+    assert tracker.tracker.pause is None and capsys.readouterr().out == "tracking resumed\n"
+    assert main(["resume"]) == 0  # a second time: nothing to end, and it says so
+    assert capsys.readouterr().out == "nothing was paused or snoozed: tracking and nudges are on\n"
     assert main(["snooze", "20"]) == 0
     assert "nudges snoozed until" in capsys.readouterr().out
     assert tracker.tracker.session.policy.snoozed_until is not None
+    assert main(["resume"]) == 0
+    assert capsys.readouterr().out.startswith("nudges back on (snoozed until ")
+    assert tracker.tracker.session.policy.snoozed_until is None
+    assert main(["snooze", "20"]) == 0
+    capsys.readouterr()
     assert main(["pause"]) == 0 and "until `posture resume`" in capsys.readouterr().out
     assert main(["status"]) == 0 and capsys.readouterr().out.strip() == "paused"
     with pytest.raises(SystemExit):

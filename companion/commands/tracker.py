@@ -158,8 +158,14 @@ def cmd_pause(args: argparse.Namespace, out: Output) -> int:
 
 
 def cmd_resume(args: argparse.Namespace, out: Output) -> int:
+    """Ends a pause and a snooze, and says which it ended."""
+    before = _talk("status")["status"]
     _talk("resume")
-    out.result("tracking and nudges resumed")
+    ended = [
+        *(["tracking resumed"] if before.get("paused") else []),
+        *([f"nudges back on (snoozed until {_at(before['snoozed_until'])})"] if before.get("snoozed_until") else []),
+    ]
+    out.result("; ".join(ended) if ended else "nothing was paused or snoozed: tracking and nudges are on")
     return EXIT_OK
 
 
