@@ -300,6 +300,9 @@ def test_plan_text_names_the_mode_as_the_nudges_are_set():
     from companion.commands.plan import plan_text
 
     status = habit_status(builtin_plan(), [], TODAY, TRACKING)
+    assert plan_text(status, quiet=True)[0].split()[:2] == ["Mode", "tracking:"]
     assert "records quietly" in plan_text(status, quiet=True)[0]
+    # The default nudges: named "reminders", as docs/habit.md names it, never "tracking",
+    # which the settings screen names the quiet mode that is off.
     nudging = plan_text(status, quiet=False)[0]
-    assert "nudges" in nudging and "quietly" not in nudging  # the default nudges
+    assert nudging.split()[:2] == ["Mode", "reminders:"] and "quietly" not in nudging

@@ -60,9 +60,9 @@ def plan_text(status: HabitStatus, *, quiet: bool = False) -> list[str]:
     if status.mode == TRAINING:
         mode = "training: every sustained slouch is nudged"
     elif quiet:
-        mode = "tracking: records quietly, shows the day"
-    else:
-        mode = "tracking: nudges within the alert budget, shows the day"
+        mode = "tracking: records quietly, no nudges, shows the day"
+    else:  # counted as tracking by the plan, but named as docs/habit.md and the settings name it
+        mode = "reminders: nudges within the alert budget, shows the day"
     lines = [f"Mode            {mode}"]
     done = "met" if status.goal_met_today else f"{status.progress:.0%}"
     lines.append(f"Today's goal    wear it {_minutes(status.goal_s)}: {_minutes(status.worn_today_s)} so far ({done})")
