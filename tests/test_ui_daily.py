@@ -11,6 +11,7 @@ import tomllib
 from datetime import datetime
 
 import numpy as np
+import pytest
 from bleak.backends.scanner import BaseBleakScanner
 from bleak.exc import BleakError
 from rich.console import Console
@@ -348,6 +349,42 @@ async def test_a_stretch_result_stays_until_dismissed():
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is not screen
+
+
+@pytest.mark.parametrize("seen", [True, False])
+async def test_mark_done_by_hand_is_offered_only_for_a_stretch_the_sensor_did_not_see(seen):
+    from companion.coach.stretches import BALANCE_PLAN, GuidedStretch
+    from companion.ui.stretch_screen import StretchScreen
+    from tests.test_snapshots import StillLifeApp
+
+    class Still(StillLifeApp):
+        def __init__(self) -> None:
+            super().__init__()
+            self.finished: list[bool] = []
+
+        def start_stretch(self, plan):
+            return GuidedStretch(plan, (0.0, 0.0, 1.0))
+
+        def finish_stretch(self, result, *, by_hand):
+            self.finished.append(by_hand)
+
+    def offered(screen) -> bool:
+        return any(b.binding.action == "done_by_hand" and b.enabled for b in screen.active_bindings.values())
+
+    app = Still()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = StretchScreen(BALANCE_PLAN.kind.value)
+        await app.push_screen(screen)
+        await pilot.pause()
+        assert not offered(screen)  # under way: nothing to mark yet
+        result = StretchResult(StretchKind.BALANCE_CHECK, 20.0, 40.0, 38.0, None, 0.2, seen_by_sensor=seen)
+        screen.guided.result = lambda now: result
+        screen._finish(1000.0)
+        await pilot.pause()
+        assert offered(screen) is not seen
+        await pilot.press("d")
+        await pilot.pause()
+        assert app.finished == ([False] if seen else [False, True])
 
 
 async def test_the_note_dialog_shows_its_whole_title_at_80_columns():

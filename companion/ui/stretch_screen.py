@@ -126,7 +126,15 @@ class StretchScreen(ModalScreen[StretchResult | None]):
         self.query_one("#stretch-step", Static).update("\n".join(lines))
         self.query_one("#stretch-variant", Static).update("")
         self.query_one(ProgressBar).update(progress=100)
+        self.refresh_bindings()  # "d" is offered now, if the sensor did not see it
         # The result stays until dismissed: it is what the person came for.
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """ "Mark done by hand" only where it does something: a result the sensor did
+        not see (the footer leaves it out otherwise)."""
+        if action == "done_by_hand":
+            return self.result is not None and not self.result.seen_by_sensor
+        return True
 
     def action_close_result(self) -> None:
         if self.result is not None:
