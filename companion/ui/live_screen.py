@@ -273,14 +273,15 @@ class LiveScreen(Screen):
     def _paint_link(self, state: LinkState, detail: str, sensor: dict[str, object], stats: LinkStats) -> None:
         battery = sensor.get("battery")
         rate = sensor.get("rate_hz")
+        # Reconnects share the state's line: a line more would push the panels below
+        # off the side column at 80x24.
+        reconnects = f" · reconnected {stats.reconnects}×" if stats.reconnects and not detail else ""
         lines = [
             f"{sensor.get('name', '?')} · {sensor.get('kind', '?')}",
-            f"{state.value}{': ' + detail if detail else ''}",
+            f"{state.value}{': ' + detail if detail else ''}{reconnects}",
             f"battery {'?' if battery is None else f'{battery} %'} · {'?' if rate is None else f'{rate:g} Hz'}",
             f"loss {stats.loss_ratio:.1%} · bad frames {stats.malformed}",
         ]
-        if stats.reconnects:
-            lines.append(f"reconnected {stats.reconnects}×")
         widget = self.query_one("#connection", Static)
         show_text(widget, "\n".join(lines))
         widget.set_classes("streaming" if self.linked else "reconnecting")
