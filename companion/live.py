@@ -103,6 +103,10 @@ class LiveSession:
         the bin in progress, the end time."""
         return [*self._closed(self.engine.pause()), *self._bins.flush(), SessionEnded(self.clock().timestamp())]
 
+    def snapshot_at(self) -> float | None:
+        """The engine snapshot's wall-clock time (None before the first reading)."""
+        return None if self._anchor is None else self.wall_s(self.engine.snapshot.t_s)
+
     def wall_s(self, t_s: float) -> float:
         """Sample time on the wall clock, anchored at the first reading."""
         if self._anchor is None:

@@ -523,11 +523,19 @@ def test_report_counts_delivered_and_held_back_alerts_apart(db_path, capsys):
 
 def test_the_days_tally_counts_alerts_as_the_report_does(db_path):
     """The live panel's count after a restart (from the history) and the report's."""
+    from datetime import datetime
+
     from companion.coach.tally import DayTally
+    from companion.history.records import Alert
+    from companion.history.report import build_report
 
     store = alerts_day(db_path)
+    t0 = datetime(2026, 11, 20, 11, 0).timestamp()
+    store.write([Alert(t0 + 700, "lean", 12.0, True), Alert(t0 + 800, "lean", 13.0, False)])
     tally = DayTally.from_history([], store.alerts(0, 1e12), [])
-    assert (tally.alerts, tally.alerts_held_back) == (1, 1)
+    day = build_report(store, 1, TODAY).days[0]
+    assert (tally.alerts, tally.alerts_held_back) == (day.alerts, day.alerts_held_back) == (2, 2)
+    assert tally.lean_alerts == 2
     store.close()
 
 

@@ -325,6 +325,21 @@ class _Opaque(Screen):
         yield Static("on top")
 
 
+async def test_stored_minutes_show_on_the_chart_before_the_sensor_streams():
+    """An app started with the sensor off shows what the history holds, not "no
+    posture data"; the first snapshot then places the chart at its own time."""
+    from companion.ui.widgets import FlexionChart
+
+    app = _Covered()
+    now = 1_000_000.0
+    app.live.seed_chart([(now - 120 + s, 18.0) for s in range(30)], now)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        chart = app.live.query_one(FlexionChart)
+        assert len(chart.points) == 30 and chart.now_s == now
+        assert "no posture data" not in str(chart.render())
+
+
 async def test_the_days_panel_shows_the_latest_tally_once_the_live_screen_is_back_in_view():
     """Each tally is a new object (as a viewer of the tracker gets them): the one
     given behind the opaque screen is the one shown once it is gone."""

@@ -27,9 +27,9 @@ class DayTally:
     slouched_s: float = 0.0
     moving_s: float = 0.0
     episodes: int = 0
-    alerts: int = 0  # slouch nudges that reached the wearer (reminders too)
+    alerts: int = 0  # slouch and side-lean nudges that reached the wearer (reminders too)
     alerts_held_back: int = 0  # held back by quiet mode, snooze, quiet hours or the budget
-    lean_alerts: int = 0
+    lean_alerts: int = 0  # side-lean alerts, delivered or held back
     sitting_since_s: float | None = None
     _walking_s: float = 0.0
     _last_t: float | None = None
@@ -105,11 +105,13 @@ class DayTally:
 
     def count_alert(self, kind: str, delivered: bool) -> None:
         """An alert as the history stores it, so the live count and the stored one
-        agree (``posture report`` counts the same way)."""
-        if kind == "slouch":
-            if delivered:
-                self.alerts += 1
-            else:
-                self.alerts_held_back += 1
-        elif kind == "lean":
+        agree: slouch and side-lean alerts, delivered or held back, as ``posture
+        report`` and the history screen count them (breaks are prompts, not alerts)."""
+        if kind not in ("slouch", "lean"):
+            return
+        if delivered:
+            self.alerts += 1
+        else:
+            self.alerts_held_back += 1
+        if kind == "lean":
             self.lean_alerts += 1

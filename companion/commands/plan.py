@@ -83,7 +83,7 @@ def plan_text(status: HabitStatus, *, quiet: bool = False) -> list[str]:
         )
     if status.suggest_tracking:
         lines.append(
-            "Weeks of good scores: consider tracking mode (set nudges.training_mode = false). "
+            "Weeks of good scores: consider reminders mode (set nudges.training_mode = false). "
             "Keep wearing it: monitoring matters after the pain is gone."
         )
     return lines

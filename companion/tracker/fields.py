@@ -57,6 +57,7 @@ def status_fields(
         "state": state_name(snap.state, link_state, failure=failure, paused=paused, stretching=stretching is not None),
         "engine_state": snap.state.value,
         "t_s": round(snap.t_s, 3),
+        "snapshot_at": session.snapshot_at(),  # wall clock: where the chart places it
         "flexion_deg": None if snap.flexion_deg is None else round(snap.flexion_deg, 1),
         "lateral_deg": None if snap.lateral_deg is None else round(snap.lateral_deg, 1),
         "held_s": round(snap.held_s, 1),

@@ -18,7 +18,7 @@ FIELDS = {
     "pause_left": "minutes of pause left ('' when not paused or paused until resumed)",
     "battery": "sensor battery in percent ('-' when unknown)",
     "episodes": "slouch episodes today",
-    "alerts": "slouch alerts today",
+    "alerts": "slouch and side-lean alerts delivered today",
     "snoozed": "'snoozed' while nudges are snoozed, else ''",
 }
 

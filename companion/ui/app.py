@@ -148,7 +148,7 @@ class PostureApp(LinkMixin, HistoryMixin, SessionActionsMixin, App):
         self._close_on_signals()
         self.tally = self._today_from_history()
         self._tally_day = self.clock().date()
-        self.live.seed_chart(self._recent_flexion())
+        self.live.seed_chart(self._recent_flexion(), self.clock().timestamp())
         self.session.tally = self.tally
         # The writer opens (and checks) the file on its own thread: the screen does not
         # wait for it (half a second with a year of history); a problem is shown from there.

@@ -148,12 +148,19 @@ class LiveScreen(Screen):
         gauge.clear_deg = clear_deg
         self.query_one(PostureFigure).threshold_deg = threshold_deg
 
-    def seed_chart(self, points: list[tuple[float, float]]) -> None:
+    def seed_chart(self, points: list[tuple[float, float]], now_s: float) -> None:
         """Earlier points (wall-clock s, flexion), oldest first, ahead of the live
-        ones: what an earlier run stored for the last minutes."""
+        ones: what an earlier run stored for the last minutes. Shown at once, before
+        the sensor streams (``now_s``: the wall clock)."""
         live = [p for p in self._chart if not points or p[0] > points[-1][0]]
         self._chart.clear()
         self._chart.extend([*points, *live])
+        if self._paints_now("chart", now_s):
+            self._paint_chart(now_s)
+
+    def _paint_chart(self, now_s: float) -> None:
+        if "snapshot" not in self._latest:  # a snapshot paints the chart with its own time
+            self.query_one(FlexionChart).show(list(self._chart), now_s, self._threshold_deg)
 
     def show_snapshot(self, snapshot: PostureSnapshot, tally: DayTally, at_s: float | None = None) -> None:
         """``at_s``: the snapshot's wall-clock time (Unix s), which places it on the
@@ -275,7 +282,8 @@ class LiveScreen(Screen):
         rate = sensor.get("rate_hz")
         # Reconnects share the state's line: a line more would push the panels below
         # off the side column at 80x24.
-        reconnects = f" · reconnected {stats.reconnects}×" if stats.reconnects and not detail else ""
+        streaming = state is LinkState.STREAMING and not detail
+        reconnects = f" · reconnected {stats.reconnects}×" if stats.reconnects and streaming else ""
         lines = [
             f"{sensor.get('name', '?')} · {sensor.get('kind', '?')}",
             f"{state.value}{': ' + detail if detail else ''}{reconnects}",

@@ -126,8 +126,7 @@ class ViewerApp(App):
         self.attached = True
         if client.hello.get("history"):  # the tracker's own store (a simulated one keeps its own)
             self.history_path = Path(client.hello["history"])
-        # The chart's last minutes as the tracker stored them, ahead of what it sends.
-        self.live.seed_chart(recent_flexion(self.history_path, time.time() - FlexionChart.WINDOW_S))
+        self._seed_chart()
         self._refresh_habit()
         self.set_interval(HABIT_REFRESH_S, self._refresh_habit)
         # Short enough for the header at 80 columns; help says quitting leaves it running.
@@ -137,6 +136,15 @@ class ViewerApp(App):
         self.attached = False
         self.sub_title = "the tracker stopped"
         self.notify("The tracker stopped: nothing is being tracked now.", severity="error", timeout=30)
+
+    @work(thread=True, group="chart", exit_on_error=False)
+    def _seed_chart(self) -> None:
+        """The chart's last minutes as the tracker stored them, ahead of what it sends
+        (a thread: it reads SQLite)."""
+        now = time.time()
+        points = recent_flexion(self.history_path, now - FlexionChart.WINDOW_S)
+        with contextlib.suppress(RuntimeError):  # the viewer is already gone
+            self.call_from_thread(self.live.seed_chart, points, now)
 
     @work(exclusive=True, thread=True, group="habit", exit_on_error=False)
     def _refresh_habit(self) -> None:
@@ -175,8 +183,9 @@ class ViewerApp(App):
         link = status["link"]
         stats = LinkStats(received=link["received"], lost=link["lost"], reconnects=link["reconnects"])
         self.live.show_link(LinkState(link["state"]), link["detail"], status["sensor"], stats)
-        # Placed on the chart by wall-clock time, as the app places its own.
-        self.live.show_snapshot(snapshot_from(status), tally_from(status), status.get("time"))
+        # Placed on the chart by the snapshot's wall-clock time, as the app places its
+        # own: a status sent again during an outage carries the same time, no new point.
+        self.live.show_snapshot(snapshot_from(status), tally_from(status), status.get("snapshot_at"))
         notes = []
         if status["paused"]:
             left = status.get("pause_left_s")
