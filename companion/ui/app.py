@@ -238,8 +238,9 @@ class PostureApp(LinkMixin, HistoryMixin, SessionActionsMixin, App):
     # -- messages -------------------------------------------------------------------
 
     def on_posture_updated(self, message: PostureUpdated) -> None:
-        tally = self.tally if self._roll_over_day() else message.tally
-        self.live.show_snapshot(message.snapshot, tally, message.at_s)
+        # The day's tally as it is now: one posted before midnight is the old day's.
+        self._roll_over_day()
+        self.live.show_snapshot(message.snapshot, self.tally, message.at_s)
         if self.control is not None:
             self.control.broadcast()
         self._show_link_counts()

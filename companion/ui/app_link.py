@@ -120,6 +120,9 @@ class LinkMixin(_AppState):
 
     def _take_link_event(self, link: SensorLink, event) -> None:
         if isinstance(event, ReadingsReceived):
+            # A new day's tally before the readings that may count into it (as the
+            # tracker does), so the first moment after midnight counts for the new day.
+            self._roll_over_day()
             update = self.session.feed(event.readings)
             self._record(*update.records)
             if self.active_stretch is not None:

@@ -82,5 +82,8 @@ class AppState(App[None]):
     def _save(self, settings: Settings) -> None:
         raise NotImplementedError
 
+    def _roll_over_day(self) -> bool:
+        raise NotImplementedError
+
     def _sensor_write(self, step: object) -> Worker[None]:
         raise NotImplementedError
