@@ -190,6 +190,26 @@ def test_calibrating_the_tracker_mid_slouch_keeps_the_episode():
     assert len(episodes) == counted == 1 and episodes[0].alerted
 
 
+def test_an_attached_window_plots_a_status_sent_again_once():
+    """Statuses the tracker sends again without a new reading (link changes, battery,
+    command replies in an outage) carry the same snapshot time: one chart point."""
+    from companion.ui.viewer import ViewerApp
+
+    async def main():
+        async with running_tracker() as (tracker, _sensor):
+            await ask("calibrate")
+            await until(lambda: tracker.session.engine.calibrated, 60)
+            await asyncio.sleep(5)
+            return tracker.status()
+
+    status = run_virtual(main())
+    assert status["flexion_deg"] is not None and status["snapshot_at"] is not None
+    viewer = ViewerApp()
+    for later_s in (0.0, 30.0, 60.0):
+        viewer._show({**status, "time": status["time"] + later_s})
+    assert [at for at, _ in viewer.live._chart] == [status["snapshot_at"]]
+
+
 def test_second_tracker_refuses_naming_the_running_pid():
     async def main():
         async with running_tracker() as (tracker, _sensor):
