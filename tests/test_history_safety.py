@@ -306,6 +306,15 @@ def test_a_foreign_sqlite_database_is_refused_untouched(db_path, capsys):
     assert "not a posture history" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", [["report"], ["export", "--table", "episodes"]])
+def test_no_history_yet_says_where_the_demos_is_kept(db_path, capsys, command):
+    """After `posture demo` (its history is apart), `report` and `export` say so."""
+    assert cli.main(command) == 1
+    assert capsys.readouterr().err == (
+        f"posture: no history yet at {db_path} (`posture demo` and `--simulate` keep theirs apart, in data/demo/)\n"
+    )
+
+
 def test_a_file_that_is_no_history_is_renamed_aside_only_when_asked(db_path, capsys):
     private_dir(db_path.parent)
     junk = bytes(range(256)) * 8

@@ -19,10 +19,15 @@ if TYPE_CHECKING:
 def _open_history():
     from ..history import HistoryError, HistoryStore, default_path
 
+    path = default_path()
     try:
-        return HistoryStore(default_path(), readonly=True)
+        return HistoryStore(path, readonly=True)
     except HistoryError as exc:
-        raise CliError(str(exc), EXIT_NO_SENSOR) from exc
+        message = str(exc)
+        if not path.exists():
+            # The first thing a new user tries after the demo: its history is not this one.
+            message += " (`posture demo` and `--simulate` keep theirs apart, in data/demo/)"
+        raise CliError(message, EXIT_NO_SENSOR) from exc
 
 
 def cmd_report(args: argparse.Namespace, out: Output) -> int:
