@@ -162,14 +162,9 @@ class LiveSession:
         return self._closed(self.engine.start_calibration())
 
     def _closed(self, events: list[EngineEvent]) -> list[Record]:
-        """The records of the episodes that detection resting closed, counted in the
-        day's tally as any other end."""
-        records = []
-        for event in events:
-            self.tally.on_event(event)
-            if (record := self._record_for(event, False)) is not None:
-                records.append(record)
-        return records
+        """The records of the episodes that detection resting closed (the day's tally
+        counted each episode as it started)."""
+        return [record for event in events if (record := self._record_for(event, False)) is not None]
 
     def stretch_record(self, result: StretchResult, *, by_hand: bool) -> Stretch:
         self.prompts.stretch_done(self.clock())  # a stretch done answers the next prompt

@@ -344,7 +344,6 @@ def test_a_duplicate_keeps_its_timestamp_so_it_is_not_a_restart():
 
 # -- the app: updates in any screen state, a dying link task restarted ------------
 
-from companion.coach import DayTally  # noqa: E402
 from companion.engine import PostureSnapshot  # noqa: E402
 from companion.engine.activity import Activity  # noqa: E402
 from companion.engine.engine import EngineState  # noqa: E402
@@ -361,13 +360,13 @@ def _snapshot(flexion_deg: float) -> PostureSnapshot:
 
 async def test_posture_updates_before_the_live_screen_exists_and_under_another_screen():
     app = make_app(settings=Settings())  # no sensor remembered: the sensor screen opens on top
-    app.on_posture_updated(PostureUpdated(_snapshot(7.0), DayTally()))  # not composed yet
+    app.on_posture_updated(PostureUpdated(_snapshot(7.0)))  # not composed yet
     app.on_link_updated(LinkUpdated(LinkStateChanged(LinkState.STREAMING), LinkStats()))
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         assert isinstance(app.screen, SensorScreen)
         assert "7" in str(app.live.query_one("#flexion").value)
-        app.on_posture_updated(PostureUpdated(_snapshot(21.0), DayTally()))  # under the sensor screen
+        app.on_posture_updated(PostureUpdated(_snapshot(21.0)))  # under the sensor screen
         await pilot.pause()
         assert app.live.snapshot.flexion_deg == 21.0  # kept, painted once in view
         await pilot.press("escape")

@@ -5,6 +5,7 @@ all day. Counted, not timed: speed goals live in ``python -m benchmarks``."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 from test_ui import calibrate_demo_sensor, demo_app, slouching_demo, state_line, upright_demo, wait_for
@@ -38,11 +39,18 @@ class _OnePanel(App):
         yield Static("tracked 01:56\nalerts 1", id="framed")
 
 
-async def test_show_text_skips_the_same_text_and_lays_out_only_when_the_size_may_change(updates):
+@contextlib.asynccontextmanager
+async def one_panel(panel_id: str, size: tuple[int, int] = (60, 20)):
+    """The _OnePanel app running, with the panel ``panel_id`` laid out."""
     app = _OnePanel()
-    async with app.run_test(size=(60, 20)) as pilot:
-        panel = app.query_one("#panel", Static)
+    async with app.run_test(size=size) as pilot:
+        panel = app.query_one(f"#{panel_id}", Static)
         await pilot.pause()
+        yield pilot, panel
+
+
+async def test_show_text_skips_the_same_text_and_lays_out_only_when_the_size_may_change(updates):
+    async with one_panel("panel") as (pilot, panel):
         updates.clear()
         steps = [
             "tracked 01:56\nalerts 1",  # the same text: nothing
@@ -59,7 +67,7 @@ async def test_show_text_skips_the_same_text_and_lays_out_only_when_the_size_may
         for text in steps:
             show_text(panel, text)
             await pilot.pause()
-            assert panel.size.height == panel.get_content_height(panel.size, app.size, panel.size.width)
+            assert panel.size.height == panel.get_content_height(panel.size, pilot.app.size, panel.size.width)
         assert [(content, layout) for _, layout, content in updates] == [
             (steps[1], False),
             (steps[2], False),
@@ -86,10 +94,7 @@ async def test_show_text_leaves_a_widget_the_size_a_full_layout_gives_it(panel_i
         "a line long enough to wrap twice at thirty columns, and then some more",
         "short",
     ]
-    app = _OnePanel()
-    async with app.run_test(size=(60, 30)) as pilot:
-        panel = app.query_one(f"#{panel_id}", Static)
-        await pilot.pause()
+    async with one_panel(panel_id, (60, 30)) as (pilot, panel):
         for text in texts:
             show_text(panel, text)
             await pilot.pause()
@@ -100,10 +105,7 @@ async def test_show_text_leaves_a_widget_the_size_a_full_layout_gives_it(panel_i
 
 
 async def test_show_text_lays_out_a_widget_as_wide_as_its_text_when_its_longest_line_changes(updates):
-    app = _OnePanel()
-    async with app.run_test(size=(60, 20)) as pilot:
-        panel = app.query_one("#sized-by-text", Static)
-        await pilot.pause()
+    async with one_panel("sized-by-text") as (pilot, panel):
         updates.clear()
         for text in ("tracked 01:57\nalerts 1", "tracked 1h02\nalerts 10 · slouches 4"):
             show_text(panel, text)

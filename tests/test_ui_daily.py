@@ -413,7 +413,7 @@ async def test_todays_numbers_start_again_after_midnight():
         app.tally.episodes = 3
         now[0] += timedelta(seconds=20)
         snapshot = app.session.engine.snapshot
-        app.post_message(PostureUpdated(snapshot, app.tally, now[0].timestamp()))
+        app.post_message(PostureUpdated(snapshot, now[0].timestamp()))
         await pilot.pause()
         assert app.tally.episodes == 0 and app.session.tally is app.tally
         assert "slouch episodes    0" in str(app.live.query_one("#today").render())

@@ -134,7 +134,7 @@ class LinkMixin(_AppState):
                 self.post_message(NudgeDue(nudge))
             if update.snapshot is not None:
                 at_s = self.session.wall_s(update.snapshot.t_s)
-                self.post_message(PostureUpdated(update.snapshot, self.session.tally, at_s))
+                self.post_message(PostureUpdated(update.snapshot, at_s))
         else:
             self.post_message(LinkUpdated(event, link.stats))
 

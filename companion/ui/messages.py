@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from ..coach import DayTally
 from ..engine import PostureSnapshot
 from ..engine.events import EngineEvent
 from ..link import LinkEvent, LinkStats
@@ -18,7 +17,6 @@ class PostureUpdated(Message):
     """Coalesced: at most ~10 a second."""
 
     snapshot: PostureSnapshot
-    tally: DayTally
     at_s: float | None = None  # wall-clock time of the snapshot (Unix s)
 
 
